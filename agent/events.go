@@ -1,0 +1,70 @@
+package agent
+
+import "errors"
+
+// ErrInterrupted is returned (wrapped) when a turn ended because someone
+// called Interrupt, or the stale-stream detector fired.
+var ErrInterrupted = errors.New("agent: interrupted")
+
+// Event is one thing that happened during a turn. A turn's channel carries
+// any number of Delta, ToolCall, ToolResult and Usage events and ends with
+// exactly one terminal event: Done, Interrupted or Failed. The channel is
+// closed right after the terminal event.
+type Event interface{ event() }
+
+// Delta is text the model produced since the previous Delta. Deltas are
+// coalesced so that at most one is sent per 16 ms; no text is ever dropped.
+type Delta struct{ Text string }
+
+// ToolCall says the model asked for a tool and spindle is about to run it.
+type ToolCall struct {
+	ID        string
+	Name      string
+	Arguments string // JSON, as the model sent it
+}
+
+// ToolResult is the outcome of a ToolCall, as fed back to the model.
+type ToolResult struct {
+	ID     string
+	Name   string
+	Result string // JSON or text fed back to the model
+	Err    string // non-empty when the tool failed
+}
+
+// Usage reports token counts when the endpoint sends them.
+type Usage struct {
+	PromptTokens     int64
+	CompletionTokens int64
+}
+
+// Done ends a turn that completed; the assistant message is saved with
+// status complete.
+type Done struct {
+	MessageID int64
+	Text      string
+}
+
+// Interrupted ends a turn that was aborted; the partial text is saved with
+// status interrupted. Reason is the abort reason (interrupt_abort,
+// stale_abort, shutdown_abort).
+type Interrupted struct {
+	MessageID int64
+	Text      string
+	Reason    string
+}
+
+// Failed ends a turn that failed; whatever text arrived is saved with status
+// failed and the error's one-line message.
+type Failed struct {
+	MessageID int64
+	Text      string
+	Err       error
+}
+
+func (Delta) event()       {}
+func (ToolCall) event()    {}
+func (ToolResult) event()  {}
+func (Usage) event()       {}
+func (Done) event()        {}
+func (Interrupted) event() {}
+func (Failed) event()      {}

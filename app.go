@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/spindle-sh/spindle/config"
+	"github.com/spindle-sh/spindle/store"
+)
+
+// exitError carries a process exit code through cobra without printing a
+// second message; the command has already said what went wrong.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+// app is what every subcommand shares: resolved flags, the data directory,
+// the configuration file and the logger.
+type app struct {
+	dataDirFlag string
+	baseURL     string
+	model       string
+	cont        bool
+
+	cfg     config.File
+	dataDir string
+	logger  *slog.Logger
+	logFile *os.File
+}
+
+// execute builds the command tree, runs it and returns the exit code. Errors
+// are printed once, to stderr, as one line; never as a stack trace.
+func execute(args []string) int {
+	a := &app{}
+	root := a.rootCmd()
+	root.SetArgs(args)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	err := root.ExecuteContext(ctx)
+	a.close()
+	if err == nil {
+		return 0
+	}
+	var ee exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	fmt.Fprintln(os.Stderr, "spindle:", err)
+	return 1
+}
+
+func (a *app) rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "spindle",
+		Short: "A full-screen terminal agent shell: chat with an LLM beside a kanban board",
+		Long: `spindle is a full-screen terminal agent shell. The chat pane streams an LLM's
+reply token by token; the kanban pane is a task board you and the agent both
+edit. Ctrl-C stops a stream at once.
+
+With no endpoint configured, spindle talks to an offline demo model built into
+the binary. To use a real one, set OPENAI_BASE_URL, OPENAI_API_KEY and
+SPINDLE_MODEL, or pass --base-url and --model, or write them to ` + config.Path() + `.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return a.setup()
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runTUI(cmd.Context())
+		},
+	}
+	f := root.PersistentFlags()
+	f.StringVar(&a.dataDirFlag, "data-dir", "", "data directory (default $SPINDLE_HOME, else $XDG_DATA_HOME/spindle)")
+	f.StringVar(&a.baseURL, "base-url", "", "OpenAI-compatible endpoint (default $OPENAI_BASE_URL, else the offline demo model)")
+	f.StringVar(&a.model, "model", "", "model name (default $SPINDLE_MODEL)")
+	root.Flags().BoolVarP(&a.cont, "continue", "c", false, "resume the last session")
+	root.AddCommand(
+		a.kanbanCmd(),
+		a.doctorCmd(),
+		a.runCmd(),
+		a.serveDemoCmd(),
+		a.logsCmd(),
+	)
+	return root
+}
+
+// setup resolves the data directory, reads the configuration file and opens
+// the log file. The log never goes to the terminal.
+func (a *app) setup() error {
+	cfg, err := config.Load(config.Path())
+	if err != nil {
+		return err
+	}
+	a.cfg = cfg
+	dir, err := config.DataDir(a.dataDirFlag)
+	if err != nil {
+		return err
+	}
+	a.dataDir = dir
+	a.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if _, err := config.StateDir(); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(config.LogPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("open log: %w", err)
+	}
+	a.logFile = f
+	a.logger = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	slog.SetDefault(a.logger)
+	return nil
+}
+
+func (a *app) close() {
+	if a.logFile != nil {
+		a.logFile.Close()
+	}
+}
+
+// boardPath and statePath are the two database files in the data directory.
+func (a *app) boardPath() string { return filepath.Join(a.dataDir, "kanban.db") }
+func (a *app) statePath() string { return filepath.Join(a.dataDir, "state.db") }
+
+func (a *app) openBoard() (*store.Board, error) { return store.OpenBoard(a.boardPath()) }
+func (a *app) openState() (*store.State, error) { return store.OpenState(a.statePath()) }

@@ -1,0 +1,75 @@
+// Package keymap holds every key binding spindle has, grouped by pane. No key
+// is handled anywhere in the UI without a binding here; help text is drawn
+// from these bindings; user overrides from the configuration file are applied
+// once, at start-up, by Apply.
+package keymap
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+)
+
+// KeyMap is every binding, by pane.
+type KeyMap struct {
+	Global Global
+	Chat   Chat
+	Kanban Kanban
+}
+
+// Default returns spindle's default bindings.
+func Default() KeyMap {
+	return KeyMap{
+		Global: defaultGlobal(),
+		Chat:   defaultChat(),
+		Kanban: defaultKanban(),
+	}
+}
+
+// named lists every binding with its override name ("pane.action").
+func (k *KeyMap) named() map[string]*key.Binding {
+	m := map[string]*key.Binding{}
+	k.Global.register("global", m)
+	k.Chat.register("chat", m)
+	k.Kanban.register("kanban", m)
+	return m
+}
+
+// Names returns every override name, sorted.
+func (k *KeyMap) Names() []string {
+	m := k.named()
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Apply rebinds the named actions to the given keys, keeping each binding's
+// help description. An unknown action name or an empty key list is an error
+// that lists what is wrong; nothing is applied in that case.
+func (k *KeyMap) Apply(overrides map[string][]string) error {
+	m := k.named()
+	var bad []string
+	for name, keys := range overrides {
+		if _, ok := m[name]; !ok {
+			bad = append(bad, fmt.Sprintf("unknown action %q", name))
+		} else if len(keys) == 0 {
+			bad = append(bad, fmt.Sprintf("action %q has no keys", name))
+		}
+	}
+	if len(bad) > 0 {
+		sort.Strings(bad)
+		return fmt.Errorf("keymap: %s", strings.Join(bad, "; "))
+	}
+	for name, keys := range overrides {
+		b := m[name]
+		desc := b.Help().Desc
+		b.SetKeys(keys...)
+		b.SetHelp(strings.Join(keys, "/"), desc)
+	}
+	return nil
+}
