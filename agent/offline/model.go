@@ -1,0 +1,385 @@
+package offline
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// The kinds of reply the demo model gives; they appear in its log lines.
+const (
+	replyLong      = "long"
+	replyShort     = "short"
+	replyToolCall  = "tool_call"
+	replyConfirm   = "confirmation"
+	replyNeedTitle = "need_title"
+	replyNoTool    = "no_tool"
+)
+
+// createTool is the tool the model calls to add a card.
+const createTool = "kanban_create"
+
+// reply is the whole answer to one request, decided before anything is sent.
+type reply struct {
+	kind   string
+	text   string    // the markdown answer; "" for a tool call
+	call   *toolCall // the tool call, or nil
+	pieces []string  // text, or the call's arguments, cut into chunks
+	usage  usage     // estimated token counts
+	id     string    // "chatcmpl-…"
+	seed   uint64    // from the last user message; decides variant and chunking
+	finish string    // "stop" or "tool_calls"
+}
+
+// Reply returns the markdown text the demo model streams when the last
+// message of a conversation is the user prompt prompt and the kanban_create
+// tool is offered. It returns "" when the answer is a kanban_create tool call
+// instead. Tests use it to know what a complete stream must add up to.
+func Reply(prompt string) string {
+	req := chatRequest{
+		Messages: []chatMessage{{Role: "user", Content: mustJSON(prompt)}},
+		Tools:    []toolDef{kanbanCreateDef()},
+	}
+	return planReply(&req).text
+}
+
+// planReply decides the answer to a validated request: the last message
+// decides, as the package documentation describes.
+func planReply(req *chatRequest) reply {
+	prompt := lastUserText(req.Messages)
+	r := reply{seed: hashString(strings.ToLower(strings.TrimSpace(prompt))), finish: "stop"}
+	r.id = "chatcmpl-" + conversationID(req.Messages)
+
+	last := req.Messages[len(req.Messages)-1]
+	switch title, isCard := cardTitle(prompt); {
+	case last.Role == "tool":
+		content, _ := last.text()
+		r.kind = replyConfirm
+		r.text = confirmation(toolNameFor(req.Messages, last.ToolCallID), content)
+		// Chunk the confirmation by the tool result too, so that two
+		// results after the same prompt are cut differently.
+		r.seed ^= hashString(content)
+	case isCard && title == "":
+		r.kind, r.text = replyNeedTitle, needTitleText
+	case isCard && !req.offersTool(createTool):
+		r.kind, r.text = replyNoTool, fmt.Sprintf(noToolText, title, createTool)
+	case isCard:
+		args, _ := json.Marshal(map[string]string{"title": title})
+		r.kind, r.finish = replyToolCall, "tool_calls"
+		r.call = &toolCall{
+			ID:       "call_" + hashHex(prompt+"\x00"+strconv.Itoa(len(req.Messages)), 12),
+			Type:     "function",
+			Function: toolFunction{Name: createTool, Arguments: string(args)},
+		}
+	case isShortRequest(prompt):
+		r.kind, r.text = replyShort, shortAnswers[r.seed%uint64(len(shortAnswers))]
+	default:
+		r.kind, r.text = replyLong, longAnswers[r.seed%uint64(len(longAnswers))]
+	}
+
+	rng := rand.New(rand.NewPCG(r.seed, r.seed^0x9e3779b97f4a7c15))
+	out := r.text
+	if r.call != nil {
+		out = r.call.Function.Arguments
+		r.pieces = splitBytes(out, rng)
+	} else {
+		r.pieces = splitWords(out, rng)
+	}
+	r.usage.PromptTokens = promptTokens(req.Messages)
+	r.usage.CompletionTokens = estimateTokens(out)
+	r.usage.TotalTokens = r.usage.PromptTokens + r.usage.CompletionTokens
+	return r
+}
+
+// lastUserText is the text of the last user message, "" when there is none.
+func lastUserText(msgs []chatMessage) string {
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].Role == "user" {
+			t, _ := msgs[i].text()
+			return t
+		}
+	}
+	return ""
+}
+
+// toolNameFor finds the name of the tool call with the given id in the
+// assistant messages, "" when no message has it.
+func toolNameFor(msgs []chatMessage, id string) string {
+	for i := len(msgs) - 1; i >= 0; i-- {
+		for _, c := range msgs[i].ToolCalls {
+			if c.ID == id {
+				return c.Function.Name
+			}
+		}
+	}
+	return ""
+}
+
+var (
+	// cardRequestRE finds "add a card", "add card", "create a card", "add a
+	// new card" anywhere in the prompt; the rest of the prompt follows.
+	cardRequestRE = regexp.MustCompile(`(?is)\b(?:add|create)\s+(?:an?\s+)?(?:new\s+)?card\b(.*)$`)
+	// namedRE finds "called X", "titled X", "named X" in the rest.
+	namedRE = regexp.MustCompile(`(?is)\b(?:called|titled|named)\s*:?\s+(.+)$`)
+	// leadRE is what may sit between "card" and its title.
+	leadRE = regexp.MustCompile(`(?is)^[\s:,;\-–—]*(?:(?:for|about|saying|that says)\b[\s:]*)?`)
+)
+
+// cardTitle reports whether prompt asks for a new card and, if so, its title
+// ("" when the prompt names none). The title is the rest of the prompt after
+// "card", or what follows "called", "titled" or "named"; surrounding quotes
+// and trailing sentence punctuation are removed, whitespace is collapsed.
+func cardTitle(prompt string) (title string, ok bool) {
+	m := cardRequestRE.FindStringSubmatch(prompt)
+	if m == nil {
+		return "", false
+	}
+	rest := m[1]
+	if n := namedRE.FindStringSubmatch(rest); n != nil {
+		rest = n[1]
+	} else {
+		rest = rest[len(leadRE.FindString(rest)):]
+	}
+	rest = strings.Join(strings.Fields(rest), " ")
+	rest = strings.TrimRight(rest, ".!?;, ")
+	rest = trimQuotes(rest)
+	if utf8.RuneCountInString(rest) > 200 {
+		rest = string([]rune(rest)[:200])
+	}
+	return strings.TrimSpace(rest), true
+}
+
+// trimQuotes removes one pair of quotes around s, and a lone quote at either
+// end.
+func trimQuotes(s string) string {
+	const quotes = "\"'`“”‘’«»„"
+	first, n := utf8.DecodeRuneInString(s)
+	if n > 0 && strings.ContainsRune(quotes, first) {
+		s = s[n:]
+	}
+	last, n := utf8.DecodeLastRuneInString(s)
+	if n > 0 && strings.ContainsRune(quotes, last) {
+		s = s[:len(s)-n]
+	}
+	return strings.TrimSpace(s)
+}
+
+// isShortRequest reports whether the prompt asks for a short answer or is a
+// greeting: one of its words is short, shorter, hello, hi or hey.
+func isShortRequest(prompt string) bool {
+	for _, w := range strings.FieldsFunc(strings.ToLower(prompt), func(r rune) bool { return !unicode.IsLetter(r) }) {
+		switch w {
+		case "short", "shorter", "hello", "hi", "hey":
+			return true
+		}
+	}
+	return false
+}
+
+// confirmation is the short answer after a tool result. It refers to what the
+// result says: the card that was made, the error, or the result itself.
+func confirmation(tool, content string) string {
+	content = strings.TrimSpace(content)
+	if tool == "" {
+		tool = "tool"
+	}
+	dec := json.NewDecoder(strings.NewReader(content))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		v = nil
+	}
+	if obj, ok := v.(map[string]any); ok {
+		if msg := field(obj, "error"); msg != "" {
+			return fmt.Sprintf(toolErrorText, tool, oneLine(msg, 160))
+		}
+		card := obj
+		if inner, ok := lookup(obj, "card").(map[string]any); ok {
+			card = inner
+		}
+		if title := field(card, "title"); title != "" {
+			where := ""
+			if st := field(card, "status"); st != "" {
+				where = " in *" + oneLine(st, 20) + "*"
+			}
+			id := field(card, "id")
+			if id == "" {
+				return fmt.Sprintf(cardDoneText, oneLine(title, 120), "", where)
+			}
+			return fmt.Sprintf(cardDoneText, oneLine(title, 120), " as card #"+oneLine(id, 20), where)
+		}
+	}
+	if arr, ok := v.([]any); ok {
+		return fmt.Sprintf(toolListText, tool, len(arr))
+	}
+	lower := strings.ToLower(content)
+	if strings.HasPrefix(lower, "error") || strings.HasPrefix(lower, "failed") {
+		return fmt.Sprintf(toolErrorText, tool, oneLine(content, 160))
+	}
+	if content == "" {
+		return fmt.Sprintf(toolEmptyText, tool)
+	}
+	return fmt.Sprintf(toolOtherText, tool, oneLine(content, 160))
+}
+
+// lookup finds a key in a JSON object regardless of case.
+func lookup(obj map[string]any, key string) any {
+	if v, ok := obj[key]; ok {
+		return v
+	}
+	for k, v := range obj {
+		if strings.EqualFold(k, key) {
+			return v
+		}
+	}
+	return nil
+}
+
+// field is a scalar value of a JSON object as text, "" when absent or not a
+// scalar.
+func field(obj map[string]any, key string) string {
+	switch v := lookup(obj, key).(type) {
+	case string:
+		return v
+	case json.Number:
+		return v.String()
+	case bool:
+		return strconv.FormatBool(v)
+	}
+	return ""
+}
+
+// oneLine collapses whitespace and cuts s to at most n runes, marking the cut
+// with an ellipsis.
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}
+
+// splitWords cuts text into chunks of 1 to 4 words (2.15 on average); a word
+// is a run of non-space characters and the whitespace after it, so the
+// chunks add up to text exactly.
+func splitWords(text string, rng *rand.Rand) []string {
+	var pieces []string
+	for i := 0; i < len(text); {
+		j := i
+		for k := wordsPerChunk(rng); k > 0 && j < len(text); k-- {
+			j = wordEnd(text, j)
+		}
+		pieces = append(pieces, text[i:j])
+		i = j
+	}
+	return pieces
+}
+
+// wordsPerChunk draws 1 (30 %), 2 (35 %), 3 (25 %) or 4 (10 %).
+func wordsPerChunk(rng *rand.Rand) int {
+	switch n := rng.IntN(20); {
+	case n < 6:
+		return 1
+	case n < 13:
+		return 2
+	case n < 18:
+		return 3
+	default:
+		return 4
+	}
+}
+
+// wordEnd returns the end of the word that starts at i: its non-space run,
+// then the whitespace that follows. It always advances when i < len(text).
+func wordEnd(text string, i int) int {
+	for i < len(text) && !isSpace(text[i]) {
+		i++
+	}
+	for i < len(text) && isSpace(text[i]) {
+		i++
+	}
+	return i
+}
+
+func isSpace(b byte) bool { return b == ' ' || b == '\n' || b == '\t' || b == '\r' }
+
+// splitBytes cuts s into pieces of 3 to 8 bytes, never inside a UTF-8
+// sequence: how tool-call arguments arrive from a real model.
+func splitBytes(s string, rng *rand.Rand) []string {
+	var pieces []string
+	for i := 0; i < len(s); {
+		j := min(i+3+rng.IntN(6), len(s))
+		for j < len(s) && !utf8.RuneStart(s[j]) {
+			j++
+		}
+		pieces = append(pieces, s[i:j])
+		i = j
+	}
+	return pieces
+}
+
+// estimateTokens is the usual rough count: a token per four bytes.
+func estimateTokens(s string) int { return (len(s) + 3) / 4 }
+
+// promptTokens estimates the prompt's tokens: its text and a few tokens of
+// framing per message.
+func promptTokens(msgs []chatMessage) int {
+	n := 0
+	for _, m := range msgs {
+		t, _ := m.text()
+		n += 4 + estimateTokens(t)
+		for _, c := range m.ToolCalls {
+			n += estimateTokens(c.Function.Name) + estimateTokens(c.Function.Arguments)
+		}
+	}
+	return n
+}
+
+// conversationID derives the completion id from the conversation, so that
+// the same conversation gets the same id (recorded demos compare equal).
+func conversationID(msgs []chatMessage) string {
+	var b bytes.Buffer
+	for _, m := range msgs {
+		b.WriteString(m.Role)
+		b.WriteByte(0)
+		b.Write(m.Content)
+		b.WriteByte(0)
+		b.WriteString(m.ToolCallID)
+		b.WriteByte(0)
+	}
+	return hashHex(b.String(), 15)
+}
+
+func hashString(s string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return h.Sum64()
+}
+
+// hashHex is n bytes of FNV-128a of s in hex.
+func hashHex(s string, n int) string {
+	h := fnv.New128a()
+	h.Write([]byte(s))
+	return hex.EncodeToString(h.Sum(nil)[:n])
+}
+
+func mustJSON(s string) json.RawMessage {
+	b, _ := json.Marshal(s)
+	return b
+}
+
+// kanbanCreateDef is the tool definition Reply assumes is offered.
+func kanbanCreateDef() toolDef {
+	var d toolDef
+	d.Type = "function"
+	d.Function.Name = createTool
+	return d
+}
