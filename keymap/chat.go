@@ -1,18 +1,86 @@
 package keymap
 
-import "charm.land/bubbles/v2/key"
+import (
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textarea"
+)
 
-// Chat holds the chat pane's bindings.
+// Chat holds the chat pane's bindings: sending, the history's scrolling, and
+// the input's editing keys (Editor, handed to bubbles/textarea so that the
+// text area handles no key that is not listed here).
 type Chat struct {
+	// Send sends the input as a message (or runs it as a slash command).
 	Send key.Binding
+	// Newline inserts a line break in the input.
+	Newline key.Binding
+	// PageUp and PageDown scroll the history by a page.
+	PageUp   key.Binding
+	PageDown key.Binding
+	// LineUp and LineDown scroll the history by a few lines (the mouse
+	// wheel does the same).
+	LineUp   key.Binding
+	LineDown key.Binding
+	// Top and Bottom jump to the start and the end of the history; Bottom
+	// also resumes following a stream.
+	Top    key.Binding
+	Bottom key.Binding
+	// Editor is the input's editing keys. Its InsertNewline is kept equal to
+	// Newline by Default and Apply; Home and End belong to Top and Bottom,
+	// so line start and end are Ctrl-A and Ctrl-E.
+	Editor textarea.KeyMap
 }
 
 func defaultChat() Chat {
-	return Chat{
-		Send: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "send")),
+	c := Chat{
+		Send:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "send")),
+		Newline:  key.NewBinding(key.WithKeys("alt+enter", "ctrl+j"), key.WithHelp("alt+enter/ctrl+j", "new line")),
+		PageUp:   key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "page up")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn", "page down")),
+		LineUp:   key.NewBinding(key.WithKeys("shift+up", "ctrl+up"), key.WithHelp("shift+↑", "scroll up")),
+		LineDown: key.NewBinding(key.WithKeys("shift+down", "ctrl+down"), key.WithHelp("shift+↓", "scroll down")),
+		Top:      key.NewBinding(key.WithKeys("home"), key.WithHelp("home", "oldest")),
+		Bottom:   key.NewBinding(key.WithKeys("end"), key.WithHelp("end", "newest / follow")),
+		Editor:   textarea.DefaultKeyMap(),
 	}
+	e := &c.Editor
+	e.LineStart = key.NewBinding(key.WithKeys("ctrl+a"), key.WithHelp("ctrl+a", "line start"))
+	e.LineEnd = key.NewBinding(key.WithKeys("ctrl+e"), key.WithHelp("ctrl+e", "line end"))
+	// Paging and selection belong to the history, not the input.
+	e.PageUp.SetEnabled(false)
+	e.PageDown.SetEnabled(false)
+	e.SelectLineUp.SetEnabled(false)
+	e.SelectLineDown.SetEnabled(false)
+	e.InputBegin = key.NewBinding(key.WithKeys("alt+<"), key.WithHelp("alt+<", "input begin"))
+	e.InputEnd = key.NewBinding(key.WithKeys("alt+>"), key.WithHelp("alt+>", "input end"))
+	c.syncEditor()
+	return c
+}
+
+// syncEditor keeps the text area's newline key equal to Newline.
+func (c *Chat) syncEditor() {
+	c.Editor.InsertNewline = c.Newline
 }
 
 func (c *Chat) register(pane string, m map[string]*key.Binding) {
 	m[pane+".send"] = &c.Send
+	m[pane+".newline"] = &c.Newline
+	m[pane+".page_up"] = &c.PageUp
+	m[pane+".page_down"] = &c.PageDown
+	m[pane+".line_up"] = &c.LineUp
+	m[pane+".line_down"] = &c.LineDown
+	m[pane+".top"] = &c.Top
+	m[pane+".bottom"] = &c.Bottom
+}
+
+// ShortHelp is the chat pane's part of the status bar's key hints.
+func (c Chat) ShortHelp() []key.Binding {
+	return []key.Binding{c.Send, c.Newline, c.PageUp}
+}
+
+// FullHelp is the chat pane's columns of the help overlay.
+func (c Chat) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{c.Send, c.Newline, c.Editor.DeleteWordBackward, c.Editor.LineStart, c.Editor.LineEnd},
+		{c.PageUp, c.PageDown, c.LineUp, c.LineDown, c.Top, c.Bottom},
+	}
 }

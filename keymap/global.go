@@ -6,10 +6,15 @@ import "charm.land/bubbles/v2/key"
 type Global struct {
 	// Interrupt is Ctrl-C: interrupt a stream, else clear the input, else
 	// arm quit; a second press within two seconds quits.
-	Interrupt  key.Binding
-	Stop       key.Binding
+	Interrupt key.Binding
+	// Stop interrupts a running stream (and closes the help overlay); it
+	// never quits.
+	Stop key.Binding
+	// SwitchPane moves the focus between the chat and the kanban pane (and
+	// switches the tab in the narrow layout).
 	SwitchPane key.Binding
-	Help       key.Binding
+	// Help opens and closes the full help overlay.
+	Help key.Binding
 }
 
 func defaultGlobal() Global {
@@ -26,4 +31,14 @@ func (g *Global) register(pane string, m map[string]*key.Binding) {
 	m[pane+".stop"] = &g.Stop
 	m[pane+".switch_pane"] = &g.SwitchPane
 	m[pane+".help"] = &g.Help
+}
+
+// ShortHelp is the global part of the status bar's key hints.
+func (g Global) ShortHelp() []key.Binding {
+	return []key.Binding{g.SwitchPane, g.Interrupt, g.Help}
+}
+
+// FullHelp is the global column of the help overlay.
+func (g Global) FullHelp() []key.Binding {
+	return []key.Binding{g.Interrupt, g.Stop, g.SwitchPane, g.Help}
 }

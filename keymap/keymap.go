@@ -71,5 +71,6 @@ func (k *KeyMap) Apply(overrides map[string][]string) error {
 		b.SetKeys(keys...)
 		b.SetHelp(strings.Join(keys, "/"), desc)
 	}
+	k.Chat.syncEditor()
 	return nil
 }
