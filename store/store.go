@@ -1,15 +1,424 @@
-// Package store is spindle's SQLite storage: kanban.db (the board) and
-// state.db (sessions and messages).
+// Package store is spindle's SQLite storage: kanban.db (the board, which
+// several spindle processes may share) and state.db (chat sessions and their
+// messages).
+//
+// Every database is opened the same way. Before this process makes its first
+// SQLite connection to a file, the file's 100-byte header is read and checked
+// (ValidateHeader); a file that fails is refused with a *CorruptError, is never
+// written to, and a copy of it is kept beside it. The first open in a process
+// also runs PRAGMA integrity_check. Connections use WAL, a busy timeout,
+// immediate write transactions and foreign keys; all writes go through one
+// writer connection, reads through a small pool. Schemas are embedded
+// migrations ordered by PRAGMA user_version, and PRAGMA application_id marks
+// which of spindle's two databases a file is.
 package store
 
-// TODO(stub)
-type Board struct{}
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
 
-// TODO(stub)
-type State struct{}
+	sqlite "modernc.org/sqlite"
+)
 
-// TODO(stub)
-func OpenBoard(path string) (*Board, error) { return nil, nil }
+// Sentinel errors that callers branch on with errors.Is.
+var (
+	// ErrCorrupt is matched by every *CorruptError: a database file that
+	// spindle refused to open.
+	ErrCorrupt = errors.New("database refused")
+	// ErrNotFound means the card, session or event asked for does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrNothingToUndo is returned by Board.Undo when every change has
+	// already been undone.
+	ErrNothingToUndo = errors.New("nothing to undo")
+)
 
-// TODO(stub)
-func OpenState(path string) (*State, error) { return nil, nil }
+// The application_id values written at header offset 68. They are ASCII
+// tags ("SPKB", "SPST"), below 2^31 so that SQLite's signed PRAGMA shows them
+// unchanged.
+const (
+	// BoardAppID marks kanban.db.
+	BoardAppID uint32 = 0x53504B42
+	// StateAppID marks state.db.
+	StateAppID uint32 = 0x53505354
+)
+
+// busyTimeout is how long a connection waits for another connection's or
+// process's lock before SQLITE_BUSY surfaces. Write transactions are a few
+// milliseconds long, so this is only reached when something is wrong.
+const busyTimeout = 10 * time.Second
+
+// registry records, per file, how many handles this process has open and
+// whether PRAGMA integrity_check has passed. The open count decides when the
+// header may be read: SQLite's locks are POSIX record locks, which the kernel
+// drops when the process closes *any* descriptor of the file, so the header
+// is only read while no SQLite connection of this process has the file open.
+var registry = struct {
+	sync.Mutex
+	open    map[string]int
+	checked map[string]bool
+}{open: map[string]int{}, checked: map[string]bool{}}
+
+// canonical returns the key the registry uses for path: absolute, cleaned,
+// with symlinks in the directory resolved.
+func canonical(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	dir, base := filepath.Split(abs)
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
+	full := filepath.Join(dir, base)
+	if real, err := filepath.EvalSymlinks(full); err == nil {
+		full = real
+	}
+	return full, nil
+}
+
+// openInProcess reports whether this process has an open handle on key.
+func openInProcess(key string) bool {
+	registry.Lock()
+	defer registry.Unlock()
+	return registry.open[key] > 0
+}
+
+// kind describes one of the two databases: its name in messages, its
+// application_id and its migrations.
+type kind struct {
+	name       string
+	appID      uint32
+	migrations []string
+}
+
+// db is an open database: one writer connection, a reader pool and a pinned
+// reader connection for PRAGMA data_version.
+type db struct {
+	path string
+	key  string
+	kind kind
+
+	w *sql.DB
+	r *sql.DB
+
+	pinMu sync.Mutex
+	pin   *sql.Conn
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// dsn builds a URI for path. Query parameters prefixed with '_' are read by
+// the driver; SQLite ignores them.
+func dsn(path string, params url.Values) string {
+	u := url.URL{Scheme: "file", Path: path, RawQuery: params.Encode()}
+	return u.String()
+}
+
+func writerParams() url.Values {
+	return url.Values{
+		"_pragma": {
+			fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()),
+			"foreign_keys(1)",
+			// FULL makes a commit durable across power loss as well as a
+			// crash of the process; see BenchmarkMove for its cost.
+			"synchronous(FULL)",
+		},
+		"_txlock": {"immediate"},
+	}
+}
+
+func readerParams() url.Values {
+	return url.Values{
+		"_pragma": {
+			fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()),
+			"foreign_keys(1)",
+			"query_only(1)",
+		},
+	}
+}
+
+// openDB opens path as a database of kind k, following S1–S4: header check
+// before the first connection, integrity check on the first open in this
+// process, WAL, migrations. On refusal it returns a *CorruptError with a
+// backup copy made.
+func openDB(path string, k kind) (*db, error) {
+	key, err := canonical(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	registry.Lock()
+	defer registry.Unlock()
+
+	first := registry.open[key] == 0
+	if first {
+		if err := validateHeader(key, k.appID); err != nil {
+			return nil, refuse(err)
+		}
+		if err := createEmpty(key); err != nil {
+			return nil, fmt.Errorf("store: open %s: %w", path, err)
+		}
+	}
+
+	d := &db{path: path, key: key, kind: k}
+	d.w, err = sql.Open("sqlite", dsn(key, writerParams()))
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	d.w.SetMaxOpenConns(1)
+	d.w.SetMaxIdleConns(1)
+	d.w.SetConnMaxLifetime(0)
+	d.w.SetConnMaxIdleTime(0)
+
+	ctx := context.Background()
+	fail := func(err error) (*db, error) {
+		d.closeConns()
+		var ce *CorruptError
+		if errors.As(err, &ce) {
+			// Every connection is closed now, so reading the file for the
+			// backup cannot drop a lock of ours.
+			return nil, refuse(ce)
+		}
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+
+	if !registry.checked[key] {
+		if err := integrityCheck(ctx, d.w, key); err != nil {
+			return fail(err)
+		}
+	}
+	if _, err := d.w.ExecContext(ctx, "PRAGMA journal_mode=WAL"); err != nil {
+		return fail(corruptIfSQLite(key, err))
+	}
+	if err := migrate(ctx, d.w, key, k); err != nil {
+		return fail(err)
+	}
+
+	d.r, err = sql.Open("sqlite", dsn(key, readerParams()))
+	if err != nil {
+		return fail(err)
+	}
+	d.r.SetMaxOpenConns(4)
+	d.r.SetMaxIdleConns(4)
+	d.r.SetConnMaxLifetime(0)
+	d.r.SetConnMaxIdleTime(0)
+	d.pin, err = d.r.Conn(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	registry.checked[key] = true
+	registry.open[key]++
+	return d, nil
+}
+
+// createEmpty creates a missing database file with mode 0600, so that SQLite
+// (which would use 0644) and its -wal and -shm files, which copy the main
+// file's mode, keep the data private. Closing this descriptor is harmless:
+// no SQLite connection of this process has the file open yet.
+func createEmpty(path string) error {
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// integrityCheck runs PRAGMA integrity_check and turns a failure into a
+// *CorruptError.
+func integrityCheck(ctx context.Context, w *sql.DB, path string) error {
+	rows, err := w.QueryContext(ctx, "PRAGMA integrity_check(5)")
+	if err != nil {
+		return corruptIfSQLite(path, err)
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return corruptIfSQLite(path, err)
+		}
+		if s != "ok" {
+			problems = append(problems, s)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return corruptIfSQLite(path, err)
+	}
+	if len(problems) > 0 {
+		return &CorruptError{Path: path, Reason: "integrity_check failed: " + strings.Join(problems, "; "), TLSOffset: -1}
+	}
+	return nil
+}
+
+// corruptIfSQLite turns SQLite's "malformed" and "not a database" errors
+// into a *CorruptError; other errors pass through.
+func corruptIfSQLite(path string, err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case 11, 26: // SQLITE_CORRUPT, SQLITE_NOTADB
+			return &CorruptError{Path: path, Reason: se.Error(), TLSOffset: -1}
+		}
+	}
+	return err
+}
+
+// migrate brings the schema up to date in one immediate transaction and sets
+// application_id and user_version. A file that belongs to another
+// application is refused.
+func migrate(ctx context.Context, w *sql.DB, path string, k kind) error {
+	check := func(q interface {
+		QueryRowContext(context.Context, string, ...any) *sql.Row
+	}) (version int, needed bool, err error) {
+		var app int64
+		if err := q.QueryRowContext(ctx, "PRAGMA application_id").Scan(&app); err != nil {
+			return 0, false, corruptIfSQLite(path, err)
+		}
+		if err := q.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+			return 0, false, corruptIfSQLite(path, err)
+		}
+		if app != 0 && uint32(app) != k.appID {
+			return 0, false, &CorruptError{Path: path, Reason: foreignAppReason(uint32(app), k), TLSOffset: -1}
+		}
+		if app == 0 {
+			var tables int
+			if err := q.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&tables); err != nil {
+				return 0, false, corruptIfSQLite(path, err)
+			}
+			if tables > 0 {
+				return 0, false, &CorruptError{Path: path, Reason: "a foreign SQLite database: it has tables but no application_id", TLSOffset: -1}
+			}
+		}
+		if version > len(k.migrations) {
+			return 0, false, fmt.Errorf("schema version %d is newer than this spindle understands (%d)", version, len(k.migrations))
+		}
+		return version, app == 0 || version < len(k.migrations), nil
+	}
+	if _, needed, err := check(w); err != nil || !needed {
+		return err
+	}
+	tx, err := w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	version, needed, err := check(tx)
+	if err != nil || !needed {
+		return err
+	}
+	for i := version; i < len(k.migrations); i++ {
+		if _, err := tx.ExecContext(ctx, k.migrations[i]); err != nil {
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d", int32(k.appID))); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(k.migrations))); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// write runs fn in an immediate transaction on the writer connection.
+func (d *db) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// read runs fn in a read-only transaction on a reader connection, so that
+// several queries see one snapshot.
+func (d *db) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := d.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
+
+// dataVersion reads PRAGMA data_version on the pinned connection. The value
+// changes whenever another connection (the writer included) or another
+// process commits.
+func (d *db) dataVersion(ctx context.Context) (int64, error) {
+	d.pinMu.Lock()
+	defer d.pinMu.Unlock()
+	if d.pin == nil {
+		return 0, errors.New("closed")
+	}
+	var v int64
+	err := d.pin.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v)
+	return v, err
+}
+
+// backup writes a consistent copy of the database to dest with VACUUM INTO.
+func (d *db) backup(ctx context.Context, dest string) error {
+	if _, err := os.Lstat(dest); err == nil {
+		return fmt.Errorf("%s already exists", dest)
+	}
+	_, err := d.r.ExecContext(ctx, "VACUUM INTO ?", dest)
+	return err
+}
+
+func (d *db) closeConns() {
+	d.pinMu.Lock()
+	if d.pin != nil {
+		d.pin.Close()
+		d.pin = nil
+	}
+	d.pinMu.Unlock()
+	if d.r != nil {
+		d.r.Close()
+	}
+	if d.w != nil {
+		d.w.Close()
+	}
+}
+
+func (d *db) close() error {
+	d.closeOnce.Do(func() {
+		d.pinMu.Lock()
+		if d.pin != nil {
+			d.closeErr = d.pin.Close()
+			d.pin = nil
+		}
+		d.pinMu.Unlock()
+		if err := d.r.Close(); err != nil && d.closeErr == nil {
+			d.closeErr = err
+		}
+		if err := d.w.Close(); err != nil && d.closeErr == nil {
+			d.closeErr = err
+		}
+		registry.Lock()
+		registry.open[d.key]--
+		if registry.open[d.key] <= 0 {
+			delete(registry.open, d.key)
+		}
+		registry.Unlock()
+	})
+	return d.closeErr
+}
+
+// nowMilli is the clock for every stored time: Unix milliseconds, so that a
+// value read back is exactly the value written.
+func nowMilli() int64 { return time.Now().UnixMilli() }
+
+func fromMilli(ms int64) time.Time { return time.UnixMilli(ms) }

@@ -1,0 +1,725 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Status is a card's column.
+type Status string
+
+// The statuses. Archived cards are hidden from the board.
+const (
+	Todo     Status = "todo"
+	Running  Status = "running"
+	Blocked  Status = "blocked"
+	Review   Status = "review"
+	Done     Status = "done"
+	Archived Status = "archived"
+)
+
+// Columns are the visible statuses in board order.
+var Columns = []Status{Todo, Running, Blocked, Review, Done}
+
+// allStatuses is Columns followed by Archived: the order List uses.
+var allStatuses = []Status{Todo, Running, Blocked, Review, Done, Archived}
+
+// ParseStatus accepts a status name in any case.
+func ParseStatus(s string) (Status, error) {
+	st := Status(strings.ToLower(strings.TrimSpace(s)))
+	for _, c := range allStatuses {
+		if st == c {
+			return st, nil
+		}
+	}
+	return "", fmt.Errorf("unknown status %q (want todo, running, blocked, review, done or archived)", s)
+}
+
+func (s Status) valid() bool {
+	_, err := ParseStatus(string(s))
+	return err == nil && string(s) == strings.ToLower(string(s))
+}
+
+// Priority orders cards by urgency. The zero value is PriorityLow; the
+// default that people see (CLI, TUI) is PriorityNormal.
+type Priority int
+
+// The priorities, lowest first.
+const (
+	PriorityLow Priority = iota
+	PriorityNormal
+	PriorityHigh
+	PriorityUrgent
+)
+
+var priorityNames = []string{"low", "normal", "high", "urgent"}
+
+// String returns "low", "normal", "high" or "urgent".
+func (p Priority) String() string {
+	if p >= 0 && int(p) < len(priorityNames) {
+		return priorityNames[p]
+	}
+	return "priority(" + strconv.Itoa(int(p)) + ")"
+}
+
+// Next cycles low → normal → high → urgent → low.
+func (p Priority) Next() Priority {
+	if p < PriorityLow || p >= PriorityUrgent {
+		return PriorityLow
+	}
+	return p + 1
+}
+
+// ParsePriority accepts a name ("low" … "urgent", any case) or 0..3.
+func ParsePriority(s string) (Priority, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	for i, n := range priorityNames {
+		if t == n || t == strconv.Itoa(i) {
+			return Priority(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown priority %q (want low, normal, high, urgent or 0..3)", s)
+}
+
+func (p Priority) valid() bool { return p >= PriorityLow && p <= PriorityUrgent }
+
+// MarshalText writes the priority's name, so JSON shows "high", not 2.
+func (p Priority) MarshalText() ([]byte, error) {
+	if !p.valid() {
+		return nil, fmt.Errorf("invalid priority %d", int(p))
+	}
+	return []byte(p.String()), nil
+}
+
+// UnmarshalText accepts what ParsePriority accepts.
+func (p *Priority) UnmarshalText(b []byte) error {
+	v, err := ParsePriority(string(b))
+	if err != nil {
+		return err
+	}
+	*p = v
+	return nil
+}
+
+// Assignee is who works on a card.
+type Assignee string
+
+// The assignees.
+const (
+	Me            Assignee = "me"
+	AgentAssignee Assignee = "agent"
+)
+
+func (a Assignee) valid() bool { return a == Me || a == AgentAssignee }
+
+// Card is one card on the board.
+type Card struct {
+	ID       int64    `json:"id"`
+	Title    string   `json:"title"`
+	Body     string   `json:"body"`
+	Status   Status   `json:"status"`
+	Position int      `json:"position"` // 0-based, dense within the status
+	Priority Priority `json:"priority"`
+	Assignee Assignee `json:"assignee"`
+
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	// CompletedAt is zero unless the card is done.
+	CompletedAt time.Time `json:"completed_at,omitzero"`
+}
+
+// EventKind names what an event did.
+type EventKind string
+
+// The event kinds.
+const (
+	EventCreated   EventKind = "created"
+	EventEdited    EventKind = "edited"
+	EventMoved     EventKind = "moved"
+	EventCommented EventKind = "commented"
+	EventDeleted   EventKind = "deleted"
+)
+
+// Event is one entry of a card's history. Every change to the board writes
+// one, in the same transaction as the change.
+type Event struct {
+	ID     int64     `json:"id"`
+	CardID int64     `json:"card_id"`
+	Kind   EventKind `json:"kind"`
+	Actor  string    `json:"actor"`
+	// Text is the comment for "commented", the title for "created" and
+	// "deleted", the fields changed for "edited", "from → to" for "moved".
+	Text   string    `json:"text"`
+	At     time.Time `json:"at"`
+	Undone bool      `json:"undone"`
+}
+
+// NewCard is what Create needs.
+type NewCard struct {
+	Title, Body string
+	Status      Status   // "" means Todo
+	Priority    Priority // taken as given: the zero value is PriorityLow
+	Assignee    Assignee // "" means Me
+}
+
+// CardPatch changes the fields that are not nil.
+type CardPatch struct {
+	Title, Body *string
+	Priority    *Priority
+	Assignee    *Assignee
+}
+
+// Board is kanban.db. It is safe for concurrent use, and several processes
+// may open the same file: writes are serialised by SQLite's lock, waiting up
+// to the busy timeout.
+type Board struct {
+	db *db
+}
+
+// OpenBoard opens (creating if missing) the board at path. The header is
+// validated before SQLite touches the file and the contents are checked
+// once per process; a refused file gives a *CorruptError.
+func OpenBoard(path string) (*Board, error) {
+	d, err := openDB(path, boardKind)
+	if err != nil {
+		return nil, err
+	}
+	return &Board{db: d}, nil
+}
+
+// Close closes every connection. Calling it again returns the first result.
+func (b *Board) Close() error { return b.db.close() }
+
+// Path returns the path the board was opened with.
+func (b *Board) Path() string { return b.db.path }
+
+// DataVersion returns a number that changes whenever any connection or
+// process commits a change to the board; the TUI polls it to pick up other
+// processes' edits.
+func (b *Board) DataVersion(ctx context.Context) (int64, error) {
+	v, err := b.db.dataVersion(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("store: board data version: %w", err)
+	}
+	return v, nil
+}
+
+// Backup writes a consistent copy of the board to dest (which must not
+// exist) with VACUUM INTO.
+func (b *Board) Backup(ctx context.Context, dest string) error {
+	if err := b.db.backup(ctx, dest); err != nil {
+		return fmt.Errorf("store: back up board to %s: %w", dest, err)
+	}
+	return nil
+}
+
+const cardColumns = `id, title, body, status, position, priority, assignee, created_at, updated_at, completed_at`
+
+// row is a card as stored; it is also the JSON image kept in
+// card_events.before for undo.
+type row struct {
+	ID        int64  `json:"id"`
+	Title     string `json:"title"`
+	Body      string `json:"body"`
+	Status    string `json:"status"`
+	Position  int    `json:"position"`
+	Priority  int    `json:"priority"`
+	Assignee  string `json:"assignee"`
+	Created   int64  `json:"created_at"`
+	Updated   int64  `json:"updated_at"`
+	Completed *int64 `json:"completed_at"`
+}
+
+type scanner interface{ Scan(...any) error }
+
+func scanRow(s scanner) (row, error) {
+	var r row
+	var completed sql.NullInt64
+	err := s.Scan(&r.ID, &r.Title, &r.Body, &r.Status, &r.Position, &r.Priority, &r.Assignee, &r.Created, &r.Updated, &completed)
+	if completed.Valid {
+		r.Completed = &completed.Int64
+	}
+	return r, err
+}
+
+func (r row) card() Card {
+	c := Card{
+		ID: r.ID, Title: r.Title, Body: r.Body, Status: Status(r.Status), Position: r.Position,
+		Priority: Priority(r.Priority), Assignee: Assignee(r.Assignee),
+		CreatedAt: fromMilli(r.Created), UpdatedAt: fromMilli(r.Updated),
+	}
+	if r.Completed != nil {
+		c.CompletedAt = fromMilli(*r.Completed)
+	}
+	return c
+}
+
+type querier interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}
+
+func getRow(ctx context.Context, q querier, id int64) (row, error) {
+	r, err := scanRow(q.QueryRowContext(ctx, `SELECT `+cardColumns+` FROM cards WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, ErrNotFound
+	}
+	return r, err
+}
+
+// List returns the cards in column order (todo … done, then archived if
+// asked for), each column by position.
+func (b *Board) List(ctx context.Context, includeArchived bool) ([]Card, error) {
+	var cards []Card
+	err := b.db.read(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM cards`).Scan(&n); err != nil {
+			return err
+		}
+		cards = make([]Card, 0, n)
+		// One indexed query per column, in order, instead of sorting by a
+		// computed column rank.
+		for _, st := range allStatuses {
+			if st == Archived && !includeArchived {
+				continue
+			}
+			rows, err := tx.QueryContext(ctx, `SELECT `+cardColumns+` FROM cards WHERE status = ? ORDER BY position, id`, string(st))
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				r, err := scanRow(rows)
+				if err != nil {
+					rows.Close()
+					return err
+				}
+				cards = append(cards, r.card())
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: list cards: %w", err)
+	}
+	return cards, nil
+}
+
+// Get returns one card, or ErrNotFound.
+func (b *Board) Get(ctx context.Context, id int64) (Card, error) {
+	r, err := getRow(ctx, b.db.r, id)
+	if err != nil {
+		return Card{}, fmt.Errorf("store: get card %d: %w", id, err)
+	}
+	return r.card(), nil
+}
+
+func checkTitle(t string) error {
+	if strings.TrimSpace(t) == "" {
+		return errors.New("the title is empty")
+	}
+	return nil
+}
+
+// Create adds a card at the end of its column.
+func (b *Board) Create(ctx context.Context, actor string, c NewCard) (Card, error) {
+	if c.Status == "" {
+		c.Status = Todo
+	}
+	if c.Assignee == "" {
+		c.Assignee = Me
+	}
+	var err error
+	switch {
+	case checkTitle(c.Title) != nil:
+		err = checkTitle(c.Title)
+	case !c.Status.valid():
+		err = fmt.Errorf("unknown status %q", c.Status)
+	case !c.Priority.valid():
+		err = fmt.Errorf("invalid priority %d", int(c.Priority))
+	case !c.Assignee.valid():
+		err = fmt.Errorf("unknown assignee %q", c.Assignee)
+	}
+	if err != nil {
+		return Card{}, fmt.Errorf("store: create card: %w", err)
+	}
+	var r row
+	err = b.db.write(ctx, func(tx *sql.Tx) error {
+		now := nowMilli()
+		r = row{Title: c.Title, Body: c.Body, Status: string(c.Status), Priority: int(c.Priority),
+			Assignee: string(c.Assignee), Created: now, Updated: now}
+		if c.Status == Done {
+			r.Completed = &now
+		}
+		var err error
+		if r.Position, err = columnLen(ctx, tx, c.Status); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO cards (title, body, status, position, priority, assignee, created_at, updated_at, completed_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.Title, r.Body, r.Status, r.Position, r.Priority, r.Assignee, r.Created, r.Updated, r.Completed)
+		if err != nil {
+			return err
+		}
+		if r.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		return addEvent(ctx, tx, r.ID, EventCreated, actor, r.Title, now, nil)
+	})
+	if err != nil {
+		return Card{}, fmt.Errorf("store: create card: %w", err)
+	}
+	return r.card(), nil
+}
+
+// columnLen is the number of cards in a column, relying on dense positions.
+func columnLen(ctx context.Context, tx *sql.Tx, st Status) (int, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT coalesce(max(position) + 1, 0) FROM cards WHERE status = ?`, string(st)).Scan(&n)
+	return n, err
+}
+
+func addEvent(ctx context.Context, tx *sql.Tx, cardID int64, k EventKind, actor, text string, at int64, before *row) error {
+	var img any
+	if before != nil {
+		b, err := json.Marshal(before)
+		if err != nil {
+			return err
+		}
+		img = string(b)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO card_events (card_id, kind, actor, text, at, before) VALUES (?, ?, ?, ?, ?, ?)`,
+		cardID, string(k), actor, text, at, img)
+	return err
+}
+
+// Edit changes a card's title, body, priority or assignee. A patch that
+// changes nothing writes nothing and returns the card as it is.
+func (b *Board) Edit(ctx context.Context, actor string, id int64, p CardPatch) (Card, error) {
+	var out row
+	err := b.db.write(ctx, func(tx *sql.Tx) error {
+		before, err := getRow(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		after := before
+		var changed []string
+		if p.Title != nil && *p.Title != before.Title {
+			if err := checkTitle(*p.Title); err != nil {
+				return err
+			}
+			after.Title = *p.Title
+			changed = append(changed, "title")
+		}
+		if p.Body != nil && *p.Body != before.Body {
+			after.Body = *p.Body
+			changed = append(changed, "body")
+		}
+		if p.Priority != nil && int(*p.Priority) != before.Priority {
+			if !p.Priority.valid() {
+				return fmt.Errorf("invalid priority %d", int(*p.Priority))
+			}
+			after.Priority = int(*p.Priority)
+			changed = append(changed, "priority "+Priority(before.Priority).String()+" → "+p.Priority.String())
+		}
+		if p.Assignee != nil && string(*p.Assignee) != before.Assignee {
+			if !p.Assignee.valid() {
+				return fmt.Errorf("unknown assignee %q", *p.Assignee)
+			}
+			after.Assignee = string(*p.Assignee)
+			changed = append(changed, "assignee "+before.Assignee+" → "+after.Assignee)
+		}
+		if len(changed) == 0 {
+			out = before
+			return nil
+		}
+		now := nowMilli()
+		after.Updated = now
+		if _, err := tx.ExecContext(ctx, `UPDATE cards SET title = ?, body = ?, priority = ?, assignee = ?, updated_at = ? WHERE id = ?`,
+			after.Title, after.Body, after.Priority, after.Assignee, after.Updated, id); err != nil {
+			return err
+		}
+		out = after
+		return addEvent(ctx, tx, id, EventEdited, actor, strings.Join(changed, ", "), now, &before)
+	})
+	if err != nil {
+		return Card{}, fmt.Errorf("store: edit card %d: %w", id, err)
+	}
+	return out.card(), nil
+}
+
+// Move puts a card at position in column to (-1, or anything past the end,
+// means the end). Within the same column it reorders. Positions stay dense.
+// Moving to done sets CompletedAt; moving away clears it. A move to where
+// the card already is writes nothing.
+func (b *Board) Move(ctx context.Context, actor string, id int64, to Status, position int) (Card, error) {
+	if !to.valid() {
+		return Card{}, fmt.Errorf("store: move card %d: unknown status %q", id, to)
+	}
+	var out row
+	err := b.db.write(ctx, func(tx *sql.Tx) error {
+		before, err := getRow(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		from := Status(before.Status)
+		n, err := columnLen(ctx, tx, to)
+		if err != nil {
+			return err
+		}
+		if from == to {
+			n-- // the card itself is in the column
+		}
+		if position < 0 || position > n {
+			position = n
+		}
+		if from == to && position == before.Position {
+			out = before
+			return nil
+		}
+		if from == to {
+			// Only the cards between the old and the new place shift.
+			if position > before.Position {
+				_, err = tx.ExecContext(ctx, `UPDATE cards SET position = position - 1 WHERE status = ? AND position > ? AND position <= ?`,
+					string(from), before.Position, position)
+			} else {
+				_, err = tx.ExecContext(ctx, `UPDATE cards SET position = position + 1 WHERE status = ? AND position >= ? AND position < ?`,
+					string(from), position, before.Position)
+			}
+			if err != nil {
+				return err
+			}
+		} else {
+			if err := closeGap(ctx, tx, from, before.Position); err != nil {
+				return err
+			}
+			if err := openGap(ctx, tx, to, position); err != nil {
+				return err
+			}
+		}
+		now := nowMilli()
+		after := before
+		after.Status, after.Position, after.Updated = string(to), position, now
+		switch {
+		case to == Done && from != Done:
+			after.Completed = &now
+		case to != Done:
+			after.Completed = nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE cards SET status = ?, position = ?, updated_at = ?, completed_at = ? WHERE id = ?`,
+			after.Status, after.Position, after.Updated, after.Completed, id); err != nil {
+			return err
+		}
+		out = after
+		text := string(from) + " → " + string(to)
+		if from == to {
+			text = fmt.Sprintf("%s: position %d → %d", from, before.Position, position)
+		}
+		return addEvent(ctx, tx, id, EventMoved, actor, text, now, &before)
+	})
+	if err != nil {
+		return Card{}, fmt.Errorf("store: move card %d: %w", id, err)
+	}
+	return out.card(), nil
+}
+
+// closeGap shifts up the cards after position in st (the card that was
+// there has left).
+func closeGap(ctx context.Context, tx *sql.Tx, st Status, position int) error {
+	_, err := tx.ExecContext(ctx, `UPDATE cards SET position = position - 1 WHERE status = ? AND position > ?`, string(st), position)
+	return err
+}
+
+// openGap shifts down the cards at and after position in st to make room.
+func openGap(ctx context.Context, tx *sql.Tx, st Status, position int) error {
+	_, err := tx.ExecContext(ctx, `UPDATE cards SET position = position + 1 WHERE status = ? AND position >= ?`, string(st), position)
+	return err
+}
+
+// Comment adds a comment to a card's history.
+func (b *Board) Comment(ctx context.Context, actor string, id int64, text string) (Event, error) {
+	if strings.TrimSpace(text) == "" {
+		return Event{}, fmt.Errorf("store: comment on card %d: the comment is empty", id)
+	}
+	var ev Event
+	err := b.db.write(ctx, func(tx *sql.Tx) error {
+		if _, err := getRow(ctx, tx, id); err != nil {
+			return err
+		}
+		now := nowMilli()
+		if err := addEvent(ctx, tx, id, EventCommented, actor, text, now, nil); err != nil {
+			return err
+		}
+		var eid int64
+		if err := tx.QueryRowContext(ctx, `SELECT last_insert_rowid()`).Scan(&eid); err != nil {
+			return err
+		}
+		ev = Event{ID: eid, CardID: id, Kind: EventCommented, Actor: actor, Text: text, At: fromMilli(now)}
+		return nil
+	})
+	if err != nil {
+		return Event{}, fmt.Errorf("store: comment on card %d: %w", id, err)
+	}
+	return ev, nil
+}
+
+// Delete removes a card; Undo brings it back with the same id.
+func (b *Board) Delete(ctx context.Context, actor string, id int64) error {
+	err := b.db.write(ctx, func(tx *sql.Tx) error {
+		before, err := getRow(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM cards WHERE id = ?`, id); err != nil {
+			return err
+		}
+		if err := closeGap(ctx, tx, Status(before.Status), before.Position); err != nil {
+			return err
+		}
+		return addEvent(ctx, tx, id, EventDeleted, actor, before.Title, nowMilli(), &before)
+	})
+	if err != nil {
+		return fmt.Errorf("store: delete card %d: %w", id, err)
+	}
+	return nil
+}
+
+const eventColumns = `id, card_id, kind, actor, text, at, undone_at IS NOT NULL`
+
+func scanEvent(s scanner) (Event, error) {
+	var e Event
+	var at int64
+	err := s.Scan(&e.ID, &e.CardID, &e.Kind, &e.Actor, &e.Text, &at, &e.Undone)
+	e.At = fromMilli(at)
+	return e, err
+}
+
+// Undo reverts the latest change that is not undone yet, whoever made it,
+// restoring the exact prior row (a deleted card comes back with its id, a
+// created one goes) and keeping positions dense. An undone comment is
+// marked undone. It returns the event it reverted, or ErrNothingToUndo.
+func (b *Board) Undo(ctx context.Context) (Event, error) {
+	var ev Event
+	err := b.db.write(ctx, func(tx *sql.Tx) error {
+		var before sql.NullString
+		var err error
+		var at int64
+		err = tx.QueryRowContext(ctx, `SELECT id, card_id, kind, actor, text, at, before FROM card_events
+			WHERE undone_at IS NULL ORDER BY id DESC LIMIT 1`).Scan(&ev.ID, &ev.CardID, &ev.Kind, &ev.Actor, &ev.Text, &at, &before)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNothingToUndo
+		}
+		if err != nil {
+			return err
+		}
+		ev.At = fromMilli(at)
+		if ev.Kind != EventCommented {
+			if err := restore(ctx, tx, ev.CardID, before); err != nil {
+				return fmt.Errorf("event %d: %w", ev.ID, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE card_events SET undone_at = ? WHERE id = ?`, nowMilli(), ev.ID); err != nil {
+			return err
+		}
+		ev.Undone = true
+		return nil
+	})
+	if err != nil {
+		return Event{}, fmt.Errorf("store: undo: %w", err)
+	}
+	return ev, nil
+}
+
+// restore replaces card id's current row (if any) with the image in before
+// (none for a created card) and re-densifies the columns involved.
+func restore(ctx context.Context, tx *sql.Tx, id int64, before sql.NullString) error {
+	touched := map[Status]bool{}
+	cur, err := getRow(ctx, tx, id)
+	switch {
+	case err == nil:
+		if _, err := tx.ExecContext(ctx, `DELETE FROM cards WHERE id = ?`, id); err != nil {
+			return err
+		}
+		if err := closeGap(ctx, tx, Status(cur.Status), cur.Position); err != nil {
+			return err
+		}
+		touched[Status(cur.Status)] = true
+	case !errors.Is(err, ErrNotFound):
+		return err
+	}
+	if before.Valid {
+		var r row
+		if err := json.Unmarshal([]byte(before.String), &r); err != nil {
+			return fmt.Errorf("bad undo image: %w", err)
+		}
+		if r.ID != id {
+			return fmt.Errorf("undo image is of card %d", r.ID)
+		}
+		if err := openGap(ctx, tx, Status(r.Status), r.Position); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO cards (`+cardColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.ID, r.Title, r.Body, r.Status, r.Position, r.Priority, r.Assignee, r.Created, r.Updated, r.Completed); err != nil {
+			return err
+		}
+		touched[Status(r.Status)] = true
+	}
+	for st := range touched {
+		if err := densify(ctx, tx, st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// densify renumbers a column 0..n-1 in its current order. After a correct
+// restore it changes nothing; it is there so that undo can never leave a
+// gap or a duplicate behind.
+func densify(ctx context.Context, tx *sql.Tx, st Status) error {
+	_, err := tx.ExecContext(ctx, `UPDATE cards SET position = ranked.p
+		FROM (SELECT id, row_number() OVER (ORDER BY position, id) - 1 AS p FROM cards WHERE status = ?) AS ranked
+		WHERE cards.id = ranked.id AND cards.position != ranked.p`, string(st))
+	return err
+}
+
+// Events returns a card's history, oldest first, comments and undone
+// changes included. It works for deleted cards too; ErrNotFound if the card
+// never existed.
+func (b *Board) Events(ctx context.Context, id int64) ([]Event, error) {
+	var out []Event
+	err := b.db.read(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+eventColumns+` FROM card_events WHERE card_id = ? ORDER BY id`, id)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			e, err := scanEvent(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(out) == 0 {
+			if _, err := getRow(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: events of card %d: %w", id, err)
+	}
+	return out, nil
+}

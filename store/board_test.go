@@ -1,0 +1,378 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+func openTestBoard(t testing.TB) *Board {
+	t.Helper()
+	b, err := OpenBoard(filepath.Join(t.TempDir(), "kanban.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+func mustCreate(t testing.TB, b *Board, title string, st Status) Card {
+	t.Helper()
+	c, err := b.Create(context.Background(), "me", NewCard{Title: title, Status: st, Priority: PriorityNormal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// columns returns the titles per status, in position order, and checks that
+// positions are dense 0..n-1.
+func columns(t testing.TB, b *Board) map[Status][]string {
+	t.Helper()
+	cards, err := b.List(context.Background(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[Status][]string{}
+	for _, c := range cards {
+		if c.Position != len(out[c.Status]) {
+			t.Fatalf("card %d %q in %s has position %d, want %d (positions not dense)", c.ID, c.Title, c.Status, c.Position, len(out[c.Status]))
+		}
+		out[c.Status] = append(out[c.Status], c.Title)
+	}
+	return out
+}
+
+// snapshot is every card row as stored.
+func snapshot(t testing.TB, b *Board) []row {
+	t.Helper()
+	rows, err := b.db.r.Query(`SELECT ` + cardColumns + ` FROM cards ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []row
+	for rows.Next() {
+		r, err := scanRow(rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func TestMoveKeepsPositionsDense(t *testing.T) {
+	ctx := context.Background()
+	type move struct {
+		title string
+		to    Status
+		pos   int
+	}
+	tests := []struct {
+		name  string
+		moves []move
+		want  map[Status][]string
+	}{
+		{"to end of other column", []move{{"a", Running, -1}},
+			map[Status][]string{Todo: {"b", "c"}, Running: {"x", "a"}}},
+		{"to front of other column", []move{{"c", Running, 0}},
+			map[Status][]string{Todo: {"a", "b"}, Running: {"c", "x"}}},
+		{"reorder down", []move{{"a", Todo, 2}},
+			map[Status][]string{Todo: {"b", "c", "a"}, Running: {"x"}}},
+		{"reorder up", []move{{"c", Todo, 0}},
+			map[Status][]string{Todo: {"c", "a", "b"}, Running: {"x"}}},
+		{"position past the end clamps", []move{{"a", Todo, 99}},
+			map[Status][]string{Todo: {"b", "c", "a"}, Running: {"x"}}},
+		{"into an empty column", []move{{"b", Done, 5}},
+			map[Status][]string{Todo: {"a", "c"}, Running: {"x"}, Done: {"b"}}},
+		{"round trip", []move{{"a", Review, -1}, {"a", Todo, 1}},
+			map[Status][]string{Todo: {"b", "a", "c"}, Running: {"x"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := openTestBoard(t)
+			ids := map[string]int64{}
+			for _, c := range []struct {
+				title string
+				st    Status
+			}{{"a", Todo}, {"b", Todo}, {"c", Todo}, {"x", Running}} {
+				ids[c.title] = mustCreate(t, b, c.title, c.st).ID
+			}
+			for _, m := range tt.moves {
+				if _, err := b.Move(ctx, "me", ids[m.title], m.to, m.pos); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := columns(t, b); !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("columns = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestMoveToDoneSetsCompletedAt(t *testing.T) {
+	ctx := context.Background()
+	b := openTestBoard(t)
+	c := mustCreate(t, b, "a", Todo)
+	if !c.CompletedAt.IsZero() {
+		t.Fatal("new card has CompletedAt")
+	}
+	c, err := b.Move(ctx, "me", c.ID, Done, -1)
+	if err != nil || c.CompletedAt.IsZero() {
+		t.Fatalf("after move to done: %+v, %v", c, err)
+	}
+	c, err = b.Move(ctx, "me", c.ID, Archived, -1)
+	if err != nil || !c.CompletedAt.IsZero() {
+		t.Fatalf("after move to archived: %+v, %v", c, err)
+	}
+	cards, err := b.List(ctx, false)
+	if err != nil || len(cards) != 0 {
+		t.Fatalf("List without archived = %v, %v", cards, err)
+	}
+}
+
+func TestUndoRestoresExactRows(t *testing.T) {
+	ctx := context.Background()
+	title, body, prio, who := "renamed", "new body", PriorityUrgent, AgentAssignee
+	changes := []struct {
+		name string
+		do   func(b *Board, id int64) error
+	}{
+		{"create", func(b *Board, id int64) error { _, err := b.Create(ctx, "me", NewCard{Title: "new", Status: Todo}); return err }},
+		{"edit", func(b *Board, id int64) error {
+			_, err := b.Edit(ctx, "me", id, CardPatch{Title: &title, Body: &body, Priority: &prio, Assignee: &who})
+			return err
+		}},
+		{"move across", func(b *Board, id int64) error { _, err := b.Move(ctx, "agent", id, Done, 0); return err }},
+		{"reorder", func(b *Board, id int64) error { _, err := b.Move(ctx, "me", id, Todo, 3); return err }},
+		{"delete", func(b *Board, id int64) error { return b.Delete(ctx, "me", id) }},
+	}
+	for _, ch := range changes {
+		t.Run(ch.name, func(t *testing.T) {
+			b := openTestBoard(t)
+			var second int64
+			for i, st := range []Status{Todo, Todo, Todo, Todo, Done, Done} {
+				c := mustCreate(t, b, fmt.Sprintf("card %d", i), st)
+				if i == 1 {
+					second = c.ID
+				}
+			}
+			if _, err := b.Move(ctx, "me", second, Todo, 2); err != nil {
+				t.Fatal(err)
+			}
+			before := snapshot(t, b)
+			if err := ch.do(b, second); err != nil {
+				t.Fatal(err)
+			}
+			if reflect.DeepEqual(snapshot(t, b), before) {
+				t.Fatal("the change changed nothing: the test would prove nothing")
+			}
+			ev, err := b.Undo(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ev.Undone {
+				t.Errorf("returned event not marked undone: %+v", ev)
+			}
+			if got := snapshot(t, b); !reflect.DeepEqual(got, before) {
+				t.Fatalf("after undo:\n got %+v\nwant %+v", got, before)
+			}
+			columns(t, b) // dense
+		})
+	}
+}
+
+func TestUndoWalksBackAndStops(t *testing.T) {
+	ctx := context.Background()
+	b := openTestBoard(t)
+	empty := snapshot(t, b)
+	a := mustCreate(t, b, "a", Todo)
+	if _, err := b.Move(ctx, "me", a.ID, Running, -1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Comment(ctx, "agent", a.ID, "looking at it"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Delete(ctx, "me", a.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []EventKind{EventDeleted, EventCommented, EventMoved, EventCreated} {
+		ev, err := b.Undo(ctx)
+		if err != nil || ev.Kind != want {
+			t.Fatalf("Undo = %+v, %v; want %s", ev, err, want)
+		}
+	}
+	if _, err := b.Undo(ctx); !errors.Is(err, ErrNothingToUndo) {
+		t.Fatalf("Undo on nothing = %v, want ErrNothingToUndo", err)
+	}
+	if got := snapshot(t, b); !reflect.DeepEqual(got, empty) {
+		t.Fatalf("board after undoing everything = %+v", got)
+	}
+	evs, err := b.Events(ctx, a.ID)
+	if err != nil || len(evs) != 4 {
+		t.Fatalf("Events = %+v, %v", evs, err)
+	}
+	for _, e := range evs {
+		if !e.Undone {
+			t.Errorf("event %+v not marked undone", e)
+		}
+	}
+	if _, err := b.Get(ctx, a.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get after undoing create = %v", err)
+	}
+}
+
+func TestEventsRecordEveryChange(t *testing.T) {
+	ctx := context.Background()
+	b := openTestBoard(t)
+	c := mustCreate(t, b, "a", Todo)
+	body := "b"
+	steps := []func() error{
+		func() error { _, err := b.Edit(ctx, "me", c.ID, CardPatch{Body: &body}); return err },
+		func() error { _, err := b.Edit(ctx, "me", c.ID, CardPatch{Body: &body}); return err }, // no change, no event
+		func() error { _, err := b.Move(ctx, "agent", c.ID, Review, -1); return err },
+		func() error { _, err := b.Move(ctx, "agent", c.ID, Review, 0); return err }, // already there
+		func() error { _, err := b.Comment(ctx, "agent", c.ID, "done soon"); return err },
+		func() error { return b.Delete(ctx, "me", c.ID) },
+	}
+	for _, s := range steps {
+		if err := s(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs, err := b.Events(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []EventKind
+	for _, e := range evs {
+		kinds = append(kinds, e.Kind)
+	}
+	want := []EventKind{EventCreated, EventEdited, EventMoved, EventCommented, EventDeleted}
+	if !reflect.DeepEqual(kinds, want) {
+		t.Fatalf("kinds = %v, want %v", kinds, want)
+	}
+	if evs[3].Text != "done soon" || evs[3].Actor != "agent" {
+		t.Errorf("comment event = %+v", evs[3])
+	}
+	if _, err := b.Events(ctx, 999); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Events of a card that never existed = %v", err)
+	}
+}
+
+func TestBadInputIsRefused(t *testing.T) {
+	ctx := context.Background()
+	b := openTestBoard(t)
+	c := mustCreate(t, b, "a", Todo)
+	empty, bad := "  ", Priority(7)
+	cases := []struct {
+		name string
+		err  error
+	}{
+		{"empty title", func() error { _, err := b.Create(ctx, "me", NewCard{Title: " "}); return err }()},
+		{"bad status", func() error { _, err := b.Create(ctx, "me", NewCard{Title: "x", Status: "later"}); return err }()},
+		{"bad priority", func() error { _, err := b.Create(ctx, "me", NewCard{Title: "x", Priority: 9}); return err }()},
+		{"bad assignee", func() error { _, err := b.Create(ctx, "me", NewCard{Title: "x", Assignee: "bob"}); return err }()},
+		{"edit to empty title", func() error { _, err := b.Edit(ctx, "me", c.ID, CardPatch{Title: &empty}); return err }()},
+		{"edit bad priority", func() error { _, err := b.Edit(ctx, "me", c.ID, CardPatch{Priority: &bad}); return err }()},
+		{"move to bad status", func() error { _, err := b.Move(ctx, "me", c.ID, "later", 0); return err }()},
+		{"empty comment", func() error { _, err := b.Comment(ctx, "me", c.ID, ""); return err }()},
+	}
+	for _, tc := range cases {
+		if tc.err == nil {
+			t.Errorf("%s: accepted", tc.name)
+		}
+	}
+	for name, err := range map[string]error{
+		"get":     func() error { _, err := b.Get(ctx, 42); return err }(),
+		"move":    func() error { _, err := b.Move(ctx, "me", 42, Done, 0); return err }(),
+		"edit":    func() error { _, err := b.Edit(ctx, "me", 42, CardPatch{}); return err }(),
+		"comment": func() error { _, err := b.Comment(ctx, "me", 42, "hi"); return err }(),
+		"delete":  b.Delete(ctx, "me", 42),
+	} {
+		if !errors.Is(err, ErrNotFound) {
+			t.Errorf("%s of a missing card = %v, want ErrNotFound", name, err)
+		}
+	}
+}
+
+func TestPriorityAndStatusParsing(t *testing.T) {
+	for in, want := range map[string]Priority{"low": PriorityLow, "Normal": PriorityNormal, "2": PriorityHigh, "URGENT": PriorityUrgent} {
+		if got, err := ParsePriority(in); err != nil || got != want {
+			t.Errorf("ParsePriority(%q) = %v, %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"", "4", "-1", "meh"} {
+		if _, err := ParsePriority(in); err == nil {
+			t.Errorf("ParsePriority(%q) accepted", in)
+		}
+	}
+	if PriorityUrgent.Next() != PriorityLow || PriorityLow.Next() != PriorityNormal {
+		t.Error("Next does not cycle")
+	}
+	if s, err := ParseStatus("Review"); err != nil || s != Review {
+		t.Errorf("ParseStatus(Review) = %v, %v", s, err)
+	}
+	if _, err := ParseStatus("later"); err == nil {
+		t.Error("ParseStatus(later) accepted")
+	}
+}
+
+func TestDataVersionSeesOtherHandlesCommits(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "kanban.db")
+	a, err := OpenBoard(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := OpenBoard(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	v0, err := a.DataVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := a.DataVersion(ctx); v != v0 {
+		t.Fatalf("data version changed with no commit: %d → %d", v0, v)
+	}
+	c := mustCreate(t, b, "from b", Todo)
+	v1, err := a.DataVersion(ctx)
+	if err != nil || v1 == v0 {
+		t.Fatalf("data version after b's commit = %d, %v (was %d)", v1, err, v0)
+	}
+	if _, err := a.Get(ctx, c.ID); err != nil {
+		t.Fatalf("a does not see b's card: %v", err)
+	}
+	mustCreate(t, a, "from a", Todo)
+	if v2, _ := a.DataVersion(ctx); v2 == v1 {
+		t.Fatal("data version did not change after a's own commit")
+	}
+}
+
+func TestOpenSetsPragmas(t *testing.T) {
+	b := openTestBoard(t)
+	for q, want := range map[string]string{
+		"PRAGMA journal_mode":   "wal",
+		"PRAGMA foreign_keys":   "1",
+		"PRAGMA busy_timeout":   fmt.Sprint(busyTimeout.Milliseconds()),
+		"PRAGMA application_id": fmt.Sprint(BoardAppID),
+		"PRAGMA user_version":   fmt.Sprint(len(boardMigrations)),
+		"PRAGMA synchronous":    "2",
+	} {
+		var got string
+		if err := b.db.w.QueryRow(q).Scan(&got); err != nil || got != want {
+			t.Errorf("%s = %q, %v; want %q", q, got, err, want)
+		}
+	}
+	var ro string
+	if err := b.db.r.QueryRow("PRAGMA query_only").Scan(&ro); err != nil || ro != "1" {
+		t.Errorf("reader query_only = %q, %v", ro, err)
+	}
+}

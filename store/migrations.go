@@ -1,0 +1,66 @@
+package store
+
+// The schemas, one migration per user_version step. Append only: a released
+// migration is never edited, since files in the wild have already run it.
+
+// boardMigrations build kanban.db. Times are Unix milliseconds. Positions
+// are dense 0..n-1 within each status; the index is not unique because
+// shifting a column rewrites positions one row at a time. card_events keeps
+// its rows when a card is deleted (there is no foreign key) so that a delete
+// can be undone and the history still read; before is the JSON image of the
+// card row as it was before the change, which Undo restores exactly.
+var boardMigrations = []string{
+	`CREATE TABLE cards (
+		id           INTEGER PRIMARY KEY AUTOINCREMENT,
+		title        TEXT    NOT NULL CHECK (length(trim(title)) > 0),
+		body         TEXT    NOT NULL DEFAULT '',
+		status       TEXT    NOT NULL CHECK (status IN ('todo','running','blocked','review','done','archived')),
+		position     INTEGER NOT NULL CHECK (position >= 0),
+		priority     INTEGER NOT NULL DEFAULT 1 CHECK (priority BETWEEN 0 AND 3),
+		assignee     TEXT    NOT NULL DEFAULT 'me' CHECK (assignee IN ('me','agent')),
+		created_at   INTEGER NOT NULL,
+		updated_at   INTEGER NOT NULL,
+		completed_at INTEGER
+	);
+	CREATE INDEX cards_by_column ON cards (status, position);
+	CREATE TABLE card_events (
+		id        INTEGER PRIMARY KEY AUTOINCREMENT,
+		card_id   INTEGER NOT NULL,
+		kind      TEXT    NOT NULL CHECK (kind IN ('created','edited','moved','commented','deleted')),
+		actor     TEXT    NOT NULL,
+		text      TEXT    NOT NULL DEFAULT '',
+		at        INTEGER NOT NULL,
+		before    TEXT,
+		undone_at INTEGER
+	);
+	CREATE INDEX card_events_by_card ON card_events (card_id, id);
+	CREATE INDEX card_events_live ON card_events (id) WHERE undone_at IS NULL;`,
+}
+
+// stateMigrations build state.db.
+var stateMigrations = []string{
+	`CREATE TABLE sessions (
+		id         INTEGER PRIMARY KEY AUTOINCREMENT,
+		title      TEXT    NOT NULL DEFAULT '',
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	);
+	CREATE INDEX sessions_by_update ON sessions (updated_at, id);
+	CREATE TABLE messages (
+		id           INTEGER PRIMARY KEY AUTOINCREMENT,
+		session_id   INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+		role         TEXT    NOT NULL CHECK (role IN ('system','user','assistant','tool')),
+		content      TEXT    NOT NULL DEFAULT '',
+		tool_calls   TEXT    NOT NULL DEFAULT '',
+		tool_call_id TEXT    NOT NULL DEFAULT '',
+		status       TEXT    NOT NULL DEFAULT 'complete' CHECK (status IN ('complete','interrupted','failed')),
+		error        TEXT    NOT NULL DEFAULT '',
+		created_at   INTEGER NOT NULL
+	);
+	CREATE INDEX messages_by_session ON messages (session_id, id);`,
+}
+
+var (
+	boardKind = kind{name: "board (kanban.db)", appID: BoardAppID, migrations: boardMigrations}
+	stateKind = kind{name: "state database (state.db)", appID: StateAppID, migrations: stateMigrations}
+)

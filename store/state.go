@@ -1,0 +1,274 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Role is who wrote a message.
+type Role string
+
+// The roles, as the chat-completions API names them.
+const (
+	RoleSystem    Role = "system"
+	RoleUser      Role = "user"
+	RoleAssistant Role = "assistant"
+	RoleTool      Role = "tool"
+)
+
+func (r Role) valid() bool {
+	return r == RoleSystem || r == RoleUser || r == RoleAssistant || r == RoleTool
+}
+
+// MessageStatus is how a message ended.
+type MessageStatus string
+
+// The message statuses.
+const (
+	MessageComplete    MessageStatus = "complete"
+	MessageInterrupted MessageStatus = "interrupted"
+	MessageFailed      MessageStatus = "failed"
+)
+
+func (s MessageStatus) valid() bool {
+	return s == MessageComplete || s == MessageInterrupted || s == MessageFailed
+}
+
+// Session is one conversation.
+type Session struct {
+	ID        int64
+	Title     string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Message is one message of a session.
+type Message struct {
+	ID        int64
+	SessionID int64
+	Role      Role
+	Content   string
+	// ToolCalls is the assistant's tool calls as a JSON array, "" if none.
+	ToolCalls string
+	// ToolCallID is the call a tool message answers.
+	ToolCallID string
+	Status     MessageStatus // "" is stored as complete
+	Error      string
+	CreatedAt  time.Time
+}
+
+// State is state.db: sessions and messages. It is safe for concurrent use.
+type State struct {
+	db *db
+}
+
+// OpenState opens (creating if missing) the state database at path, with
+// the same checks as OpenBoard.
+func OpenState(path string) (*State, error) {
+	d, err := openDB(path, stateKind)
+	if err != nil {
+		return nil, err
+	}
+	return &State{db: d}, nil
+}
+
+// Close closes every connection. Calling it again returns the first result.
+func (s *State) Close() error { return s.db.close() }
+
+// Path returns the path the database was opened with.
+func (s *State) Path() string { return s.db.path }
+
+// Backup writes a consistent copy to dest (which must not exist) with
+// VACUUM INTO.
+func (s *State) Backup(ctx context.Context, dest string) error {
+	if err := s.db.backup(ctx, dest); err != nil {
+		return fmt.Errorf("store: back up state to %s: %w", dest, err)
+	}
+	return nil
+}
+
+const sessionColumns = `id, title, created_at, updated_at`
+
+func scanSession(sc scanner) (Session, error) {
+	var s Session
+	var c, u int64
+	err := sc.Scan(&s.ID, &s.Title, &c, &u)
+	s.CreatedAt, s.UpdatedAt = fromMilli(c), fromMilli(u)
+	return s, err
+}
+
+// CreateSession starts a session.
+func (s *State) CreateSession(ctx context.Context, title string) (Session, error) {
+	now := nowMilli()
+	var id int64
+	err := s.db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO sessions (title, created_at, updated_at) VALUES (?, ?, ?)`, title, now, now)
+		if err != nil {
+			return err
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
+	if err != nil {
+		return Session{}, fmt.Errorf("store: create session: %w", err)
+	}
+	return Session{ID: id, Title: title, CreatedAt: fromMilli(now), UpdatedAt: fromMilli(now)}, nil
+}
+
+// Sessions lists every session, most recently updated first.
+func (s *State) Sessions(ctx context.Context) ([]Session, error) {
+	rows, err := s.db.r.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions ORDER BY updated_at DESC, id DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("store: list sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []Session
+	for rows.Next() {
+		se, err := scanSession(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list sessions: %w", err)
+		}
+		out = append(out, se)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list sessions: %w", err)
+	}
+	return out, nil
+}
+
+// Session returns one session, or ErrNotFound.
+func (s *State) Session(ctx context.Context, id int64) (Session, error) {
+	se, err := scanSession(s.db.r.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return Session{}, fmt.Errorf("store: get session %d: %w", id, err)
+	}
+	return se, nil
+}
+
+// LastSession returns the most recently updated session, or ErrNotFound
+// when there is none.
+func (s *State) LastSession(ctx context.Context) (Session, error) {
+	se, err := scanSession(s.db.r.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions ORDER BY updated_at DESC, id DESC LIMIT 1`))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return Session{}, fmt.Errorf("store: last session: %w", err)
+	}
+	return se, nil
+}
+
+// RenameSession changes a session's title. It does not count as activity:
+// UpdatedAt stays.
+func (s *State) RenameSession(ctx context.Context, id int64, title string) error {
+	err := s.db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE sessions SET title = ? WHERE id = ?`, title, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			if err == nil {
+				err = ErrNotFound
+			}
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: rename session %d: %w", id, err)
+	}
+	return nil
+}
+
+// AddMessage appends a message to its session, sets its ID and CreatedAt
+// and bumps the session's UpdatedAt, in one transaction. ErrNotFound if the
+// session does not exist.
+func (s *State) AddMessage(ctx context.Context, m Message) (Message, error) {
+	if m.Status == "" {
+		m.Status = MessageComplete
+	}
+	var err error
+	switch {
+	case !m.Role.valid():
+		err = fmt.Errorf("unknown role %q", m.Role)
+	case !m.Status.valid():
+		err = fmt.Errorf("unknown status %q", m.Status)
+	case m.ToolCalls != "" && !isJSONArray(m.ToolCalls):
+		err = errors.New("tool calls are not a JSON array")
+	}
+	if err != nil {
+		return Message{}, fmt.Errorf("store: add message to session %d: %w", m.SessionID, err)
+	}
+	now := nowMilli()
+	err = s.db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE sessions SET updated_at = max(updated_at, ?) WHERE id = ?`, now, m.SessionID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			if err == nil {
+				err = ErrNotFound
+			}
+			return err
+		}
+		res, err = tx.ExecContext(ctx, `INSERT INTO messages (session_id, role, content, tool_calls, tool_call_id, status, error, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, m.SessionID, string(m.Role), m.Content, m.ToolCalls, m.ToolCallID, string(m.Status), m.Error, now)
+		if err != nil {
+			return err
+		}
+		m.ID, err = res.LastInsertId()
+		return err
+	})
+	if err != nil {
+		return Message{}, fmt.Errorf("store: add message to session %d: %w", m.SessionID, err)
+	}
+	m.CreatedAt = fromMilli(now)
+	return m, nil
+}
+
+func isJSONArray(s string) bool {
+	var v []json.RawMessage
+	return json.Unmarshal([]byte(s), &v) == nil
+}
+
+// Messages returns a session's messages, oldest first; ErrNotFound if the
+// session does not exist.
+func (s *State) Messages(ctx context.Context, sessionID int64) ([]Message, error) {
+	var out []Message
+	err := s.db.read(ctx, func(tx *sql.Tx) error {
+		var one int
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM sessions WHERE id = ?`, sessionID).Scan(&one); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return ErrNotFound
+			}
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT id, session_id, role, content, tool_calls, tool_call_id, status, error, created_at
+			FROM messages WHERE session_id = ? ORDER BY id`, sessionID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var m Message
+			var at int64
+			if err := rows.Scan(&m.ID, &m.SessionID, &m.Role, &m.Content, &m.ToolCalls, &m.ToolCallID, &m.Status, &m.Error, &at); err != nil {
+				return err
+			}
+			m.CreatedAt = fromMilli(at)
+			out = append(out, m)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: messages of session %d: %w", sessionID, err)
+	}
+	return out, nil
+}
