@@ -1,0 +1,316 @@
+#!/usr/bin/env bash
+# vhs/record.sh: install what VHS needs, build spindle, record every tape in
+# vhs/ against the offline demo model, and check the screen transcripts.
+#
+#   vhs/record.sh               install (skipping what is present), record every
+#                               tape into a temporary directory, and fail if a
+#                               normalised transcript differs from the committed
+#                               one; the repository is left untouched
+#   vhs/record.sh --update      the same, then copy the new GIFs and transcripts
+#                               into vhs/ (accepts changed transcripts)
+#   vhs/record.sh --validate    only install vhs and run `vhs validate` on every
+#                               tape (no chromium, ffmpeg or ttyd needed)
+#   vhs/record.sh --install     only install the tools
+#   vhs/record.sh --normalize FILE   print FILE's normalised transcript
+#   vhs/record.sh [--update] NAME...   record only these tapes (chat, kanban, ...)
+#
+# Runs on Debian as root (or with sudo). See vhs/README.md for what is
+# installed and how transcripts are normalised.
+set -euo pipefail
+
+VHS_VERSION=v0.10.0
+TTYD_MIN=1.7.2
+APT_PACKAGES=(ffmpeg chromium fonts-dejavu-core)
+TTYD_BUILD_DEPS=(build-essential pkg-config cmake libwebsockets-dev libjson-c-dev libuv1-dev libssl-dev zlib1g-dev)
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/.." && pwd)
+export GOTOOLCHAIN=local
+
+log() { printf '%s record.sh: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# step NAME CMD...: run CMD, logging how long it took.
+step() {
+	local name=$1 t0 rc=0
+	shift
+	t0=$(date +%s)
+	log "$name ..."
+	"$@" || rc=$?
+	log "$name: $(($(date +%s) - t0)) s$([ "$rc" = 0 ] || echo " (failed, exit $rc)")"
+	return "$rc"
+}
+
+as_root() {
+	if [ "$(id -u)" = 0 ]; then
+		"$@"
+	elif command -v sudo >/dev/null; then
+		sudo "$@"
+	else
+		die "need root (or sudo) to run: $*"
+	fi
+}
+
+installed() { [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]; }
+
+apt_updated=
+apt_install() {
+	local missing=() p
+	for p in "$@"; do installed "$p" || missing+=("$p"); done
+	[ ${#missing[@]} -gt 0 ] || return 0
+	if [ -z "$apt_updated" ]; then
+		step "apt-get update" as_root apt-get update -qq
+		apt_updated=1
+	fi
+	step "apt-get install ${missing[*]}" as_root env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# version_ge A B: A >= B as version numbers.
+version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
+
+ttyd_ok() {
+	local v
+	command -v ttyd >/dev/null || return 1
+	v=$(ttyd --version 2>/dev/null | sed -n 's/.*version \([0-9][0-9.]*\).*/\1/p')
+	[ -n "$v" ] && version_ge "$v" "$TTYD_MIN"
+}
+
+# debian_archive prints "URI KEYRING" of the Debian archive that the system's
+# own sources use for its release (not -security, not -updates), from
+# /etc/apt/sources.list, sources.list.d/*.list or sources.list.d/*.sources.
+debian_archive() {
+	local codename f
+	codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+	[ -n "$codename" ] || die "no VERSION_CODENAME in /etc/os-release"
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -f "$f" ] || continue
+		awk -v c="$codename" '
+			$1 == "deb" {
+				line = $0; key = ""
+				if (match(line, /\[[^]]*\]/)) {
+					opts = substr(line, RSTART + 1, RLENGTH - 2)
+					line = substr(line, 1, RSTART - 1) substr(line, RSTART + RLENGTH)
+					n = split(opts, o, /[ \t]+/)
+					for (i = 1; i <= n; i++) if (o[i] ~ /^signed-by=/) key = substr(o[i], 11)
+				}
+				split(line, w, /[ \t]+/)
+				if (w[3] == c && w[2] ~ /debian\/?$/) { print w[2], key; exit }
+			}' "$f"
+	done
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		awk -v c="$codename" '
+			BEGIN { RS = ""; FS = "\n" }
+			{
+				uri = ""; key = ""; ok = 0; deb = 0; enabled = 1
+				for (i = 1; i <= NF; i++) {
+					if ($i ~ /^Types:/ && $i ~ /[ \t]deb([ \t]|$)/) deb = 1
+					if ($i ~ /^Enabled:[ \t]*no/) enabled = 0
+					if ($i ~ /^URIs:/) { split($i, u, /[ \t]+/); uri = u[2] }
+					if ($i ~ /^Signed-By:/) { split($i, k, /[ \t]+/); key = k[2] }
+					if ($i ~ /^Suites:/) { n = split($i, s, /[ \t]+/); for (j = 2; j <= n; j++) if (s[j] == c) ok = 1 }
+				}
+				if (deb && enabled && ok && uri ~ /debian\/?$/) { print uri, key; exit }
+			}' "$f"
+	done
+}
+
+# build_ttyd builds ttyd from Debian unstable's source package, fetched with a
+# private apt configuration (the system's sources are not changed), and
+# installs it as /usr/local/bin/ttyd.
+build_ttyd() {
+	local archive uri key work src tar
+	archive=$(debian_archive | head -n1)
+	[ -n "$archive" ] || die "no Debian archive for this release found in /etc/apt/sources.list{,.d}"
+	read -r uri key <<<"$archive"
+	[ -n "$key" ] || key=/usr/share/keyrings/debian-archive-keyring.gpg
+	apt_install "${TTYD_BUILD_DEPS[@]}"
+	work=$(mktemp -d /tmp/spindle-ttyd.XXXXXX)
+	mkdir -p "$work/apt/lists/partial" "$work/apt/cache/archives/partial" "$work/apt/parts"
+	echo "deb-src [signed-by=$key] $uri sid main" >"$work/apt/sources.list"
+	local aptsid=(apt-get -qq -o APT::Sandbox::User=root
+		-o "Dir::Etc::SourceList=$work/apt/sources.list"
+		-o "Dir::Etc::SourceParts=$work/apt/parts"
+		-o "Dir::State::Lists=$work/apt/lists"
+		-o "Dir::Cache=$work/apt/cache"
+		-o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache=")
+	log "ttyd source from: deb-src $uri sid main"
+	step "apt-get update (private sid deb-src list)" "${aptsid[@]}" update
+	# --tar-only: only the upstream tarball (ttyd_X.orig.tar.xz), checked by apt
+	# against the signed index. Debian's packaging (the .dsc and debian.tar.xz)
+	# is not needed to build ttyd, and some mirrors and caches lack it.
+	step "apt-get source --tar-only ttyd" bash -c 'cd "$1" && shift && "$@" source --tar-only --download-only ttyd >/dev/null' _ "$work" "${aptsid[@]}"
+	tar=$(find "$work" -maxdepth 1 -name 'ttyd_*.orig.tar.*' | head -n1)
+	[ -n "$tar" ] || die "apt-get source ttyd fetched no ttyd_*.orig.tar.* into $work"
+	mkdir -p "$work/src"
+	tar -xf "$tar" -C "$work/src"
+	src=$(find "$work/src" -mindepth 1 -maxdepth 1 -type d | head -n1)
+	[ -n "$src" ] && [ -f "$src/CMakeLists.txt" ] || die "no ttyd source tree in $tar"
+	step "build ttyd ($(basename "$tar"))" bash -c 'mkdir -p "$1/build" && cd "$1/build" &&
+		cmake -DCMAKE_BUILD_TYPE=Release .. >/dev/null && make -j2 >/dev/null' _ "$src"
+	as_root install -m 0755 "$src/build/ttyd" /usr/local/bin/ttyd
+	hash -r
+	rm -rf "$work"
+	ttyd_ok || die "built ttyd is not >= $TTYD_MIN: $(ttyd --version 2>&1)"
+}
+
+gobin() {
+	local b
+	b=$(go env GOBIN)
+	[ -n "$b" ] || b="$(go env GOPATH)/bin"
+	echo "$b"
+}
+
+install_vhs() {
+	local bin
+	bin="$(gobin)/vhs"
+	export PATH="$(gobin):$PATH"
+	if [ -x "$bin" ] && [ "$(go version -m "$bin" 2>/dev/null | awk '$1 == "mod" { print $3 }')" = "$VHS_VERSION" ]; then
+		log "vhs $VHS_VERSION already installed ($bin)"
+		return 0
+	fi
+	step "go install vhs@$VHS_VERSION" env GOFLAGS= go install "github.com/charmbracelet/vhs@$VHS_VERSION"
+}
+
+install_all() {
+	command -v go >/dev/null || die "go is not on PATH"
+	apt_install "${APT_PACKAGES[@]}"
+	if ttyd_ok; then
+		log "ttyd already installed: $(ttyd --version 2>&1)"
+	else
+		step "ttyd from Debian unstable's source package" build_ttyd
+	fi
+	install_vhs
+}
+
+tapes() { find "$here" -maxdepth 1 -name '*.tape' -printf '%f\n' | sed 's/\.tape$//' | sort; }
+
+validate() {
+	install_vhs
+	local t rc=0
+	for t in "${names[@]}"; do
+		if vhs validate "$here/$t.tape"; then log "valid: vhs/$t.tape"; else rc=1; fi
+	done
+	return "$rc"
+}
+
+# normalize FILE: the transcript with timing-dependent content replaced; the
+# rules are documented in vhs/README.md, "Normalisation".
+normalize() {
+	perl -CSD -e '
+		use strict; use warnings;
+		my $sep = "\x{2500}" x 80;
+		my $streaming = qr/\d+\s*tok\/s|[\x{2800}-\x{28FF}]/;  # a live spinner or rate
+		local $/; my $all = <>;
+		my @shots = split /^\Q$sep\E\n/m, $all;
+		my (@out, $prev);
+		for my $shot (@shots) {
+			my $live = 0;
+			my @lines;
+			for my $l (split /\n/, $shot, -1) {
+				my $orig = $l;
+				$live = 1 if $l =~ /stream|\x{2026}/i && $l =~ $streaming;
+				$l =~ s/[\x{2800}-\x{28FF}]/*/g;                                  # spinner frames
+				$l =~ s/\d+(?:[.,]\d+)?\s*(tok(?:ens)?\/s)/N $1/g;               # rates
+				$l =~ s/\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?/<time>/g;
+				$l =~ s/\b\d\d?:\d\d(?::\d\d(?:\.\d+)?)?\b/<time>/g;             # clock times
+				$l =~ s/\b\d+(?:\.\d+)?\s?(?:ns|\x{b5}s|us|ms|s|m|h)\b/<dur>/g;  # durations
+				$l =~ s/\b((?:owner_)?tid|pid)=\d+/$1=N/g;                        # thread and process ids
+				$l =~ s/(127\.0\.0\.1|localhost|\[::1\]):\d+/$1:PORT/g;          # loopback ports
+				$l =~ s/ {2,}/ /g if $l ne $orig;                                 # widths that shifted
+				push @lines, $l;
+			}
+			my $text = $live ? "<screen while a reply streams>\n" : join("\n", @lines);
+			next if defined $prev && $text eq $prev;                              # unchanged screen
+			push @out, $text; $prev = $text;
+		}
+		print join("$sep\n", @out);
+	' "$1"
+}
+
+record() {
+	local t tmp status=0 home out
+	tmp=$(mktemp -d /tmp/spindle-vhs.XXXXXX)
+	mkdir -p "$tmp/bin" "$tmp/out/vhs"
+	step "build spindle" bash -c 'cd "$1" && GOFLAGS=-mod=mod go build -o "$2/bin/spindle" .' _ "$repo" "$tmp"
+	if [ "$(id -u)" = 0 ]; then export VHS_NO_SANDBOX=1; fi
+	for t in "${names[@]}"; do
+		home="$tmp/home-$t"
+		mkdir -p "$home/.local/share" "$home/.local/state" "$home/.config" "$home/.cache" "$home/spindle"
+		# The tape writes Output vhs/NAME.{gif,txt} relative to its working
+		# directory: record into $tmp/out so that nothing in the repository
+		# changes unless --update.
+		if ! step "record vhs/$t.tape" bash -c 'cd "$1" && shift && exec "$@"' _ "$tmp/out" \
+			env -u OPENAI_BASE_URL -u OPENAI_API_KEY -u SPINDLE_MODEL -u SPINDLE_CONFIG \
+			HOME="$home" SPINDLE_HOME="$home/spindle" \
+			XDG_DATA_HOME="$home/.local/share" XDG_STATE_HOME="$home/.local/state" \
+			XDG_CONFIG_HOME="$home/.config" XDG_CACHE_HOME="$home/.cache" \
+			PATH="$tmp/bin:$PATH" vhs "$here/$t.tape"; then
+			status=1
+			continue
+		fi
+		for f in gif txt; do
+			[ -s "$tmp/out/vhs/$t.$f" ] || { log "vhs/$t.tape wrote no vhs/$t.$f"; status=1; }
+		done
+		[ -s "$tmp/out/vhs/$t.txt" ] || continue
+		log "vhs/$t.gif: $(du -k "$tmp/out/vhs/$t.gif" | cut -f1) KiB"
+		if [ -f "$here/$t.txt" ] && diff -u --label "vhs/$t.txt (committed, normalised)" --label "vhs/$t.txt (new, normalised)" \
+			<(normalize "$here/$t.txt") <(normalize "$tmp/out/vhs/$t.txt"); then
+			log "transcript unchanged: vhs/$t.txt"
+		elif [ -n "$update" ]; then
+			log "transcript accepted: vhs/$t.txt"
+		else
+			[ -f "$here/$t.txt" ] || log "no committed vhs/$t.txt"
+			log "transcript differs: vhs/$t.txt (run vhs/record.sh --update $t to accept)"
+			status=1
+		fi
+		if [ -n "$update" ]; then
+			cp "$tmp/out/vhs/$t.gif" "$tmp/out/vhs/$t.txt" "$here/"
+		fi
+	done
+	if [ -n "$update" ]; then
+		rm -rf "$tmp"
+	else
+		log "new recordings left in $tmp/out/vhs"
+	fi
+	return "$status"
+}
+
+mode=record update= names=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--update) update=1 ;;
+	--validate) mode=validate ;;
+	--install) mode=install ;;
+	--normalize) mode=normalize ;;
+	-h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-*) die "unknown flag $1 (see --help)" ;;
+	*) names+=("${1%.tape}") ;;
+	esac
+	shift
+done
+
+case $mode in
+normalize)
+	[ ${#names[@]} = 1 ] || die "--normalize takes one transcript file"
+	normalize "${names[0]}"
+	exit
+	;;
+install)
+	install_all
+	exit
+	;;
+esac
+
+[ ${#names[@]} -gt 0 ] || mapfile -t names < <(tapes)
+[ ${#names[@]} -gt 0 ] || die "no tapes in $here"
+for t in "${names[@]}"; do [ -f "$here/$t.tape" ] || die "no tape vhs/$t.tape"; done
+
+case $mode in
+validate) validate ;;
+record)
+	install_all
+	record
+	;;
+esac
