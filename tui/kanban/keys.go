@@ -1,0 +1,262 @@
+package kanban
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/spindle-sh/spindle/store"
+)
+
+// handleKey routes a key press by mode.
+func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	switch m.mode {
+	case modeForm:
+		return m.formKey(msg)
+	case modeComment:
+		return m.commentKey(msg)
+	case modeFilter:
+		return m.filterKey(msg)
+	case modeConfirm:
+		return m.confirmKey(msg)
+	case modeDetail:
+		return m.detailKey(msg)
+	}
+	return m.boardKey(msg)
+}
+
+func (m Model) boardKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Up):
+		m.row = max(m.row-1, 0)
+		m.ensureVisible()
+	case key.Matches(msg, k.Down):
+		m.row = clamp(m.row+1, 0, m.colLen(m.col)-1)
+		m.ensureVisible()
+	case key.Matches(msg, k.Left):
+		m.selectColumn(m.col - 1)
+	case key.Matches(msg, k.Right):
+		m.selectColumn(m.col + 1)
+	case key.Matches(msg, k.Open):
+		card, ok := m.selected()
+		if !ok {
+			return m, nil
+		}
+		m.openDetail(card.ID)
+		return m, eventsCmd(m.board, card.ID)
+	case key.Matches(msg, k.Cancel):
+		if m.filter != "" {
+			m.setFilter("")
+		}
+	case key.Matches(msg, k.ToggleArchived):
+		sel := m.selectedID()
+		m.showArchived = !m.showArchived
+		m.reselect(sel)
+	case key.Matches(msg, k.Filter):
+		m.back = m.mode
+		m.mode = modeFilter
+		m.input.Prompt = "/ "
+		m.input.Placeholder = "filter cards"
+		m.input.SetValue(m.filter)
+		m.input.CursorEnd()
+		return m, m.input.Focus()
+	case key.Matches(msg, k.New):
+		status := allStatuses[clamp(m.col, 0, len(allStatuses)-1)]
+		return m, m.openForm(0, status, "", "")
+	case key.Matches(msg, k.Delete):
+		card, ok := m.selected()
+		if !ok {
+			return m, nil
+		}
+		m.back = m.mode
+		m.mode = modeConfirm
+		m.target = card.ID
+	default:
+		return m.cardKey(msg)
+	}
+	return m, nil
+}
+
+// cardKey handles the bindings that act on the selected card, shared by the
+// board and the card's detail.
+func (m Model) cardKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	k := m.keys
+	card, ok := m.selected()
+	if key.Matches(msg, k.Undo) {
+		return m, m.enqueue(writeOp{kind: opUndo})
+	}
+	if !ok {
+		return m, nil
+	}
+	ci := statusIndex(card.Status)
+	switch {
+	case key.Matches(msg, k.Edit):
+		return m, m.openForm(card.ID, card.Status, card.Title, card.Body)
+	case key.Matches(msg, k.Comment):
+		m.back = m.mode
+		m.mode = modeComment
+		m.target = card.ID
+		m.input.Prompt = "comment: "
+		m.input.Placeholder = ""
+		m.input.SetValue("")
+		return m, m.input.Focus()
+	case key.Matches(msg, k.MovePrev):
+		if ci > 0 {
+			return m, m.moveCard(card.ID, allStatuses[ci-1], -1)
+		}
+	case key.Matches(msg, k.MoveNext):
+		if ci+1 < m.numCols() {
+			return m, m.moveCard(card.ID, allStatuses[ci+1], -1)
+		}
+	case key.Matches(msg, k.MoveUp):
+		_, i, _ := m.find(card.ID)
+		if i > 0 {
+			return m, m.moveCard(card.ID, card.Status, i-1)
+		}
+	case key.Matches(msg, k.MoveDown):
+		_, i, _ := m.find(card.ID)
+		if i+1 < len(m.cols[ci]) {
+			return m, m.moveCard(card.ID, card.Status, i+1)
+		}
+	case key.Matches(msg, k.Priority):
+		p := card.Priority.Next()
+		return m, m.editCard(card.ID, store.CardPatch{Priority: &p})
+	case key.Matches(msg, k.Assignee):
+		a := store.AgentAssignee
+		if card.Assignee == store.AgentAssignee {
+			a = store.Me
+		}
+		return m, m.editCard(card.ID, store.CardPatch{Assignee: &a})
+	}
+	return m, nil
+}
+
+// selectColumn moves the selection to column c, keeping the row as far as
+// that column allows.
+func (m *Model) selectColumn(c int) {
+	c = clamp(c, 0, m.numCols()-1)
+	if c == m.col {
+		return
+	}
+	m.col = c
+	m.row = clamp(m.row, 0, m.colLen(c)-1)
+	m.ensureVisible()
+}
+
+func (m *Model) setFilter(q string) {
+	sel := m.selectedID()
+	m.filter = q
+	m.refilter()
+	m.reselect(sel)
+}
+
+func (m Model) filterKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	switch {
+	case key.Matches(msg, m.keys.Cancel):
+		m.setFilter("")
+		m.closeEditing()
+		return m, nil
+	case key.Matches(msg, m.keys.Submit):
+		m.closeEditing()
+		return m, nil
+	}
+	var cmd tea.Cmd
+	m.input, cmd = m.input.Update(msg)
+	if v := m.input.Value(); v != m.filter {
+		m.setFilter(v)
+	}
+	return m, cmd
+}
+
+func (m Model) commentKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	switch {
+	case key.Matches(msg, m.keys.Cancel):
+		m.closeEditing()
+		return m, nil
+	case key.Matches(msg, m.keys.Submit):
+		text := strings.TrimSpace(m.input.Value())
+		id := m.target
+		m.closeEditing()
+		if text == "" {
+			return m, nil
+		}
+		if m.detail.id == id {
+			m.detail.pending = append(m.detail.pending, text)
+			m.rebuildDetail()
+		}
+		return m, m.enqueue(writeOp{kind: opComment, id: id, text: text})
+	}
+	var cmd tea.Cmd
+	m.input, cmd = m.input.Update(msg)
+	return m, cmd
+}
+
+func (m Model) confirmKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	id := m.target
+	m.closeEditing()
+	if key.Matches(msg, m.keys.Confirm) {
+		if m.mode == modeDetail {
+			m.mode = modeBoard
+		}
+		return m, m.deleteCard(id)
+	}
+	return m, nil
+}
+
+func (m Model) detailKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Cancel), key.Matches(msg, k.Open):
+		m.mode = modeBoard
+		m.detail = detailState{}
+	case key.Matches(msg, k.Up):
+		m.detail.scroll = max(m.detail.scroll-1, 0)
+	case key.Matches(msg, k.Down):
+		m.detail.scroll = clamp(m.detail.scroll+1, 0, m.detailMaxScroll())
+	case key.Matches(msg, k.Delete):
+		card, ok := m.selected()
+		if ok {
+			m.back = m.mode
+			m.mode = modeConfirm
+			m.target = card.ID
+		}
+	default:
+		return m.cardKey(msg)
+	}
+	return m, nil
+}
+
+// closeEditing leaves any form, input or confirmation without saving.
+func (m *Model) closeEditing() {
+	if !m.Editing() {
+		return
+	}
+	m.input.Blur()
+	m.form.blur()
+	m.target = 0
+	m.mode = m.back
+	if m.mode == modeDetail && m.detail.id == 0 {
+		m.mode = modeBoard
+	}
+	m.back = modeBoard
+}
+
+// updateInputs passes a non-key message (a paste) to the input that has
+// the keyboard.
+func (m Model) updateInputs(msg tea.Msg) (Model, tea.Cmd) {
+	var cmd tea.Cmd
+	switch m.mode {
+	case modeForm:
+		m.form, cmd = m.form.update(msg)
+	case modeComment:
+		m.input, cmd = m.input.Update(msg)
+	case modeFilter:
+		m.input, cmd = m.input.Update(msg)
+		if v := m.input.Value(); v != m.filter {
+			m.setFilter(v)
+		}
+	}
+	return m, cmd
+}

@@ -1,0 +1,404 @@
+package kanban
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/spindle-sh/spindle/store"
+)
+
+// actor is who the board's event history names for changes made here.
+const actor = "me"
+
+// ioTimeout bounds one store call made from a Cmd.
+const ioTimeout = 10 * time.Second
+
+// loadedMsg carries a fresh copy of the board and the data_version it was
+// read at.
+type loadedMsg struct {
+	cards   []store.Card
+	version int64
+	err     error
+}
+
+// pollMsg is the one-second tick.
+type pollMsg struct{}
+
+// versionMsg carries the board's data_version.
+type versionMsg struct {
+	version int64
+	err     error
+}
+
+// eventsMsg carries one card's event history.
+type eventsMsg struct {
+	id     int64
+	events []store.Event
+	err    error
+}
+
+// writeDoneMsg reports the outcome of one queued write.
+type writeDoneMsg struct {
+	op    writeOp
+	card  store.Card  // a create's, edit's or move's result
+	event store.Event // a comment's result
+	err   error
+}
+
+type opKind int
+
+const (
+	opCreate opKind = iota
+	opEdit
+	opMove
+	opDelete
+	opComment
+	opUndo
+)
+
+// writeOp is one change to write. It is a value: the Cmd that runs it reads
+// only its own copy.
+type writeOp struct {
+	kind    opKind
+	id      int64 // the card; a negative temporary id until its create commits
+	newCard store.NewCard
+	patch   store.CardPatch
+	to      store.Status
+	pos     int
+	text    string
+	// before is the card as it was before the optimistic change (nil for a
+	// create or a comment) and beforeIdx its index in its column: a failed
+	// write puts it back there.
+	before    *store.Card
+	beforeIdx int
+}
+
+func (op writeOp) describe() string {
+	switch op.kind {
+	case opCreate:
+		return "create card"
+	case opEdit:
+		return fmt.Sprintf("edit card %d", op.id)
+	case opMove:
+		return fmt.Sprintf("move card %d", op.id)
+	case opDelete:
+		return fmt.Sprintf("delete card %d", op.id)
+	case opComment:
+		return fmt.Sprintf("comment on card %d", op.id)
+	default:
+		return "undo"
+	}
+}
+
+// run performs op on b. It runs inside a Cmd, off the UI goroutine.
+func (op writeOp) run(b *store.Board) writeDoneMsg {
+	ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)
+	defer cancel()
+	out := writeDoneMsg{op: op}
+	switch op.kind {
+	case opCreate:
+		out.card, out.err = b.Create(ctx, actor, op.newCard)
+	case opEdit:
+		out.card, out.err = b.Edit(ctx, actor, op.id, op.patch)
+	case opMove:
+		out.card, out.err = b.Move(ctx, actor, op.id, op.to, op.pos)
+	case opDelete:
+		out.err = b.Delete(ctx, actor, op.id)
+	case opComment:
+		out.event, out.err = b.Comment(ctx, actor, op.id, op.text)
+	default:
+		out.event, out.err = b.Undo(ctx)
+	}
+	return out
+}
+
+func loadCmd(b *store.Board) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)
+		defer cancel()
+		// The version is read first: a commit between the two reads makes
+		// the next poll see a newer version and load again.
+		v, err := b.DataVersion(ctx)
+		if err != nil {
+			return loadedMsg{err: fmt.Errorf("kanban: load board: %w", err)}
+		}
+		cards, err := b.List(ctx, true)
+		if err != nil {
+			return loadedMsg{err: fmt.Errorf("kanban: load board: %w", err)}
+		}
+		return loadedMsg{cards: cards, version: v}
+	}
+}
+
+func versionCmd(b *store.Board) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)
+		defer cancel()
+		v, err := b.DataVersion(ctx)
+		return versionMsg{version: v, err: err}
+	}
+}
+
+func eventsCmd(b *store.Board, id int64) tea.Cmd {
+	if id <= 0 {
+		return nil
+	}
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)
+		defer cancel()
+		evs, err := b.Events(ctx, id)
+		if err != nil {
+			err = fmt.Errorf("kanban: events of card %d: %w", id, err)
+		}
+		return eventsMsg{id: id, events: evs, err: err}
+	}
+}
+
+func errorCmd(err error) tea.Cmd {
+	return func() tea.Msg { return ErrorMsg{Err: err} }
+}
+
+func writeCmd(b *store.Board, op writeOp) tea.Cmd {
+	return func() tea.Msg { return op.run(b) }
+}
+
+// enqueue adds op to the write queue and starts it if nothing is running.
+func (m *Model) enqueue(op writeOp) tea.Cmd {
+	m.queue = append(m.queue, op)
+	return m.dispatch()
+}
+
+func (m *Model) dispatch() tea.Cmd {
+	if m.inflight || len(m.queue) == 0 {
+		return nil
+	}
+	op := m.queue[0]
+	m.queue = m.queue[1:]
+	m.inflight = true
+	return writeCmd(m.board, op)
+}
+
+func (m Model) handleWriteDone(msg writeDoneMsg) (Model, tea.Cmd) {
+	m.inflight = false
+	var cmds []tea.Cmd
+	op := msg.op
+	switch {
+	case msg.err != nil:
+		m.revert(op)
+		err := msg.err
+		if op.kind == opUndo && errors.Is(err, store.ErrNothingToUndo) {
+			err = errors.New("kanban: nothing to undo")
+		} else if !strings.HasPrefix(err.Error(), "store: ") {
+			// The store's errors already name the operation and card.
+			err = fmt.Errorf("kanban: %s: %w", op.describe(), err)
+		}
+		cmds = append(cmds, errorCmd(err))
+	case op.kind == opCreate:
+		m.created(op.id, msg.card)
+	}
+	if op.kind == opComment && m.detail.id == op.id {
+		if len(m.detail.pending) > 0 {
+			m.detail.pending = m.detail.pending[1:]
+		}
+		if msg.err == nil {
+			m.detail.events = append(m.detail.events, msg.event)
+		}
+		m.rebuildDetail()
+		cmds = append(cmds, eventsCmd(m.board, op.id))
+	}
+	if next := m.dispatch(); next != nil {
+		cmds = append(cmds, next)
+	} else {
+		// The queue drained: read the board back so the screen matches the
+		// file, including anything another process did meanwhile.
+		m.stale = false
+		cmds = append(cmds, loadCmd(m.board))
+	}
+	return m, tea.Batch(cmds...)
+}
+
+// created swaps the temporary card tmp for the stored card, in the board
+// and in queued ops that were typed before the create committed.
+func (m *Model) created(tmp int64, card store.Card) {
+	if c, i, ok := m.find(tmp); ok {
+		stored := card
+		// Keep the optimistic column and position: queued moves already
+		// placed it; the reload after the queue drains settles the rest.
+		cur := m.cols[c][i]
+		stored.Status, stored.Position = cur.Status, cur.Position
+		stored.Title, stored.Body = cur.Title, cur.Body
+		stored.Priority, stored.Assignee = cur.Priority, cur.Assignee
+		m.cols[c][i] = stored
+	}
+	for i := range m.queue {
+		if m.queue[i].id == tmp {
+			m.queue[i].id = card.ID
+		}
+		if b := m.queue[i].before; b != nil && b.ID == tmp {
+			cp := *b
+			cp.ID = card.ID
+			m.queue[i].before = &cp
+		}
+	}
+	if m.detail.id == tmp {
+		m.detail.id = card.ID
+	}
+	if m.target == tmp {
+		m.target = card.ID
+	}
+}
+
+// revert undoes op's optimistic change: the card goes back to how it was
+// stored before op.
+func (m *Model) revert(op writeOp) {
+	sel := m.selectedID()
+	switch op.kind {
+	case opCreate:
+		m.remove(op.id)
+	case opEdit, opMove, opDelete:
+		if op.before == nil {
+			break
+		}
+		m.remove(op.id)
+		m.insert(*op.before, op.beforeIdx)
+	}
+	if op.kind == opDelete {
+		sel = op.id // the card comes back where the selection left it
+	}
+	m.refilter()
+	m.reselect(sel)
+}
+
+// remove takes card id out of the board, renumbering its column.
+func (m *Model) remove(id int64) (store.Card, int, bool) {
+	c, i, ok := m.find(id)
+	if !ok {
+		return store.Card{}, 0, false
+	}
+	card := m.cols[c][i]
+	col := append(m.cols[c][:i:i], m.cols[c][i+1:]...)
+	renumber(col, i)
+	m.cols[c] = col
+	return card, i, true
+}
+
+// insert puts card into its status's column at index i (clamped; -1 is
+// the end), renumbering the column.
+func (m *Model) insert(card store.Card, i int) int {
+	c := statusIndex(card.Status)
+	if c < 0 {
+		return -1
+	}
+	col := m.cols[c]
+	if i < 0 || i > len(col) {
+		i = len(col)
+	}
+	out := make([]store.Card, 0, len(col)+1)
+	out = append(out, col[:i]...)
+	out = append(out, card)
+	out = append(out, col[i:]...)
+	renumber(out, i)
+	m.cols[c] = out
+	return i
+}
+
+// renumber makes positions dense from index from on.
+func renumber(col []store.Card, from int) {
+	for k := from; k < len(col); k++ {
+		col[k].Position = k
+	}
+}
+
+// beforeOf snapshots card id for a revert.
+func (m Model) beforeOf(id int64) (*store.Card, int, bool) {
+	c, i, ok := m.find(id)
+	if !ok {
+		return nil, 0, false
+	}
+	card := m.cols[c][i]
+	return &card, i, true
+}
+
+// createCard adds a card optimistically and queues its create.
+func (m *Model) createCard(nc store.NewCard) tea.Cmd {
+	m.nextTemp--
+	// Timestamps stay zero until the store answers: Update reads no clock.
+	card := store.Card{
+		ID: m.nextTemp, Title: nc.Title, Body: nc.Body, Status: nc.Status,
+		Priority: nc.Priority, Assignee: nc.Assignee,
+	}
+	m.insert(card, -1)
+	m.refilter()
+	m.reselect(card.ID)
+	return m.enqueue(writeOp{kind: opCreate, id: card.ID, newCard: nc})
+}
+
+// editCard applies patch optimistically and queues the edit.
+func (m *Model) editCard(id int64, p store.CardPatch) tea.Cmd {
+	before, idx, ok := m.beforeOf(id)
+	if !ok {
+		return nil
+	}
+	c, i, _ := m.find(id)
+	card := &m.cols[c][i]
+	if p.Title != nil {
+		card.Title = *p.Title
+	}
+	if p.Body != nil {
+		card.Body = *p.Body
+	}
+	if p.Priority != nil {
+		card.Priority = *p.Priority
+	}
+	if p.Assignee != nil {
+		card.Assignee = *p.Assignee
+	}
+	m.refilter()
+	m.reselect(id)
+	if m.detail.id == id {
+		m.rebuildDetail()
+	}
+	return m.enqueue(writeOp{kind: opEdit, id: id, patch: p, before: before, beforeIdx: idx})
+}
+
+// moveCard moves card id to column to at index pos (-1 = end)
+// optimistically and queues the move.
+func (m *Model) moveCard(id int64, to store.Status, pos int) tea.Cmd {
+	before, idx, ok := m.beforeOf(id)
+	if !ok {
+		return nil
+	}
+	card, _, _ := m.remove(id)
+	card.Status = to
+	m.insert(card, pos)
+	m.refilter()
+	m.reselect(id)
+	if m.detail.id == id {
+		m.rebuildDetail()
+	}
+	// pos stays -1 for "the end": the store's end of the column counts
+	// cards another process may have added since the last load.
+	return m.enqueue(writeOp{kind: opMove, id: id, to: to, pos: pos, before: before, beforeIdx: idx})
+}
+
+// deleteCard removes card id optimistically and queues the delete.
+func (m *Model) deleteCard(id int64) tea.Cmd {
+	before, idx, ok := m.beforeOf(id)
+	if !ok {
+		return nil
+	}
+	sel := m.row
+	m.remove(id)
+	m.refilter()
+	m.row = sel
+	m.reselect(0)
+	if m.detail.id == id {
+		m.detail = detailState{}
+	}
+	return m.enqueue(writeOp{kind: opDelete, id: id, before: before, beforeIdx: idx})
+}

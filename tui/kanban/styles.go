@@ -1,0 +1,75 @@
+package kanban
+
+import (
+	"charm.land/lipgloss/v2"
+
+	"github.com/spindle-sh/spindle/store"
+	"github.com/spindle-sh/spindle/tui/theme"
+)
+
+// Styles is every style the pane draws with, built once from a palette.
+type Styles struct {
+	Header        lipgloss.Style // a column's name
+	HeaderCurrent lipgloss.Style // the column holding the selection
+	Count         lipgloss.Style // a column's card count
+	Rule          lipgloss.Style // the line under the headers
+	Title         lipgloss.Style // a card's title
+	TitleSelected lipgloss.Style // the selected card's title
+	Selected      lipgloss.Style // background of the selected card while focused
+	Marker        lipgloss.Style // the bar left of the selected card
+	Meta          lipgloss.Style // id and separators under a title
+	Priority      [4]lipgloss.Style
+	Me            lipgloss.Style
+	Agent         lipgloss.Style
+	Footer        lipgloss.Style // hints and inputs on the last line
+	Prompt        lipgloss.Style // the label before an input
+	Error         lipgloss.Style // refusal and form errors
+	Label         lipgloss.Style // field labels in forms, section names in detail
+	DetailTitle   lipgloss.Style
+	EventTime     lipgloss.Style
+	EventActor    lipgloss.Style
+	Undone        lipgloss.Style // an undone event in the history
+	Done          lipgloss.Style // titles in the Done column
+}
+
+// NewStyles builds the pane's styles from p.
+func NewStyles(p theme.Palette) Styles {
+	base := lipgloss.NewStyle()
+	return Styles{
+		Header:        base.Foreground(p.Text).Bold(true),
+		HeaderCurrent: base.Foreground(p.Accent).Bold(true),
+		Count:         base.Foreground(p.Muted),
+		Rule:          base.Foreground(p.Muted),
+		Title:         base.Foreground(p.Text),
+		TitleSelected: base.Foreground(p.Text).Bold(true),
+		Selected:      base.Background(p.Subtle),
+		Marker:        base.Foreground(p.Accent),
+		Meta:          base.Foreground(p.Muted),
+		Priority: [4]lipgloss.Style{
+			store.PriorityLow:    base.Foreground(p.Muted),
+			store.PriorityNormal: base.Foreground(p.Text),
+			store.PriorityHigh:   base.Foreground(p.Accent),
+			store.PriorityUrgent: base.Foreground(p.Warning).Bold(true),
+		},
+		Me:          base.Foreground(p.Text),
+		Agent:       base.Foreground(p.Assistant),
+		Footer:      base.Foreground(p.Muted),
+		Prompt:      base.Foreground(p.Accent),
+		Error:       base.Foreground(p.Error),
+		Label:       base.Foreground(p.Accent).Bold(true),
+		DetailTitle: base.Foreground(p.Text).Bold(true),
+		EventTime:   base.Foreground(p.Muted),
+		EventActor:  base.Foreground(p.Assistant),
+		Undone:      base.Foreground(p.Muted).Strikethrough(true),
+		Done:        base.Foreground(p.Success),
+	}
+}
+
+// priorityStyle is the style for p, tolerating values outside the four
+// known priorities (a newer spindle may have written one).
+func (s Styles) priorityStyle(p store.Priority) lipgloss.Style {
+	if p < 0 || int(p) >= len(s.Priority) {
+		return s.Meta
+	}
+	return s.Priority[p]
+}
