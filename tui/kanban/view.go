@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -255,7 +256,7 @@ func (m Model) footer() string {
 	}
 	k := m.keys
 	hint := fmt.Sprintf("%s new · %s open · %s/%s move · %s filter · %s undo",
-		k.New.Help().Key, k.Open.Help().Key, k.MovePrev.Help().Key, k.MoveNext.Help().Key, k.Filter.Help().Key, k.Undo.Help().Key)
+		firstKey(k.New), firstKey(k.Open), firstKey(k.MovePrev), firstKey(k.MoveNext), firstKey(k.Filter), firstKey(k.Undo))
 	parts = append(parts, s.Footer.Render(hint))
 	return strings.Join(parts, s.Footer.Render(" · "))
 }
@@ -268,9 +269,9 @@ func (m Model) formLines() []string {
 		heading = fmt.Sprintf("Edit card #%d", f.id)
 	}
 	k := m.keys
-	hint := fmt.Sprintf("%s: body · %s save · %s cancel", k.Submit.Help().Key, k.Save.Help().Key, k.Cancel.Help().Key)
+	hint := fmt.Sprintf("%s: body · %s save · %s cancel", firstKey(k.Submit), firstKey(k.Save), firstKey(k.Cancel))
 	if f.onBody {
-		hint = fmt.Sprintf("%s save · %s cancel", k.Save.Help().Key, k.Cancel.Help().Key)
+		hint = fmt.Sprintf("%s save · %s cancel", firstKey(k.Save), firstKey(k.Cancel))
 	}
 	lines := []string{s.DetailTitle.Render(heading), "", s.Label.Render("Title"), "  " + f.title.View(), "", s.Label.Render("Body")}
 	lines = append(lines, strings.Split(f.body.View(), "\n")...)
@@ -311,10 +312,18 @@ func (m Model) detailLines() []string {
 	default:
 		k := m.keys
 		foot = m.styles.Footer.Render(fmt.Sprintf("%s back · %s comment · %s edit · %s/%s scroll",
-			k.Cancel.Help().Key, k.Comment.Help().Key, k.Edit.Help().Key, k.Up.Help().Key, k.Down.Help().Key))
+			firstKey(k.Cancel), firstKey(k.Comment), firstKey(k.Edit), firstKey(k.Up), firstKey(k.Down)))
 		if more := len(d.lines) - end; more > 0 {
-			foot += m.styles.Footer.Render(fmt.Sprintf(" · %d more lines", more))
+			foot += m.styles.Footer.Render(fmt.Sprintf(" · ↓ %d more", more))
 		}
 	}
 	return append(lines[:h-1], foot)
+}
+
+// firstKey is the first key of b, for the one-line hints.
+func firstKey(b key.Binding) string {
+	if ks := b.Keys(); len(ks) > 0 {
+		return ks[0]
+	}
+	return b.Help().Key
 }
