@@ -1,0 +1,166 @@
+package agent
+
+import (
+	"sync"
+	"time"
+)
+
+// FrameInterval is the least time between two Delta events of one turn: a
+// frame at 60 Hz. Text that arrives in between is merged, never dropped.
+const FrameInterval = 16 * time.Millisecond
+
+// coalescer sits between a turn's worker and the turn's event channel.
+//
+// The worker never blocks on the receiver: Text and Event only append to a
+// queue under a mutex and wake the pump. One pump goroutine (run) sends the
+// queue in order, merging adjacent text into one Delta and sending at most
+// one Delta per interval. A slow receiver therefore makes Deltas bigger, not
+// the stream slower, and no text is lost. The pump closes the channel after
+// the terminal event; it is the channel's only sender and only closer.
+type coalescer struct {
+	interval time.Duration
+
+	mu     sync.Mutex
+	items  []item // in arrival order from index head; adjacent text is merged
+	head   int
+	spare  []byte // a drained text buffer, reused by the next text item
+	closed bool   // a terminal event has been queued; nothing more is accepted
+
+	wake chan struct{} // capacity 1: "the queue changed"
+	out  chan Event
+}
+
+// item is one queued thing: text (ev == nil) or an event.
+type item struct {
+	ev   Event
+	text []byte
+}
+
+func newCoalescer(interval time.Duration, buffer int) *coalescer {
+	return &coalescer{
+		interval: interval,
+		wake:     make(chan struct{}, 1),
+		out:      make(chan Event, buffer),
+	}
+}
+
+// Text queues streamed text. Empty text is ignored.
+func (c *coalescer) Text(s string) {
+	if s == "" {
+		return
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	if n := len(c.items); n > c.head && c.items[n-1].ev == nil {
+		c.items[n-1].text = append(c.items[n-1].text, s...)
+	} else {
+		buf := append(c.spare[:0], s...)
+		c.spare = nil
+		c.items = append(c.items, item{text: buf})
+	}
+	c.mu.Unlock()
+	c.signal()
+}
+
+// Event queues a non-text event. After a terminal event (Done, Interrupted,
+// Failed) everything else is ignored, so a turn has exactly one.
+func (c *coalescer) Event(ev Event) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = isTerminal(ev)
+	c.items = append(c.items, item{ev: ev})
+	c.mu.Unlock()
+	c.signal()
+}
+
+func (c *coalescer) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func isTerminal(ev Event) bool {
+	switch ev.(type) {
+	case Done, Interrupted, Failed:
+		return true
+	}
+	return false
+}
+
+// run is the pump. It returns after sending the terminal event, or when
+// abandon is closed (the agent is shutting down and nobody reads any more).
+// Either way it closes the channel.
+func (c *coalescer) run(abandon <-chan struct{}) {
+	defer close(c.out)
+	var last time.Time
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		c.mu.Lock()
+		if c.head == len(c.items) {
+			c.mu.Unlock()
+			select {
+			case <-c.wake:
+				continue
+			case <-abandon:
+				return
+			}
+		}
+		head := &c.items[c.head]
+		if head.ev == nil {
+			if wait := c.interval - time.Since(last); !last.IsZero() && wait > 0 {
+				c.mu.Unlock()
+				timer.Reset(wait)
+				select {
+				case <-timer.C:
+				case <-abandon:
+					timer.Stop()
+					return
+				}
+				continue // the text may have grown meanwhile; take all of it
+			}
+			d := Delta{Text: string(head.text)}
+			c.spare = head.text[:0]
+			c.pop()
+			c.mu.Unlock()
+			if !c.send(d, abandon) {
+				return
+			}
+			last = time.Now()
+			continue
+		}
+		ev := head.ev
+		c.pop()
+		c.mu.Unlock()
+		if !c.send(ev, abandon) || isTerminal(ev) {
+			return
+		}
+	}
+}
+
+// pop removes the head item; the caller holds mu. When the queue empties
+// its backing array is reused from the start.
+func (c *coalescer) pop() {
+	c.items[c.head] = item{}
+	c.head++
+	if c.head == len(c.items) {
+		c.items = c.items[:0]
+		c.head = 0
+	}
+}
+
+func (c *coalescer) send(ev Event, abandon <-chan struct{}) bool {
+	select {
+	case c.out <- ev:
+		return true
+	case <-abandon:
+		return false
+	}
+}

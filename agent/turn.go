@@ -1,0 +1,487 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/packages/param"
+
+	"github.com/spindle-sh/spindle/store"
+	"github.com/spindle-sh/spindle/transport"
+)
+
+// turn is one Send: a worker goroutine that owns the sockets, and a pump
+// that delivers events.
+type turn struct {
+	session int64
+	c       *coalescer
+
+	mu      sync.Mutex
+	owner   *transport.Owner // nil until the worker has locked its thread
+	reason  transport.Reason // first abort reason; "" = not aborted
+	abortCh chan struct{}    // closed after the first abort reached the owner (or will on creation)
+}
+
+func newTurn(session int64) *turn {
+	return &turn{session: session, c: newCoalescer(FrameInterval, eventBuffer), abortCh: make(chan struct{})}
+}
+
+// abort is the stranger path: any goroutine, any number of times. The first
+// reason wins. If the owner exists it is aborted now (the transport shuts the
+// sockets down without closing them); otherwise setOwner applies the abort
+// as soon as the worker creates it. abortCh is closed only after that, so a
+// worker woken by abortCh always finds owner.Aborted() true.
+func (t *turn) abort(r transport.Reason) {
+	t.mu.Lock()
+	if t.reason != "" {
+		t.mu.Unlock()
+		return
+	}
+	t.reason = r
+	o := t.owner
+	t.mu.Unlock()
+	if o != nil {
+		o.Abort(r)
+	}
+	close(t.abortCh)
+}
+
+// setOwner publishes the worker's owner and applies a pending abort.
+func (t *turn) setOwner(o *transport.Owner) {
+	t.mu.Lock()
+	t.owner = o
+	r := t.reason
+	t.mu.Unlock()
+	if r != "" {
+		o.Abort(r)
+	}
+}
+
+// toolCallAcc gathers one tool call from its streamed deltas.
+type toolCallAcc struct {
+	index int64
+	id    string
+	name  string
+	args  strings.Builder
+}
+
+// round is what one streamed request produced.
+type round struct {
+	text    strings.Builder
+	calls   []*toolCallAcc
+	finish  string
+	err     *RequestError
+	retries int
+}
+
+// storedToolCall is the JSON saved in Message.ToolCalls: the OpenAI shape.
+type storedToolCall struct {
+	ID       string `json:"id"`
+	Type     string `json:"type"`
+	Function struct {
+		Name      string `json:"name"`
+		Arguments string `json:"arguments"`
+	} `json:"function"`
+}
+
+// work is the turn's worker goroutine. It becomes the socket owner (locking
+// its OS thread), streams, saves, runs tools and loops, and always ends the
+// turn with exactly one terminal event.
+func (a *Agent) work(t *turn, model string, history []store.Message) {
+	defer a.workers.Done()
+	o := transport.NewOwner(a.transportConfig(model))
+	finish := transport.RequestComplete
+	defer func() { o.Finish(finish) }()
+	t.setOwner(o)
+
+	start := time.Now()
+	a.log.Info("agent: turn started", "session", t.session, "model", model, "base_url", a.baseURL)
+	end := func(ev Event, status string) {
+		// Leave the running set before the terminal event is visible, so a
+		// receiver may Send again on the same session right away.
+		a.turnDone(t)
+		t.c.Event(ev)
+		a.log.Info("agent: turn ended", "session", t.session, "status", status, "reason", string(finish), "elapsed", time.Since(start).Round(time.Millisecond))
+	}
+
+	client := a.client(o, model)
+	msgs := buildMessages(history)
+	for n := 0; ; n++ {
+		r := a.stream(t, o, &client, model, msgs)
+		o.Reap()
+		text := r.text.String()
+
+		if reason, aborted := o.Aborted(); aborted {
+			finish = reason
+			errText := ""
+			if reason == transport.StaleAbort {
+				errText = fmt.Sprintf("no data from the server for %s (stale_abort)", a.stale)
+			}
+			m, err := a.saveAssistant(t.session, text, "", store.MessageInterrupted, errText)
+			if err != nil {
+				end(Failed{Text: text, Err: err}, "failed")
+				return
+			}
+			end(Interrupted{MessageID: m.ID, Text: text, Reason: string(reason)}, "interrupted")
+			return
+		}
+		if r.err != nil {
+			finish = transport.RequestErrorCleanup
+			a.log.Warn("agent: request failed", "session", t.session, "kind", r.err.Kind, "status", r.err.Status, "err", r.err.Msg)
+			m, err := a.saveAssistant(t.session, text, "", store.MessageFailed, r.err.Msg)
+			if err != nil {
+				end(Failed{Text: text, Err: err}, "failed")
+				return
+			}
+			end(Failed{MessageID: m.ID, Text: text, Err: r.err}, "failed")
+			return
+		}
+
+		callsJSON := ""
+		if len(r.calls) > 0 {
+			stored := make([]storedToolCall, len(r.calls))
+			for i, c := range r.calls {
+				stored[i].ID, stored[i].Type = c.id, "function"
+				stored[i].Function.Name, stored[i].Function.Arguments = c.name, c.args.String()
+			}
+			bs, _ := json.Marshal(stored)
+			callsJSON = string(bs)
+		}
+		m, err := a.saveAssistant(t.session, text, callsJSON, store.MessageComplete, "")
+		if err != nil {
+			finish = transport.RequestErrorCleanup
+			end(Failed{Text: text, Err: err}, "failed")
+			return
+		}
+		if len(r.calls) == 0 {
+			end(Done{MessageID: m.ID, Text: text}, "complete")
+			return
+		}
+		if n >= a.maxRounds {
+			finish = transport.RequestErrorCleanup
+			rerr := &RequestError{Kind: "tool_rounds", Msg: fmt.Sprintf("stopped after %d tool rounds in one turn", a.maxRounds)}
+			// The calls the model asked for are answered, so the history
+			// stays valid for the next request.
+			for _, c := range r.calls {
+				a.saveTool(t.session, c.id, toolErrorResult(rerr))
+			}
+			end(Failed{MessageID: m.ID, Text: text, Err: rerr}, "failed")
+			return
+		}
+
+		msgs = append(msgs, assistantParam(text, r.calls))
+		for _, c := range r.calls {
+			var content string
+			if _, aborted := o.Aborted(); aborted {
+				content = toolErrorResult(fmt.Errorf("not run: the turn was interrupted"))
+			} else {
+				args := c.args.String()
+				t.c.Event(ToolCall{ID: c.id, Name: c.name, Arguments: args})
+				res, terr := runTool(context.Background(), a.cfg.Board, c.name, args)
+				tr := ToolResult{ID: c.id, Name: c.name, Result: res}
+				if terr != nil {
+					content = toolErrorResult(terr)
+					tr.Result, tr.Err = content, oneLine(terr.Error())
+				} else {
+					content = res
+				}
+				a.log.Info("agent: tool ran", "session", t.session, "tool", c.name, "ok", terr == nil)
+				t.c.Event(tr)
+			}
+			a.saveTool(t.session, c.id, content)
+			msgs = append(msgs, openai.ToolMessage(content, c.id))
+		}
+		if reason, aborted := o.Aborted(); aborted {
+			finish = reason
+			end(Interrupted{MessageID: m.ID, Text: "", Reason: string(reason)}, "interrupted")
+			return
+		}
+	}
+}
+
+// stream makes one request (with retries before the first token) and reads
+// its chunks, forwarding text to the coalescer as it arrives.
+func (a *Agent) stream(t *turn, o *transport.Owner, client *openai.Client, model string, msgs []openai.ChatCompletionMessageParamUnion) *round {
+	r := &round{}
+	params := openai.ChatCompletionNewParams{
+		Messages:      msgs,
+		Model:         model,
+		Tools:         toolDefs,
+		StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)},
+	}
+	byIndex := map[int64]*toolCallAcc{}
+	for attempt := 0; ; attempt++ {
+		if _, aborted := o.Aborted(); aborted {
+			return r
+		}
+		info := &attemptInfo{}
+		stale := time.AfterFunc(a.stale, func() { t.abort(transport.StaleAbort) })
+		s := client.Chat.Completions.NewStreaming(context.Background(), params, option.WithMiddleware(info.middleware))
+		shown := false
+		for s.Next() {
+			stale.Reset(a.stale)
+			chunk := s.Current()
+			if chunk.JSON.Usage.Valid() {
+				t.c.Event(Usage{PromptTokens: chunk.Usage.PromptTokens, CompletionTokens: chunk.Usage.CompletionTokens})
+			}
+			for i := range chunk.Choices {
+				ch := &chunk.Choices[i]
+				if ch.Index != 0 {
+					continue // spindle asks for one choice
+				}
+				if d := ch.Delta.Content; d != "" {
+					r.text.WriteString(d)
+					t.c.Text(d)
+					shown = true
+				}
+				for _, tc := range ch.Delta.ToolCalls {
+					acc := byIndex[tc.Index]
+					if acc == nil {
+						acc = &toolCallAcc{index: tc.Index}
+						byIndex[tc.Index] = acc
+						r.calls = append(r.calls, acc)
+					}
+					if tc.ID != "" {
+						acc.id = tc.ID
+					}
+					if acc.name == "" {
+						// The name comes once, in the first delta; some
+						// servers repeat it, so never concatenate.
+						acc.name = tc.Function.Name
+					}
+					acc.args.WriteString(tc.Function.Arguments)
+					shown = true
+				}
+				if ch.FinishReason != "" {
+					r.finish = ch.FinishReason
+				}
+			}
+		}
+		stale.Stop()
+		err := s.Err()
+		s.Close()
+		if _, aborted := o.Aborted(); aborted {
+			return r
+		}
+		if err == nil {
+			switch {
+			case info.done == nil || !info.done.seen:
+				r.err = &RequestError{Kind: "truncated_stream", Msg: fmt.Sprintf("the stream from %s ended early: no \"data: [DONE]\"", hostOf(a.baseURL))}
+			case r.finish == "":
+				r.err = &RequestError{Kind: "truncated_stream", Msg: fmt.Sprintf("the stream from %s ended without a finish_reason", hostOf(a.baseURL))}
+			default:
+				for i, c := range r.calls {
+					if c.id == "" {
+						c.id = fmt.Sprintf("call_%d", i)
+					}
+					if c.name == "" {
+						r.err = &RequestError{Kind: "malformed_stream", Msg: fmt.Sprintf("malformed stream from %s: tool call %d has no function name", hostOf(a.baseURL), c.index)}
+					}
+				}
+			}
+			return r
+		}
+		cl := classify(err, info.streaming, a.baseURL, model)
+		if shown || !cl.retryable || attempt >= a.maxRetries {
+			if cl.retryable && attempt > 0 {
+				cl.err.Msg += fmt.Sprintf(" (gave up after %d retries)", attempt)
+			}
+			r.err = cl.err
+			return r
+		}
+		o.Reap()
+		delay := a.backoff.Delay(attempt, cl.retryAfter)
+		r.retries++
+		a.log.Info("agent: retrying", "session", t.session, "attempt", attempt+1, "delay", delay.Round(time.Millisecond), "kind", cl.err.Kind, "status", cl.err.Status)
+		timer := time.NewTimer(delay)
+		select {
+		case <-timer.C:
+		case <-t.abortCh:
+			timer.Stop()
+			return r
+		}
+	}
+}
+
+func hostOf(base string) string {
+	if i := strings.Index(base, "://"); i >= 0 {
+		base = base[i+3:]
+	}
+	if i := strings.IndexByte(base, '/'); i >= 0 {
+		base = base[:i]
+	}
+	return base
+}
+
+// attemptInfo records what one HTTP attempt's response looked like.
+type attemptInfo struct {
+	status    int
+	streaming bool // a 2xx event stream started
+	done      *doneWatch
+}
+
+// middleware wraps the response body to watch for "data: [DONE]" and rejects
+// a 2xx answer that is not an event stream.
+func (i *attemptInfo) middleware(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
+	i.done = &doneWatch{}
+	res, err := next(req)
+	if err != nil || res == nil {
+		return res, err
+	}
+	i.status = res.StatusCode
+	if res.StatusCode < 200 || res.StatusCode > 299 {
+		return res, nil
+	}
+	ct := res.Header.Get("Content-Type")
+	if mt, _, perr := mime.ParseMediaType(ct); perr != nil || mt != "text/event-stream" {
+		res.Body.Close()
+		return nil, errNotStreaming{contentType: ct}
+	}
+	i.streaming = true
+	i.done.rc = res.Body
+	res.Body = i.done
+	return res, nil
+}
+
+// doneWatch passes a response body through and notes whether a line that
+// is exactly "data: [DONE]" (or "data:[DONE]") went by.
+type doneWatch struct {
+	rc   io.ReadCloser
+	seen bool
+	line [16]byte // the first bytes of the current line
+	n    int      // bytes of the current line so far (may exceed len(line))
+}
+
+var (
+	doneLine        = []byte("data: [DONE]")
+	doneLineNoSpace = []byte("data:[DONE]")
+)
+
+func (w *doneWatch) Read(p []byte) (int, error) {
+	n, err := w.rc.Read(p)
+	if !w.seen {
+		w.scan(p[:n])
+	}
+	return n, err
+}
+
+func (w *doneWatch) scan(p []byte) {
+	for _, b := range p {
+		if b == '\n' || b == '\r' {
+			if w.n <= len(w.line) {
+				l := bytes.TrimRight(w.line[:w.n], " ")
+				if bytes.Equal(l, doneLine) || bytes.Equal(l, doneLineNoSpace) {
+					w.seen = true
+					return
+				}
+			}
+			w.n = 0
+			continue
+		}
+		if w.n < len(w.line) {
+			w.line[w.n] = b
+		}
+		w.n++
+	}
+}
+
+func (w *doneWatch) Close() error { return w.rc.Close() }
+
+func (a *Agent) saveAssistant(session int64, text, toolCalls string, status store.MessageStatus, errText string) (store.Message, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	m, err := a.cfg.State.AddMessage(ctx, store.Message{
+		SessionID: session, Role: store.RoleAssistant, Content: text, ToolCalls: toolCalls,
+		Status: status, Error: errText,
+	})
+	if err != nil {
+		a.log.Error("agent: save reply", "session", session, "status", status, "err", err)
+		return m, fmt.Errorf("agent: save reply: %w", err)
+	}
+	return m, nil
+}
+
+func (a *Agent) saveTool(session int64, callID, content string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := a.cfg.State.AddMessage(ctx, store.Message{
+		SessionID: session, Role: store.RoleTool, Content: content, ToolCallID: callID, Status: store.MessageComplete,
+	}); err != nil {
+		a.log.Error("agent: save tool result", "session", session, "err", err)
+	}
+}
+
+func assistantParam(text string, calls []*toolCallAcc) openai.ChatCompletionMessageParamUnion {
+	var m openai.ChatCompletionAssistantMessageParam
+	if text != "" {
+		m.Content.OfString = param.NewOpt(text)
+	}
+	for _, c := range calls {
+		m.ToolCalls = append(m.ToolCalls, openai.ChatCompletionMessageToolCallUnionParam{
+			OfFunction: &openai.ChatCompletionMessageFunctionToolCallParam{
+				ID:       c.id,
+				Function: openai.ChatCompletionMessageFunctionToolCallFunctionParam{Name: c.name, Arguments: c.args.String()},
+			},
+		})
+	}
+	return openai.ChatCompletionMessageParamUnion{OfAssistant: &m}
+}
+
+// buildMessages turns a session's stored history into request messages,
+// after the system prompt. Assistant tool calls without a stored result
+// (and results without their call) are left out, since endpoints reject an
+// unanswered call; empty failed replies are left out too.
+func buildMessages(history []store.Message) []openai.ChatCompletionMessageParamUnion {
+	answered := map[string]bool{}
+	for _, m := range history {
+		if m.Role == store.RoleTool && m.ToolCallID != "" {
+			answered[m.ToolCallID] = true
+		}
+	}
+	out := make([]openai.ChatCompletionMessageParamUnion, 0, len(history)+1)
+	out = append(out, openai.SystemMessage(systemPrompt))
+	asked := map[string]bool{}
+	for _, m := range history {
+		switch m.Role {
+		case store.RoleUser:
+			out = append(out, openai.UserMessage(m.Content))
+		case store.RoleSystem:
+			out = append(out, openai.SystemMessage(m.Content))
+		case store.RoleAssistant:
+			var calls []*toolCallAcc
+			if m.ToolCalls != "" {
+				var stored []storedToolCall
+				if err := json.Unmarshal([]byte(m.ToolCalls), &stored); err == nil {
+					for _, s := range stored {
+						if !answered[s.ID] || s.ID == "" {
+							continue
+						}
+						c := &toolCallAcc{id: s.ID, name: s.Function.Name}
+						c.args.WriteString(s.Function.Arguments)
+						calls = append(calls, c)
+						asked[s.ID] = true
+					}
+				}
+			}
+			if m.Content == "" && len(calls) == 0 {
+				continue
+			}
+			out = append(out, assistantParam(m.Content, calls))
+		case store.RoleTool:
+			if asked[m.ToolCallID] {
+				out = append(out, openai.ToolMessage(m.Content, m.ToolCallID))
+			}
+		}
+	}
+	return out
+}
