@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -219,16 +220,22 @@ func (b *Board) Backup(ctx context.Context, dest string) error {
 	return nil
 }
 
-const cardColumns = `id, title, body, status, position, priority, assignee, created_at, updated_at, completed_at`
+const cardColumns = `id, title, body, status, rank, priority, assignee, created_at, updated_at, completed_at`
 
-// row is a card as stored; it is also the JSON image kept in
-// card_events.before for undo.
+// rankGap is the spacing of ranks when a column is numbered afresh; a move
+// takes the midpoint of its neighbours, so about 20 moves into the same gap
+// fit before the column is renumbered.
+var rankGap int64 = 1 << 20 // a variable so that tests can make renumbering frequent
+
+// row is a card as stored, plus its dense position. It is also the JSON
+// image kept in card_events.before for undo.
 type row struct {
 	ID        int64  `json:"id"`
 	Title     string `json:"title"`
 	Body      string `json:"body"`
 	Status    string `json:"status"`
-	Position  int    `json:"position"`
+	Rank      int64  `json:"rank"`
+	Position  int    `json:"position"` // computed, not a column
 	Priority  int    `json:"priority"`
 	Assignee  string `json:"assignee"`
 	Created   int64  `json:"created_at"`
@@ -241,7 +248,7 @@ type scanner interface{ Scan(...any) error }
 func scanRow(s scanner) (row, error) {
 	var r row
 	var completed sql.NullInt64
-	err := s.Scan(&r.ID, &r.Title, &r.Body, &r.Status, &r.Position, &r.Priority, &r.Assignee, &r.Created, &r.Updated, &completed)
+	err := s.Scan(&r.ID, &r.Title, &r.Body, &r.Status, &r.Rank, &r.Priority, &r.Assignee, &r.Created, &r.Updated, &completed)
 	if completed.Valid {
 		r.Completed = &completed.Int64
 	}
@@ -263,13 +270,20 @@ func (r row) card() Card {
 type querier interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
 }
 
+// getRow reads a card and its dense position.
 func getRow(ctx context.Context, q querier, id int64) (row, error) {
 	r, err := scanRow(q.QueryRowContext(ctx, `SELECT `+cardColumns+` FROM cards WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, ErrNotFound
 	}
+	if err != nil {
+		return r, err
+	}
+	err = q.QueryRowContext(ctx, `SELECT count(*) FROM cards WHERE status = ? AND (rank < ? OR (rank = ? AND id < ?))`,
+		r.Status, r.Rank, r.Rank, r.ID).Scan(&r.Position)
 	return r, err
 }
 
@@ -289,16 +303,19 @@ func (b *Board) List(ctx context.Context, includeArchived bool) ([]Card, error) 
 			if st == Archived && !includeArchived {
 				continue
 			}
-			rows, err := tx.QueryContext(ctx, `SELECT `+cardColumns+` FROM cards WHERE status = ? ORDER BY position, id`, string(st))
+			rows, err := tx.QueryContext(ctx, `SELECT `+cardColumns+` FROM cards WHERE status = ? ORDER BY rank, id`, string(st))
 			if err != nil {
 				return err
 			}
+			pos := 0
 			for rows.Next() {
 				r, err := scanRow(rows)
 				if err != nil {
 					rows.Close()
 					return err
 				}
+				r.Position = pos
+				pos++
 				cards = append(cards, r.card())
 			}
 			rows.Close()
@@ -316,7 +333,12 @@ func (b *Board) List(ctx context.Context, includeArchived bool) ([]Card, error) 
 
 // Get returns one card, or ErrNotFound.
 func (b *Board) Get(ctx context.Context, id int64) (Card, error) {
-	r, err := getRow(ctx, b.db.r, id)
+	var r row
+	err := b.db.read(ctx, func(tx *sql.Tx) error {
+		var err error
+		r, err = getRow(ctx, tx, id)
+		return err
+	})
 	if err != nil {
 		return Card{}, fmt.Errorf("store: get card %d: %w", id, err)
 	}
@@ -361,15 +383,13 @@ func (b *Board) Create(ctx context.Context, actor string, c NewCard) (Card, erro
 			r.Completed = &now
 		}
 		var err error
-		if r.Position, err = columnLen(ctx, tx, c.Status); err != nil {
+		if r.Position, err = columnLen(ctx, tx, c.Status, 0); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO cards (title, body, status, position, priority, assignee, created_at, updated_at, completed_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.Title, r.Body, r.Status, r.Position, r.Priority, r.Assignee, r.Created, r.Updated, r.Completed)
-		if err != nil {
+		if r.Rank, err = rankFor(ctx, tx, c.Status, 0, r.Position); err != nil {
 			return err
 		}
-		if r.ID, err = res.LastInsertId(); err != nil {
+		if r.ID, err = insertRow(ctx, tx, r); err != nil {
 			return err
 		}
 		return addEvent(ctx, tx, r.ID, EventCreated, actor, r.Title, now, nil)
@@ -380,11 +400,89 @@ func (b *Board) Create(ctx context.Context, actor string, c NewCard) (Card, erro
 	return r.card(), nil
 }
 
-// columnLen is the number of cards in a column, relying on dense positions.
-func columnLen(ctx context.Context, tx *sql.Tx, st Status) (int, error) {
+// insertRow inserts r, with its id if it has one.
+func insertRow(ctx context.Context, tx *sql.Tx, r row) (int64, error) {
+	var id any
+	if r.ID != 0 {
+		id = r.ID
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO cards (`+cardColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, r.Title, r.Body, r.Status, r.Rank, r.Priority, r.Assignee, r.Created, r.Updated, r.Completed)
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
+// columnLen counts the cards in a column, not counting card except (0 for
+// none).
+func columnLen(ctx context.Context, q querier, st Status, except int64) (int, error) {
 	var n int
-	err := tx.QueryRowContext(ctx, `SELECT coalesce(max(position) + 1, 0) FROM cards WHERE status = ?`, string(st)).Scan(&n)
+	err := q.QueryRowContext(ctx, `SELECT count(*) FROM cards WHERE status = ? AND id != ?`, string(st), except).Scan(&n)
 	return n, err
+}
+
+// rankFor returns a rank that puts a card at dense position pos of column
+// st, the card except (0 for none) not counted: the midpoint of its would-be
+// neighbours, renumbering the column when they are adjacent.
+func rankFor(ctx context.Context, tx *sql.Tx, st Status, except int64, pos int) (int64, error) {
+	for attempt := 0; ; attempt++ {
+		offset := max(pos-1, 0)
+		rows, err := tx.QueryContext(ctx, `SELECT rank FROM cards WHERE status = ? AND id != ? ORDER BY rank, id LIMIT 2 OFFSET ?`,
+			string(st), except, offset)
+		if err != nil {
+			return 0, err
+		}
+		var ranks []int64
+		for rows.Next() {
+			var r int64
+			if err := rows.Scan(&r); err != nil {
+				rows.Close()
+				return 0, err
+			}
+			ranks = append(ranks, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, err
+		}
+		var lo, hi *int64
+		if pos > 0 && len(ranks) > 0 {
+			lo = &ranks[0]
+			ranks = ranks[1:]
+		}
+		if len(ranks) > 0 {
+			hi = &ranks[0]
+		}
+		switch {
+		case lo == nil && hi == nil:
+			return 0, nil
+		case hi == nil:
+			return *lo + rankGap, nil
+		case lo == nil:
+			return *hi - rankGap, nil
+		case *hi-*lo >= 2:
+			return *lo + (*hi-*lo)/2, nil
+		}
+		if attempt > 0 {
+			return 0, fmt.Errorf("no rank between %d and %d after renumbering %s", *lo, *hi, st)
+		}
+		if err := renumber(ctx, tx, st); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// renumbers counts renumber calls, for tests.
+var renumbers atomic.Int64
+
+// renumber spaces a column's ranks rankGap apart, keeping the order.
+func renumber(ctx context.Context, tx *sql.Tx, st Status) error {
+	renumbers.Add(1)
+	_, err := tx.ExecContext(ctx, `UPDATE cards SET rank = ranked.n * ?
+		FROM (SELECT id, row_number() OVER (ORDER BY rank, id) AS n FROM cards WHERE status = ?) AS ranked
+		WHERE cards.id = ranked.id`, rankGap, string(st))
+	return err
 }
 
 func addEvent(ctx context.Context, tx *sql.Tx, cardID int64, k EventKind, actor, text string, at int64, before *row) error {
@@ -457,9 +555,10 @@ func (b *Board) Edit(ctx context.Context, actor string, id int64, p CardPatch) (
 }
 
 // Move puts a card at position in column to (-1, or anything past the end,
-// means the end). Within the same column it reorders. Positions stay dense.
-// Moving to done sets CompletedAt; moving away clears it. A move to where
-// the card already is writes nothing.
+// means the end). Within the same column it reorders. Positions stay dense:
+// the cards after the old place move up one, those from the new place on
+// move down one. Moving to done sets CompletedAt; moving away clears it. A
+// move to where the card already is writes nothing.
 func (b *Board) Move(ctx context.Context, actor string, id int64, to Status, position int) (Card, error) {
 	if !to.valid() {
 		return Card{}, fmt.Errorf("store: move card %d: unknown status %q", id, to)
@@ -471,12 +570,9 @@ func (b *Board) Move(ctx context.Context, actor string, id int64, to Status, pos
 			return err
 		}
 		from := Status(before.Status)
-		n, err := columnLen(ctx, tx, to)
+		n, err := columnLen(ctx, tx, to, id)
 		if err != nil {
 			return err
-		}
-		if from == to {
-			n-- // the card itself is in the column
 		}
 		if position < 0 || position > n {
 			position = n
@@ -485,37 +581,20 @@ func (b *Board) Move(ctx context.Context, actor string, id int64, to Status, pos
 			out = before
 			return nil
 		}
-		if from == to {
-			// Only the cards between the old and the new place shift.
-			if position > before.Position {
-				_, err = tx.ExecContext(ctx, `UPDATE cards SET position = position - 1 WHERE status = ? AND position > ? AND position <= ?`,
-					string(from), before.Position, position)
-			} else {
-				_, err = tx.ExecContext(ctx, `UPDATE cards SET position = position + 1 WHERE status = ? AND position >= ? AND position < ?`,
-					string(from), position, before.Position)
-			}
-			if err != nil {
-				return err
-			}
-		} else {
-			if err := closeGap(ctx, tx, from, before.Position); err != nil {
-				return err
-			}
-			if err := openGap(ctx, tx, to, position); err != nil {
-				return err
-			}
-		}
 		now := nowMilli()
 		after := before
 		after.Status, after.Position, after.Updated = string(to), position, now
+		if after.Rank, err = rankFor(ctx, tx, to, id, position); err != nil {
+			return err
+		}
 		switch {
 		case to == Done && from != Done:
 			after.Completed = &now
 		case to != Done:
 			after.Completed = nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE cards SET status = ?, position = ?, updated_at = ?, completed_at = ? WHERE id = ?`,
-			after.Status, after.Position, after.Updated, after.Completed, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE cards SET status = ?, rank = ?, updated_at = ?, completed_at = ? WHERE id = ?`,
+			after.Status, after.Rank, after.Updated, after.Completed, id); err != nil {
 			return err
 		}
 		out = after
@@ -529,19 +608,6 @@ func (b *Board) Move(ctx context.Context, actor string, id int64, to Status, pos
 		return Card{}, fmt.Errorf("store: move card %d: %w", id, err)
 	}
 	return out.card(), nil
-}
-
-// closeGap shifts up the cards after position in st (the card that was
-// there has left).
-func closeGap(ctx context.Context, tx *sql.Tx, st Status, position int) error {
-	_, err := tx.ExecContext(ctx, `UPDATE cards SET position = position - 1 WHERE status = ? AND position > ?`, string(st), position)
-	return err
-}
-
-// openGap shifts down the cards at and after position in st to make room.
-func openGap(ctx context.Context, tx *sql.Tx, st Status, position int) error {
-	_, err := tx.ExecContext(ctx, `UPDATE cards SET position = position + 1 WHERE status = ? AND position >= ?`, string(st), position)
-	return err
 }
 
 // Comment adds a comment to a card's history.
@@ -579,9 +645,6 @@ func (b *Board) Delete(ctx context.Context, actor string, id int64) error {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM cards WHERE id = ?`, id); err != nil {
-			return err
-		}
-		if err := closeGap(ctx, tx, Status(before.Status), before.Position); err != nil {
 			return err
 		}
 		return addEvent(ctx, tx, id, EventDeleted, actor, before.Title, nowMilli(), &before)
@@ -639,54 +702,32 @@ func (b *Board) Undo(ctx context.Context) (Event, error) {
 }
 
 // restore replaces card id's current row (if any) with the image in before
-// (none for a created card) and re-densifies the columns involved.
+// (none for a created card). The card goes back to the dense position the
+// image records: ranks may have been renumbered since, but the column
+// without the card is exactly as it was before the change (every later
+// change has been undone), so the position is what makes the board exact.
 func restore(ctx context.Context, tx *sql.Tx, id int64, before sql.NullString) error {
-	touched := map[Status]bool{}
-	cur, err := getRow(ctx, tx, id)
-	switch {
-	case err == nil:
-		if _, err := tx.ExecContext(ctx, `DELETE FROM cards WHERE id = ?`, id); err != nil {
-			return err
-		}
-		if err := closeGap(ctx, tx, Status(cur.Status), cur.Position); err != nil {
-			return err
-		}
-		touched[Status(cur.Status)] = true
-	case !errors.Is(err, ErrNotFound):
+	if _, err := tx.ExecContext(ctx, `DELETE FROM cards WHERE id = ?`, id); err != nil {
 		return err
 	}
-	if before.Valid {
-		var r row
-		if err := json.Unmarshal([]byte(before.String), &r); err != nil {
-			return fmt.Errorf("bad undo image: %w", err)
-		}
-		if r.ID != id {
-			return fmt.Errorf("undo image is of card %d", r.ID)
-		}
-		if err := openGap(ctx, tx, Status(r.Status), r.Position); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO cards (`+cardColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.ID, r.Title, r.Body, r.Status, r.Position, r.Priority, r.Assignee, r.Created, r.Updated, r.Completed); err != nil {
-			return err
-		}
-		touched[Status(r.Status)] = true
+	if !before.Valid {
+		return nil
 	}
-	for st := range touched {
-		if err := densify(ctx, tx, st); err != nil {
-			return err
-		}
+	var r row
+	if err := json.Unmarshal([]byte(before.String), &r); err != nil {
+		return fmt.Errorf("bad undo image: %w", err)
 	}
-	return nil
-}
-
-// densify renumbers a column 0..n-1 in its current order. After a correct
-// restore it changes nothing; it is there so that undo can never leave a
-// gap or a duplicate behind.
-func densify(ctx context.Context, tx *sql.Tx, st Status) error {
-	_, err := tx.ExecContext(ctx, `UPDATE cards SET position = ranked.p
-		FROM (SELECT id, row_number() OVER (ORDER BY position, id) - 1 AS p FROM cards WHERE status = ?) AS ranked
-		WHERE cards.id = ranked.id AND cards.position != ranked.p`, string(st))
+	if r.ID != id {
+		return fmt.Errorf("undo image is of card %d", r.ID)
+	}
+	n, err := columnLen(ctx, tx, Status(r.Status), id)
+	if err != nil {
+		return err
+	}
+	if r.Rank, err = rankFor(ctx, tx, Status(r.Status), id, min(r.Position, n)); err != nil {
+		return err
+	}
+	_, err = insertRow(ctx, tx, r)
 	return err
 }
 

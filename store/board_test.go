@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -46,23 +48,14 @@ func columns(t testing.TB, b *Board) map[Status][]string {
 	return out
 }
 
-// snapshot is every card row as stored.
-func snapshot(t testing.TB, b *Board) []row {
+// snapshot is every card as callers see it, archived ones included.
+func snapshot(t testing.TB, b *Board) []Card {
 	t.Helper()
-	rows, err := b.db.r.Query(`SELECT ` + cardColumns + ` FROM cards ORDER BY id`)
+	cards, err := b.List(context.Background(), true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
-	var out []row
-	for rows.Next() {
-		r, err := scanRow(rows)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, r)
-	}
-	return out
+	return cards
 }
 
 func TestMoveKeepsPositionsDense(t *testing.T) {
@@ -364,7 +357,7 @@ func TestOpenSetsPragmas(t *testing.T) {
 		"PRAGMA busy_timeout":   fmt.Sprint(busyTimeout.Milliseconds()),
 		"PRAGMA application_id": fmt.Sprint(BoardAppID),
 		"PRAGMA user_version":   fmt.Sprint(len(boardMigrations)),
-		"PRAGMA synchronous":    "2",
+		"PRAGMA synchronous":    "1",
 	} {
 		var got string
 		if err := b.db.w.QueryRow(q).Scan(&got); err != nil || got != want {
@@ -374,5 +367,115 @@ func TestOpenSetsPragmas(t *testing.T) {
 	var ro string
 	if err := b.db.r.QueryRow("PRAGMA query_only").Scan(&ro); err != nil || ro != "1" {
 		t.Errorf("reader query_only = %q, %v", ro, err)
+	}
+}
+
+// TestBoardAgainstModel applies random creates, moves (many into the same
+// gap, which forces columns to be renumbered), deletes and undos to a board
+// and to a plain in-memory model, and compares them after every step.
+func TestBoardAgainstModel(t *testing.T) {
+	ctx := context.Background()
+	b := openTestBoard(t)
+	rng := rand.New(rand.NewPCG(7, 11))
+	defer func(g int64) { rankGap = g }(rankGap)
+	rankGap = 4 // gaps fill after two moves into them
+	type model map[Status][]int64
+	clone := func(m model) model {
+		out := model{}
+		for k, v := range m {
+			out[k] = slices.Clone(v)
+		}
+		return out
+	}
+	remove := func(m model, id int64) {
+		for st, ids := range m {
+			if i := slices.Index(ids, id); i >= 0 {
+				m[st] = slices.Delete(ids, i, i+1)
+			}
+		}
+	}
+	m := model{}
+	var history []model
+	var ids []int64
+	steps := 400
+	for step := range steps {
+		before := clone(m)
+		changed := true
+		switch op := rng.IntN(10); {
+		case op < 2 || len(ids) < 3:
+			st := Columns[rng.IntN(2)]
+			c := mustCreate(t, b, fmt.Sprintf("c%d", step), st)
+			ids = append(ids, c.ID)
+			m[st] = append(m[st], c.ID)
+		case op < 8:
+			id := ids[rng.IntN(len(ids))]
+			if _, err := b.Get(ctx, id); errors.Is(err, ErrNotFound) {
+				changed = false
+				break
+			}
+			to := Columns[rng.IntN(2)]
+			pos := 1 // the same gap again
+			if op >= 5 {
+				pos = rng.IntN(12) - 1
+			}
+			if _, err := b.Move(ctx, "me", id, to, pos); err != nil {
+				t.Fatal(err)
+			}
+			remove(m, id)
+			if pos < 0 || pos > len(m[to]) {
+				pos = len(m[to])
+			}
+			m[to] = slices.Insert(m[to], pos, id)
+			changed = !reflect.DeepEqual(clone(m), before)
+		case op < 9:
+			id := ids[rng.IntN(len(ids))]
+			err := b.Delete(ctx, "me", id)
+			if errors.Is(err, ErrNotFound) {
+				changed = false
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			remove(m, id)
+		default:
+			changed = false
+			_, err := b.Undo(ctx)
+			if len(history) == 0 {
+				if !errors.Is(err, ErrNothingToUndo) {
+					t.Fatalf("step %d: Undo with empty history = %v", step, err)
+				}
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			m = history[len(history)-1]
+			history = history[:len(history)-1]
+		}
+		if changed {
+			history = append(history, before)
+		}
+		got := model{}
+		for _, c := range snapshot(t, b) {
+			if c.Position != len(got[c.Status]) {
+				t.Fatalf("step %d: card %d position %d, want %d", step, c.ID, c.Position, len(got[c.Status]))
+			}
+			got[c.Status] = append(got[c.Status], c.ID)
+			if g, err := b.Get(ctx, c.ID); err != nil || g.Position != c.Position {
+				t.Fatalf("step %d: Get(%d) position %d, List says %d (%v)", step, c.ID, g.Position, c.Position, err)
+			}
+		}
+		for st, v := range m {
+			if len(v) == 0 {
+				delete(m, st)
+			}
+		}
+		if !reflect.DeepEqual(got, m) {
+			t.Fatalf("step %d:\nboard %v\nmodel %v", step, got, m)
+		}
+	}
+	if renumbers.Load() == 0 {
+		t.Error("no column was renumbered: the test did not reach that path")
 	}
 }

@@ -3,9 +3,11 @@ package store
 // The schemas, one migration per user_version step. Append only: a released
 // migration is never edited, since files in the wild have already run it.
 
-// boardMigrations build kanban.db. Times are Unix milliseconds. Positions
-// are dense 0..n-1 within each status; the index is not unique because
-// shifting a column rewrites positions one row at a time. card_events keeps
+// boardMigrations build kanban.db. Times are Unix milliseconds. A card's
+// place in its column is the order of (rank, id); rank is a sparse key, so
+// that a move rewrites one row instead of shifting the rest of the column,
+// and the dense position 0..n-1 that callers see is computed from it.
+// card_events keeps
 // its rows when a card is deleted (there is no foreign key) so that a delete
 // can be undone and the history still read; before is the JSON image of the
 // card row as it was before the change, which Undo restores exactly.
@@ -15,14 +17,14 @@ var boardMigrations = []string{
 		title        TEXT    NOT NULL CHECK (length(trim(title)) > 0),
 		body         TEXT    NOT NULL DEFAULT '',
 		status       TEXT    NOT NULL CHECK (status IN ('todo','running','blocked','review','done','archived')),
-		position     INTEGER NOT NULL CHECK (position >= 0),
+		rank         INTEGER NOT NULL,
 		priority     INTEGER NOT NULL DEFAULT 1 CHECK (priority BETWEEN 0 AND 3),
 		assignee     TEXT    NOT NULL DEFAULT 'me' CHECK (assignee IN ('me','agent')),
 		created_at   INTEGER NOT NULL,
 		updated_at   INTEGER NOT NULL,
 		completed_at INTEGER
 	);
-	CREATE INDEX cards_by_column ON cards (status, position);
+	CREATE INDEX cards_by_column ON cards (status, rank);
 	CREATE TABLE card_events (
 		id        INTEGER PRIMARY KEY AUTOINCREMENT,
 		card_id   INTEGER NOT NULL,
