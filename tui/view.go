@@ -1,0 +1,258 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// View draws the screen: the panes (or the help overlay), then the status
+// bar. Every line is cut and padded to the terminal's width, so no size, down
+// to 1×1, can break the layout.
+func (m Model) View() tea.View {
+	v := tea.NewView(m.screen())
+	v.AltScreen = true
+	v.MouseMode = tea.MouseModeCellMotion
+	v.WindowTitle = "spindle"
+	if c := m.cursor(); c != nil {
+		v.Cursor = c
+	}
+	return v
+}
+
+// screen is the frame's text.
+func (m Model) screen() string {
+	if m.width <= 0 || m.height <= 0 {
+		return ""
+	}
+	l := m.computeLayout()
+	rows := make([]string, 0, m.height)
+	if l.tabsH > 0 {
+		rows = append(rows, m.tabBar())
+	}
+	switch {
+	case m.showHelp:
+		rows = append(rows, fit(m.helpLines(), m.width, l.bodyH)...)
+	case l.wide:
+		chat := m.chatLines(l)
+		board := fit(strings.Split(m.kanban.View(), "\n"), l.kanbanW, l.bodyH)
+		sep := m.st.Separator.Render("│")
+		for i := range l.bodyH {
+			rows = append(rows, chat[i]+sep+board[i])
+		}
+	case l.chatVisible:
+		rows = append(rows, m.chatLines(l)...)
+	default:
+		rows = append(rows, fit(strings.Split(m.kanban.View(), "\n"), m.width, l.bodyH)...)
+	}
+	rows = append(rows, m.statusBar())
+	return strings.Join(fit(rows, m.width, m.height), "\n")
+}
+
+// chatLines draws the chat pane: title, history, rule and input, exactly
+// l.bodyH lines of l.chatW cells.
+func (m Model) chatLines(l layoutRects) []string {
+	w := l.chatW
+	out := make([]string, 0, l.bodyH)
+	r := m.renderer(w)
+	hist, below := m.hist.window(r, l.histH)
+	if l.titleH > 0 {
+		title := "Chat"
+		if m.session.ID != 0 {
+			title += fmt.Sprintf(" · #%d", m.session.ID)
+			if m.session.Title != "" {
+				title += " " + oneLine(m.session.Title)
+			}
+		}
+		style := m.st.PaneTitle
+		if m.focus == paneChat {
+			style = m.st.PaneTitleOn
+		}
+		line := style.Render(title)
+		if below {
+			line += m.st.ScrollMarker.Render("  ↓ more below (end)")
+		}
+		out = append(out, cut(line, w))
+	}
+	out = append(out, hist...)
+	if l.inputSep > 0 {
+		style := m.st.Separator
+		if m.focus == paneChat {
+			style = m.st.SeparatorOn
+		}
+		out = append(out, style.Render(strings.Repeat("─", w)))
+	}
+	if l.inputH > 0 {
+		out = append(out, fit(strings.Split(m.input.View(), "\n"), w, l.inputH)...)
+	}
+	return fit(out, w, l.bodyH)
+}
+
+// cursor places the terminal's cursor in the input when the chat has the
+// keyboard.
+func (m Model) cursor() *tea.Cursor {
+	if m.showHelp || m.focus != paneChat || m.width <= 0 || m.height <= 0 {
+		return nil
+	}
+	l := m.computeLayout()
+	if l.inputH <= 0 {
+		return nil
+	}
+	c := m.input.Cursor()
+	if c == nil {
+		return nil
+	}
+	c.Position.X += l.chatX
+	c.Position.Y += l.tabsH + l.titleH + l.histH + l.inputSep
+	if c.Position.X >= m.width || c.Position.Y >= m.height-1 {
+		return nil
+	}
+	return c
+}
+
+// tabBar is the narrow layout's pane switcher.
+func (m Model) tabBar() string {
+	chat, board := m.st.PaneTitle.Render(" Chat "), m.st.PaneTitle.Render(" Board ")
+	if m.focus == paneChat {
+		chat = m.st.PaneTitleOn.Reverse(true).Render(" Chat ")
+	} else {
+		board = m.st.PaneTitleOn.Reverse(true).Render(" Board ")
+	}
+	return cut(chat+" "+board+m.st.Muted.Render("  tab switches"), m.width)
+}
+
+// statusBar is the bottom line: model, session, state, then key hints.
+func (m Model) statusBar() string {
+	st := m.st
+	model := "demo model (offline)"
+	if m.agent != nil && !m.agent.Offline() {
+		model = oneLine(m.agent.Model())
+	}
+	left := st.StatusModel.Render(" "+model+" ") + st.Status.Render(" "+m.sessionLabel()+" ")
+	left += m.stateLabel()
+	lw := ansi.StringWidth(left)
+	if lw >= m.width {
+		return cut(left, m.width)
+	}
+	// The hints get what is left, cut at a whole binding by bubbles/help.
+	h := m.help
+	h.SetWidth(max(m.width-lw-2, 0))
+	hints := ""
+	if h.Width() > 0 {
+		hints = h.ShortHelpView(m.shortHelp())
+	}
+	hw := ansi.StringWidth(hints)
+	gap := max(m.width-lw-hw-1, 0)
+	return cut(left+st.Status.Render(strings.Repeat(" ", gap))+hints+st.Status.Render(" "), m.width)
+}
+
+func (m Model) sessionLabel() string {
+	if m.session.ID == 0 {
+		return "new session"
+	}
+	return fmt.Sprintf("session #%d", m.session.ID)
+}
+
+// stateLabel is idle, waiting, streaming N tok/s, interrupted or the error.
+func (m Model) stateLabel() string {
+	st := m.st
+	if m.armed {
+		return st.StatusWarn.Render(" press Ctrl-C again to quit ")
+	}
+	if t := m.turn; t != nil {
+		switch {
+		case t.interrupted:
+			return st.StatusWarn.Render(" interrupting… ")
+		case t.firstAt.IsZero():
+			return st.StatusState.Render(" " + m.spinner.View() + " waiting ")
+		}
+		rate := ""
+		if d := t.lastAt.Sub(t.firstAt).Seconds(); d >= 0.2 {
+			rate = fmt.Sprintf(" %.0f tok/s", t.tokens/d)
+		}
+		return st.StatusState.Render(" " + m.spinner.View() + " streaming" + rate + " ")
+	}
+	var s string
+	switch m.outcome {
+	case "interrupted":
+		s = st.StatusWarn.Render(" interrupted ")
+	case "error":
+		s = st.StatusError.Render(" error ")
+	default:
+		s = st.StatusState.Render(" idle ")
+	}
+	if m.errText != "" {
+		s += st.StatusError.Render(" " + m.errText + " ")
+	} else if m.notice != "" {
+		s += st.Status.Render(" " + m.notice + " ")
+	}
+	return s
+}
+
+// shortHelp is the status bar's key hints: the focused pane's, then the
+// global ones.
+func (m Model) shortHelp() []key.Binding {
+	var b []key.Binding
+	if m.focus == paneKanban {
+		b = append(b, m.kanban.ShortHelp()...)
+	} else {
+		b = append(b, m.keys.Chat.ShortHelp()...)
+	}
+	return append(b, m.keys.Global.ShortHelp()...)
+}
+
+// helpLines is the full help overlay.
+func (m Model) helpLines() []string {
+	st := m.st
+	out := []string{st.HelpTitle.Render("Keys") + st.Muted.Render("  (? or esc closes)"), ""}
+	out = append(out, st.PaneTitleOn.Render("Global"))
+	out = append(out, strings.Split(m.help.FullHelpView([][]key.Binding{m.keys.Global.FullHelp()}), "\n")...)
+	out = append(out, "", st.PaneTitleOn.Render("Chat"))
+	out = append(out, strings.Split(m.help.FullHelpView(m.keys.Chat.FullHelp()), "\n")...)
+	out = append(out, "", st.PaneTitleOn.Render("Board"))
+	out = append(out, strings.Split(m.help.FullHelpView(m.kanban.FullHelp()), "\n")...)
+	out = append(out, "", st.PaneTitleOn.Render("Commands"))
+	for _, c := range [][2]string{
+		{"/new", "start a new session"},
+		{"/sessions", "list sessions"},
+		{"/resume ID", "resume a session"},
+		{"/model [NAME]", "show or set the model"},
+		{"/stop", "stop the stream"},
+		{"/help", "this help"},
+		{"/quit", "quit"},
+	} {
+		out = append(out, st.User.Render(fmt.Sprintf("%-14s", c[0]))+" "+st.Body.Render(c[1]))
+	}
+	return out
+}
+
+// fit returns exactly h lines, each exactly w cells wide: longer lines are
+// cut, shorter ones padded with spaces, missing ones added blank.
+func fit(lines []string, w, h int) []string {
+	if h <= 0 {
+		return nil
+	}
+	w = max(w, 0)
+	out := make([]string, h)
+	for i := range h {
+		var l string
+		if i < len(lines) {
+			l = lines[i]
+		}
+		lw := ansi.StringWidth(l)
+		switch {
+		case lw > w:
+			l = ansi.Truncate(l, w, "")
+			if pad := w - ansi.StringWidth(l); pad > 0 {
+				l += strings.Repeat(" ", pad)
+			}
+		case lw < w:
+			l += strings.Repeat(" ", w-lw)
+		}
+		out[i] = l
+	}
+	return out
+}
