@@ -83,11 +83,11 @@ func trimBlank(lines []string) []string {
 // a blank line outside a fenced code block. It scans each byte once however
 // many times text grows.
 type blockScanner struct {
-	scanned   int  // bytes of text examined (always at a line start)
-	inFence   bool // inside ``` or ~~~
-	fence     string
-	sawText   bool  // the current block has a non-blank line
-	ends []int // ends of closed blocks, increasing
+	scanned int  // bytes of text examined (always at a line start)
+	inFence bool // inside ``` or ~~~
+	fence   string
+	sawText bool  // the current block has a non-blank line
+	ends    []int // ends of closed blocks, increasing
 }
 
 // scan examines the complete lines of text not yet seen and records block

@@ -44,7 +44,7 @@ type item struct {
 
 	// Tool calls: name, arguments and the result once it arrived.
 	toolID, toolName, toolArgs, toolResult, toolErr string
-	toolDone                                       bool
+	toolDone                                        bool
 
 	// Cache of the full render, valid for cacheWidth and cacheGen.
 	cacheWidth int
