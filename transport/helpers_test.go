@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -50,7 +52,7 @@ func newSSEServer(t testing.TB, pace time.Duration, chunks int, http2 bool) *sse
 			s.accepted.Add(1)
 		}
 	}
-	s.srv.Config.ErrorLog = nil
+	s.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	s.srv.StartTLS()
 	t.Cleanup(s.srv.Close)
 	return s
@@ -145,8 +147,8 @@ func newCapture() (*slog.Logger, *captureHandler) {
 }
 
 func (h *captureHandler) Enabled(context.Context, slog.Level) bool { return true }
-func (h *captureHandler) WithAttrs([]slog.Attr) slog.Handler        { return h }
-func (h *captureHandler) WithGroup(string) slog.Handler             { return h }
+func (h *captureHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *captureHandler) WithGroup(string) slog.Handler            { return h }
 func (h *captureHandler) Handle(_ context.Context, r slog.Record) error {
 	rec := logRecord{Level: r.Level, Msg: r.Message, Attrs: map[string]string{}}
 	r.Attrs(func(a slog.Attr) bool {

@@ -50,14 +50,16 @@ var ErrFinished = errors.New("transport: owner finished")
 // Default timeouts.
 const (
 	defaultDialTimeout = 10 * time.Second
-	// drainWait bounds how long the owner waits for in-flight Read, Write,
-	// deadline or shutdown calls on a socket to return before its real close.
-	// A shut-down socket's operations return within microseconds, so the
-	// bound only fires if something is badly wrong; it logs when it does.
-	drainWait = 2 * time.Second
 	// dialWait bounds how long Finish waits for cancelled dials to return.
 	dialWait = 2 * time.Second
 )
+
+// drainWait bounds how long the owner waits for in-flight Read, Write,
+// deadline or shutdown calls on a socket to return before its real close.
+// A shut-down socket's operations return within microseconds, so the bound
+// only fires if something is badly wrong; it logs when it does. A variable
+// so that a test can shorten it.
+var drainWait = 2 * time.Second
 
 // Config configures an Owner.
 type Config struct {

@@ -1,0 +1,6 @@
+//go:build race
+
+package transport
+
+// raceEnabled is true in -race builds, where the storm runs fewer streams.
+const raceEnabled = true
