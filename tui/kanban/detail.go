@@ -41,7 +41,7 @@ func (m *Model) openDetail(id int64) {
 }
 
 // detailMaxScroll is the largest useful scroll offset.
-func (m Model) detailMaxScroll() int {
+func (m *Model) detailMaxScroll() int {
 	return max(len(m.detail.lines)-(m.height-detailHeaderRows-1), 0)
 }
 
@@ -124,7 +124,7 @@ func (m *Model) bodyLines(body string, w int) []string {
 
 // eventLines renders one history entry: when, who, what, and a comment's
 // text indented below.
-func (m Model) eventLines(e store.Event, w int) []string {
+func (m *Model) eventLines(e store.Event, w int) []string {
 	s := m.styles
 	when := "…"
 	if !e.At.IsZero() {

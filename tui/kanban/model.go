@@ -1,6 +1,7 @@
 package kanban
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -214,7 +215,7 @@ func (m Model) pollTick() tea.Cmd {
 
 // busy reports whether writes are queued or running; loads are not applied
 // then, so that they cannot undo an optimistic change on screen.
-func (m Model) busy() bool { return m.inflight || len(m.queue) > 0 }
+func (m *Model) busy() bool { return m.inflight || len(m.queue) > 0 }
 
 func (m Model) handleLoaded(msg loadedMsg) (Model, tea.Cmd) {
 	if msg.err != nil {
@@ -254,7 +255,7 @@ func statusIndex(s store.Status) int {
 }
 
 // numCols is how many columns are shown.
-func (m Model) numCols() int {
+func (m *Model) numCols() int {
 	if m.showArchived {
 		return len(allStatuses)
 	}
@@ -262,7 +263,7 @@ func (m Model) numCols() int {
 }
 
 // colLen is how many cards column c shows (after the filter).
-func (m Model) colLen(c int) int {
+func (m *Model) colLen(c int) int {
 	if m.shown != nil {
 		return len(m.shown[c])
 	}
@@ -270,7 +271,7 @@ func (m Model) colLen(c int) int {
 }
 
 // index maps row r of column c (after the filter) to an index in cols[c].
-func (m Model) index(c, r int) int {
+func (m *Model) index(c, r int) int {
 	if m.shown != nil {
 		return m.shown[c][r]
 	}
@@ -278,14 +279,14 @@ func (m Model) index(c, r int) int {
 }
 
 // selected returns the selected card, if any.
-func (m Model) selected() (store.Card, bool) {
+func (m *Model) selected() (store.Card, bool) {
 	if m.col < 0 || m.col >= m.numCols() || m.row < 0 || m.row >= m.colLen(m.col) {
 		return store.Card{}, false
 	}
 	return m.cols[m.col][m.index(m.col, m.row)], true
 }
 
-func (m Model) selectedID() int64 {
+func (m *Model) selectedID() int64 {
 	if c, ok := m.selected(); ok {
 		return c.ID
 	}
@@ -293,7 +294,7 @@ func (m Model) selectedID() int64 {
 }
 
 // find locates card id: its column and index in cols.
-func (m Model) find(id int64) (int, int, bool) {
+func (m *Model) find(id int64) (int, int, bool) {
 	for c := range m.cols {
 		for i := range m.cols[c] {
 			if m.cols[c][i].ID == id {
@@ -309,12 +310,14 @@ func (m Model) find(id int64) (int, int, bool) {
 func (m *Model) reselect(id int64) {
 	if id != 0 {
 		if c, i, ok := m.find(id); ok && c < m.numCols() {
-			for r := 0; r < m.colLen(c); r++ {
-				if m.index(c, r) == i {
-					m.col, m.row = c, r
-					m.ensureVisible()
-					return
-				}
+			r, found := i, true
+			if m.shown != nil {
+				r, found = slices.BinarySearch(m.shown[c], i)
+			}
+			if found {
+				m.col, m.row = c, r
+				m.ensureVisible()
+				return
 			}
 		}
 	}
@@ -362,10 +365,10 @@ const (
 )
 
 // capacity is how many cards fit in a column.
-func (m Model) capacity() int { return max((m.height-chromeRows)/cardHeight, 1) }
+func (m *Model) capacity() int { return max((m.height-chromeRows)/cardHeight, 1) }
 
 // fitCols is how many columns fit side by side.
-func (m Model) fitCols() int { return clamp(m.width/minColW, 1, m.numCols()) }
+func (m *Model) fitCols() int { return clamp(m.width/minColW, 1, m.numCols()) }
 
 // ensureVisible scrolls the selected column to show the selection, clamps
 // every other column's scroll, and slides the column window.

@@ -280,8 +280,12 @@ func (m *Model) remove(id int64) (store.Card, int, bool) {
 	if !ok {
 		return store.Card{}, 0, false
 	}
-	card := m.cols[c][i]
-	col := append(m.cols[c][:i:i], m.cols[c][i+1:]...)
+	// In place: Bubble Tea drops the previous Model, and a column of a
+	// 10,000-card board is too big to copy per key press.
+	col := m.cols[c]
+	card := col[i]
+	copy(col[i:], col[i+1:])
+	col = col[:len(col)-1]
 	renumber(col, i)
 	m.cols[c] = col
 	return card, i, true
@@ -298,12 +302,11 @@ func (m *Model) insert(card store.Card, i int) int {
 	if i < 0 || i > len(col) {
 		i = len(col)
 	}
-	out := make([]store.Card, 0, len(col)+1)
-	out = append(out, col[:i]...)
-	out = append(out, card)
-	out = append(out, col[i:]...)
-	renumber(out, i)
-	m.cols[c] = out
+	col = append(col, store.Card{})
+	copy(col[i+1:], col[i:])
+	col[i] = card
+	renumber(col, i)
+	m.cols[c] = col
 	return i
 }
 
@@ -315,7 +318,7 @@ func renumber(col []store.Card, from int) {
 }
 
 // beforeOf snapshots card id for a revert.
-func (m Model) beforeOf(id int64) (*store.Card, int, bool) {
+func (m *Model) beforeOf(id int64) (*store.Card, int, bool) {
 	c, i, ok := m.find(id)
 	if !ok {
 		return nil, 0, false

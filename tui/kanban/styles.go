@@ -1,6 +1,8 @@
 package kanban
 
 import (
+	"strings"
+
 	"charm.land/lipgloss/v2"
 
 	"github.com/spindle-sh/spindle/store"
@@ -30,10 +32,72 @@ type Styles struct {
 	EventActor    lipgloss.Style
 	Undone        lipgloss.Style // an undone event in the history
 	Done          lipgloss.Style // titles in the Done column
+
+	fast boardPaints
 }
 
-// NewStyles builds the pane's styles from p.
-func NewStyles(p theme.Palette) Styles {
+// paint is a style reduced to the escape sequences around its text, so that
+// the board, drawn every frame, pays for a concatenation instead of a
+// lipgloss Render per cell. It is only valid for single-line text without
+// tabs, which is all the board draws.
+type paint struct{ pre, post string }
+
+func newPaint(st lipgloss.Style) paint {
+	r := st.Render("\x00")
+	i := strings.IndexByte(r, 0)
+	if i < 0 {
+		return paint{}
+	}
+	return paint{pre: r[:i], post: r[i+1:]}
+}
+
+func (p paint) on(s string) string {
+	if s == "" {
+		return ""
+	}
+	return p.pre + s + p.post
+}
+
+// cardPaints are the paints of one card state (plain or selected-focused).
+type cardPaints struct {
+	title, done, meta, me, agent, blank paint
+	priority                            [4]paint
+}
+
+// boardPaints are the paints the board view uses.
+type boardPaints struct {
+	header, headerCurrent, count, rule, marker paint
+	card, selected                             cardPaints
+	titleSelected                              paint
+}
+
+func (s Styles) buildPaints() boardPaints {
+	var b boardPaints
+	b.header, b.headerCurrent = newPaint(s.Header), newPaint(s.HeaderCurrent)
+	b.count, b.rule, b.marker = newPaint(s.Count), newPaint(s.Rule), newPaint(s.Marker)
+	b.titleSelected = newPaint(s.TitleSelected)
+	mk := func(bg *lipgloss.Style, title lipgloss.Style) cardPaints {
+		on := func(st lipgloss.Style) paint {
+			if bg != nil {
+				st = st.Inherit(*bg)
+			}
+			return newPaint(st)
+		}
+		cp := cardPaints{
+			title: on(title), done: on(s.Done), meta: on(s.Meta), me: on(s.Me), agent: on(s.Agent),
+			blank: on(lipgloss.NewStyle()),
+		}
+		for i := range cp.priority {
+			cp.priority[i] = on(s.Priority[i])
+		}
+		return cp
+	}
+	b.card = mk(nil, s.Title)
+	b.selected = mk(&s.Selected, s.TitleSelected)
+	return b
+}
+
+func newStyles(p theme.Palette) Styles {
 	base := lipgloss.NewStyle()
 	return Styles{
 		Header:        base.Foreground(p.Text).Bold(true),
@@ -63,6 +127,13 @@ func NewStyles(p theme.Palette) Styles {
 		Undone:      base.Foreground(p.Muted).Strikethrough(true),
 		Done:        base.Foreground(p.Success),
 	}
+}
+
+// NewStyles builds the pane's styles from p.
+func NewStyles(p theme.Palette) Styles {
+	s := newStyles(p)
+	s.fast = s.buildPaints()
+	return s
 }
 
 // priorityStyle is the style for p, tolerating values outside the four

@@ -26,7 +26,7 @@ func (m Model) View() string {
 	case m.mode == modeDetail || (m.Editing() && m.back == modeDetail):
 		lines = m.detailLines()
 	default:
-		lines = m.boardLines()
+		return m.boardView()
 	}
 	return frame(lines, m.width, m.height)
 }
@@ -61,7 +61,7 @@ func pad(s string, w int) string {
 	return s
 }
 
-func (m Model) refusedLines() []string {
+func (m *Model) refusedLines() []string {
 	s := m.styles
 	w := max(m.width, 1)
 	lines := []string{s.Error.Render("The board is unavailable."), ""}
@@ -85,7 +85,7 @@ func wrap(s string, w int) []string {
 }
 
 // columnLayout is the visible columns and their widths.
-func (m Model) columnLayout() (first int, widths []int) {
+func (m *Model) columnLayout() (first int, widths []int) {
 	first = m.colOffset
 	n := min(m.fitCols(), m.numCols()-first)
 	widths = make([]int, n)
@@ -98,7 +98,16 @@ func (m Model) columnLayout() (first int, widths []int) {
 	return first, widths
 }
 
-func (m Model) boardLines() []string {
+// boardView joins the columns; every cell is already exactly its width, so
+// only the footer needs measuring.
+func (m *Model) boardView() string {
+	lines := m.boardLines()
+	h := len(lines)
+	lines[h-1] = pad(lines[h-1], m.width)
+	return strings.Join(lines, "\n")
+}
+
+func (m *Model) boardLines() []string {
 	h := max(m.height, 1)
 	lines := make([]strings.Builder, h)
 	first, widths := m.columnLayout()
@@ -119,9 +128,10 @@ func (m Model) boardLines() []string {
 
 // columnCells draws column c as rows cells of exactly cw cells each: the
 // header, the rule, then the visible cards. Each column keeps one blank cell
-// on its right as the gutter.
-func (m Model) columnCells(c, cw, rows int, moreLeft, moreRight bool) []string {
-	s := m.styles
+// on its right as the gutter. It works out widths from the plain text and
+// paints afterwards, because measuring styled strings dominates a frame.
+func (m *Model) columnCells(c, cw, rows int, moreLeft, moreRight bool) []string {
+	f := m.styles.fast
 	inner := max(cw-1, 1)
 	cells := make([]string, 0, rows)
 	total := len(m.cols[c])
@@ -131,37 +141,50 @@ func (m Model) columnCells(c, cw, rows int, moreLeft, moreRight bool) []string {
 	if moreLeft {
 		name = "‹ " + name
 	}
-	hs := s.Header
+	hp := f.header
 	if c == m.col && m.focused {
-		hs = s.HeaderCurrent
+		hp = f.headerCurrent
 	}
 	count := strconv.Itoa(n)
 	if m.shown != nil {
 		count = fmt.Sprintf("%d/%d", n, total)
 	}
-	head := hs.Render(name) + " " + s.Count.Render(count)
+	room := inner
 	if moreRight {
-		head = pad(head, inner-1) + s.Count.Render("›")
+		room = inner - 1
 	}
-	cells = append(cells, pad(head, inner)+" ")
+	name = cut(name, room)
+	count = cut(count, max(room-width(name)-1, 0))
+	head := hp.on(name)
+	used := width(name)
+	if count != "" {
+		head += " " + f.count.on(count)
+		used += 1 + width(count)
+	}
+	head += spaces(room - used)
+	if moreRight {
+		head += f.count.on("›")
+	}
+	cells = append(cells, head+" ")
 
 	capN := m.capacity()
 	off := m.offsets[c]
 	rule := strings.Repeat("─", inner)
 	if n > capN {
 		rng := fmt.Sprintf(" %d–%d/%d ", off+1, min(off+capN, n), n)
-		if w := ansi.StringWidth(rng); w+2 <= inner {
+		if w := width(rng); w+2 <= inner {
 			rule = "──" + rng + strings.Repeat("─", inner-2-w)
 		}
 	}
-	cells = append(cells, s.Rule.Render(rule)+" ")
+	cells = append(cells, f.rule.on(rule)+" ")
 
 	if n == 0 && rows > 2 {
 		empty := "no cards"
 		if m.shown != nil {
 			empty = "no matches"
 		}
-		cells = append(cells, pad(s.Meta.Render("  "+empty), inner)+" ")
+		empty = cut("  "+empty, inner)
+		cells = append(cells, f.card.meta.on(empty)+spaces(inner-width(empty))+" ")
 	}
 	for r := off; r < n && r < off+capN; r++ {
 		card := &m.cols[c][m.index(c, r)]
@@ -170,60 +193,107 @@ func (m Model) columnCells(c, cw, rows int, moreLeft, moreRight bool) []string {
 			cells = append(cells, l+" ")
 		}
 	}
-	blank := strings.Repeat(" ", cw)
+	blank := spaces(cw)
 	for len(cells) < rows {
 		cells = append(cells, blank)
 	}
 	return cells[:rows]
 }
 
-// cardLines draws a card in w cells: title, meta, gap.
-func (m Model) cardLines(c *store.Card, w int, selected bool) [3]string {
-	s := m.styles
-	title := displayText(c.Title)
-	ts := s.Title
-	if c.Status == store.Done {
-		ts = s.Done
+// cardLines draws a card in exactly w cells: title, meta, gap.
+func (m *Model) cardLines(c *store.Card, w int, selected bool) [3]string {
+	f := m.styles.fast
+	cp := f.card
+	if selected && m.focused {
+		cp = f.selected
 	}
-	marker := "  "
+	marker := cp.blank.on("  ")
 	if selected {
-		marker = s.Marker.Render("▌") + " "
-		ts = s.TitleSelected
+		marker = f.marker.on("▌") + cp.blank.on(" ")
 	}
+	room := max(w-2, 0)
+
+	title := cut(displayText(c.Title), room)
+	tp := cp.title
+	if c.Status == store.Done && !selected {
+		tp = cp.done
+	}
+	line1 := marker + tp.on(title) + cp.blank.on(spaces(room-width(title)))
+
 	id := "#" + strconv.FormatInt(c.ID, 10)
 	if c.ID < 0 {
 		id = "saving…"
 	}
-	ps, as, ms := s.priorityStyle(c.Priority), m.assigneeStyle(c.Assignee), s.Meta
-	bg := selected && m.focused
-	if bg {
-		ts, ps, as, ms = ts.Inherit(s.Selected), ps.Inherit(s.Selected), as.Inherit(s.Selected), ms.Inherit(s.Selected)
+	prio := c.Priority.String()
+	pp := cp.meta
+	if c.Priority >= 0 && int(c.Priority) < len(cp.priority) {
+		pp = cp.priority[c.Priority]
 	}
-	line1 := marker + ts.Render(ansi.Truncate(title, max(w-2, 1), "…"))
-	metaMark := "  "
-	if selected {
-		metaMark = s.Marker.Render("▌") + " "
+	who := displayText(string(c.Assignee))
+	ap := cp.me
+	if c.Assignee == store.AgentAssignee {
+		ap = cp.agent
 	}
-	line2 := metaMark + ms.Render(id+" · ") + ps.Render(c.Priority.String()) + ms.Render(" · ") + as.Render(displayText(string(c.Assignee)))
-	line1, line2 = pad(line1, w), pad(line2, w)
-	if bg {
-		line1, line2 = fillBackground(line1, w, s.Selected), fillBackground(line2, w, s.Selected)
+	// Cut the meta as plain text first, then paint whichever parts remain.
+	parts := []struct {
+		text string
+		p    paint
+	}{{id + " · ", cp.meta}, {prio, pp}, {" · ", cp.meta}, {who, ap}}
+	line2 := marker
+	left := room
+	for i, part := range parts {
+		if left <= 0 {
+			break
+		}
+		t := part.text
+		if width(t) > left || (i < len(parts)-1 && width(t) == left) {
+			t = cut(t, left)
+		}
+		line2 += part.p.on(t)
+		left -= width(t)
 	}
-	return [3]string{line1, line2, strings.Repeat(" ", w)}
+	line2 += cp.blank.on(spaces(left))
+	return [3]string{line1, line2, spaces(w)}
 }
 
-// fillBackground re-pads a padded line so the trailing spaces carry the
-// selection background too.
-func fillBackground(line string, w int, bg lipgloss.Style) string {
-	trimmed := strings.TrimRight(line, " ")
-	gap := w - ansi.StringWidth(trimmed)
-	if gap <= 0 {
-		return line
+// width is the cell width of plain text. Text made only of runes that are
+// one cell wide on every terminal (Latin scripts and the punctuation and
+// box drawing the board itself uses) is counted rune by rune; anything else
+// gets the full grapheme walk, which costs ten times more per frame.
+func width(s string) int {
+	n := 0
+	for _, r := range s {
+		switch {
+		case r < 0x300, r >= 0x2500 && r <= 0x259f,
+			r == '–', r == '—', r == '…', r == '‹', r == '›', r == '→':
+			n++
+		default:
+			return ansi.StringWidth(s)
+		}
 	}
-	return trimmed + bg.Render(strings.Repeat(" ", gap))
+	return n
 }
 
-func (m Model) assigneeStyle(a store.Assignee) lipgloss.Style {
+// cut shortens plain text to at most w cells, ending in "…" when cut.
+func cut(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	if width(s) <= w {
+		return s
+	}
+	return ansi.Truncate(s, w, "…")
+}
+
+// spaces is n blanks (none for n <= 0).
+func spaces(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat(" ", n)
+}
+
+func (m *Model) assigneeStyle(a store.Assignee) lipgloss.Style {
 	if a == store.AgentAssignee {
 		return m.styles.Agent
 	}
@@ -232,7 +302,7 @@ func (m Model) assigneeStyle(a store.Assignee) lipgloss.Style {
 
 // footer is the last line: the input or confirmation that has the
 // keyboard, else the filter and a few hints.
-func (m Model) footer() string {
+func (m *Model) footer() string {
 	s := m.styles
 	switch m.mode {
 	case modeFilter, modeComment:
@@ -261,7 +331,7 @@ func (m Model) footer() string {
 	return strings.Join(parts, s.Footer.Render(" · "))
 }
 
-func (m Model) formLines() []string {
+func (m *Model) formLines() []string {
 	s := m.styles
 	f := m.form
 	heading := "New card · " + columnName(f.status)
@@ -293,7 +363,7 @@ func (m Model) formLines() []string {
 	return lines
 }
 
-func (m Model) detailLines() []string {
+func (m *Model) detailLines() []string {
 	d := m.detail
 	h := max(m.height, 1)
 	lines := append([]string(nil), d.header...)
