@@ -38,8 +38,11 @@ type Config struct {
 	// MaxToolRounds bounds how many times one turn loops back to the model
 	// after running tools; 0 = 8.
 	MaxToolRounds int
-	// retryBase overrides the first backoff wait (tests).
-	retryBase time.Duration
+	// Test seams: the first backoff wait, the delta interval and Close's
+	// grace period for receivers that stopped reading.
+	retryBase     time.Duration
+	frameInterval time.Duration
+	closeGrace    time.Duration
 }
 
 const (
@@ -76,6 +79,8 @@ type Agent struct {
 	maxRetries int
 	maxRounds  int
 	backoff    backoff
+	frame      time.Duration
+	grace      time.Duration
 
 	mu     sync.Mutex
 	model  string
@@ -122,6 +127,13 @@ func New(cfg Config) (*Agent, error) {
 	}
 	if cfg.retryBase > 0 {
 		a.backoff.Base = cfg.retryBase
+	}
+	a.frame, a.grace = FrameInterval, pumpGrace
+	if cfg.frameInterval > 0 {
+		a.frame = cfg.frameInterval
+	}
+	if cfg.closeGrace > 0 {
+		a.grace = cfg.closeGrace
 	}
 	if a.baseURL == "" {
 		srv, err := offline.Start(offline.Options{TokenDelay: cfg.OfflineTokenDelay, Logger: a.log})
@@ -170,7 +182,7 @@ func (a *Agent) Close() error {
 
 	pumped := make(chan struct{})
 	go func() { a.pumps.Wait(); close(pumped) }()
-	timer := time.NewTimer(pumpGrace)
+	timer := time.NewTimer(a.grace)
 	select {
 	case <-pumped:
 	case <-timer.C:
@@ -347,7 +359,7 @@ func (a *Agent) Send(ctx context.Context, sessionID int64, text string) (<-chan 
 		a.mu.Unlock()
 		return nil, ErrBusy
 	}
-	t := newTurn(sessionID)
+	t := newTurn(sessionID, a.frame)
 	a.turns[sessionID] = t
 	model := a.model
 	a.mu.Unlock()

@@ -325,3 +325,6 @@ func (ts *testServer) request(i int) chatRequest {
 // quietLog keeps net/http's server from printing expected TLS handshake
 // errors into the test output.
 func quietLog() *log.Logger { return log.New(io.Discard, "", 0) }
+
+// jsonString decodes a JSON string (a message's content).
+func jsonString(raw json.RawMessage, s *string) error { return json.Unmarshal(raw, s) }

@@ -32,8 +32,8 @@ type turn struct {
 	abortCh chan struct{}    // closed after the first abort reached the owner (or will on creation)
 }
 
-func newTurn(session int64) *turn {
-	return &turn{session: session, c: newCoalescer(FrameInterval, eventBuffer), abortCh: make(chan struct{})}
+func newTurn(session int64, frame time.Duration) *turn {
+	return &turn{session: session, c: newCoalescer(frame, eventBuffer), abortCh: make(chan struct{})}
 }
 
 // abort is the stranger path: any goroutine, any number of times. The first
