@@ -135,7 +135,10 @@ func TestUndoRestoresExactRows(t *testing.T) {
 		name string
 		do   func(b *Board, id int64) error
 	}{
-		{"create", func(b *Board, id int64) error { _, err := b.Create(ctx, "me", NewCard{Title: "new", Status: Todo}); return err }},
+		{"create", func(b *Board, id int64) error {
+			_, err := b.Create(ctx, "me", NewCard{Title: "new", Status: Todo})
+			return err
+		}},
 		{"edit", func(b *Board, id int64) error {
 			_, err := b.Edit(ctx, "me", id, CardPatch{Title: &title, Body: &body, Priority: &prio, Assignee: &who})
 			return err

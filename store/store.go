@@ -378,7 +378,8 @@ func (d *db) backup(ctx context.Context, dest string) error {
 	if _, err := os.Lstat(dest); err == nil {
 		return fmt.Errorf("%s already exists", dest)
 	}
-	_, err := d.r.ExecContext(ctx, "VACUUM INTO ?", dest)
+	// The writer, since readers are query_only, which refuses VACUUM INTO.
+	_, err := d.w.ExecContext(ctx, "VACUUM INTO ?", dest)
 	return err
 }
 
