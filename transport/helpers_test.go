@@ -86,7 +86,7 @@ func (s *sseServer) handle(w http.ResponseWriter, r *http.Request) {
 		defer timer.Stop()
 	}
 	for i := 0; s.chunks == 0 || i < s.chunks; i++ {
-		if timer != nil {
+		if timer != nil && i > 0 {
 			select {
 			case <-r.Context().Done():
 				return
