@@ -16,10 +16,11 @@ import (
 
 // Golden screens are the pane's View with colours stripped, at a fixed
 // size; refresh them with `go test ./tui/kanban/ -run Golden -update`.
-// 120×40 is the pane alone on a 120×40 terminal (the narrow, tabbed root
-// layout gives it the whole screen); 60×20 is the narrow layout.
+// 48×38 is the pane's share of a 120×40 terminal in the root's side-by-side
+// layout (two fifths of the width, all rows but the status bar); 120×40 is
+// the pane given a whole 120×40 screen; 60×20 is the narrow layout.
 
-var goldenSizes = []struct{ w, h int }{{120, 40}, {60, 20}}
+var goldenSizes = []struct{ w, h int }{{48, 38}, {120, 40}, {60, 20}}
 
 var t0 = time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC)
 

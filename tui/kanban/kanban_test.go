@@ -615,3 +615,26 @@ func TestNarrowLayoutSlidesColumns(t *testing.T) {
 		}
 	}
 }
+
+// TestViewIsExactlyItsSize draws every mode at sizes down to one cell: no
+// panic, and exactly h lines of exactly w cells.
+func TestViewIsExactlyItsSize(t *testing.T) {
+	sizes := []struct{ w, h int }{{1, 1}, {5, 2}, {19, 4}, {20, 5}, {48, 38}, {60, 20}, {120, 40}, {200, 60}}
+	modes := [][]string{nil, {"enter"}, {"n"}, {"n", "enter"}, {"c"}, {"/"}, {"d"}, {"A"}}
+	for _, sz := range sizes {
+		for _, keys := range modes {
+			h := newHarness(t, sz.w, sz.h)
+			threeColumns(h)
+			h.keys(keys...)
+			lines := strings.Split(h.m.View(), "\n")
+			if len(lines) != sz.h {
+				t.Fatalf("%dx%d %v: %d lines", sz.w, sz.h, keys, len(lines))
+			}
+			for i, l := range lines {
+				if w := lineWidth(l); w != sz.w {
+					t.Fatalf("%dx%d %v: line %d is %d cells: %q", sz.w, sz.h, keys, i, w, l)
+				}
+			}
+		}
+	}
+}

@@ -79,7 +79,6 @@ type Model struct {
 
 	queue    []writeOp
 	inflight bool
-	stale    bool // a load arrived while writes were pending
 	nextTemp int64
 }
 
@@ -222,7 +221,7 @@ func (m Model) handleLoaded(msg loadedMsg) (Model, tea.Cmd) {
 		return m, errorCmd(msg.err)
 	}
 	if m.busy() {
-		m.stale = true
+		// Dropped: the queue reloads when it drains.
 		return m, nil
 	}
 	sel := m.selectedID()
@@ -415,13 +414,19 @@ func displayText(s string) string {
 	return s
 }
 
-// newInput builds the one-line input used for comments and the filter.
+// newInput builds the one-line input used for comments and the filter. The
+// cursor does not blink: a blinking cursor is a ticker, and the pane keeps
+// only the poll.
 func newInput(s Styles) textinput.Model {
 	in := textinput.New()
 	st := textinput.DefaultDarkStyles()
 	st.Cursor.Blink = false
-	st.Focused.Prompt = s.Prompt
-	st.Blurred.Prompt = s.Prompt
+	st.Cursor.Color = s.Prompt.GetForeground()
+	for _, state := range []*textinput.StyleState{&st.Focused, &st.Blurred} {
+		state.Prompt = s.Prompt
+		state.Text = s.Title
+		state.Placeholder = s.Meta
+	}
 	in.SetStyles(st)
 	return in
 }
@@ -431,6 +436,12 @@ func newTextarea(s Styles) textarea.Model {
 	ta := textarea.New()
 	st := textarea.DefaultDarkStyles()
 	st.Cursor.Blink = false
+	st.Cursor.Color = s.Prompt.GetForeground()
+	for _, state := range []*textarea.StyleState{&st.Focused, &st.Blurred} {
+		state.Text = s.Title
+		state.Placeholder = s.Meta
+		state.Prompt = s.Rule
+	}
 	ta.SetStyles(st)
 	ta.ShowLineNumbers = false
 	ta.CharLimit = 0

@@ -216,7 +216,6 @@ func (m Model) handleWriteDone(msg writeDoneMsg) (Model, tea.Cmd) {
 	} else {
 		// The queue drained: read the board back so the screen matches the
 		// file, including anything another process did meanwhile.
-		m.stale = false
 		cmds = append(cmds, loadCmd(m.board))
 	}
 	return m, tea.Batch(cmds...)
