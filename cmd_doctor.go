@@ -1,14 +1,193 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/spindle-sh/spindle/store"
 )
 
-// TODO(stub): replaced by the package that implements it.
+// database is one of the two files doctor looks after.
+type database struct {
+	name  string
+	path  string
+	appID uint32
+}
+
+func (a *app) databases() []database {
+	return []database{
+		{"kanban.db", a.boardPath(), store.BoardAppID},
+		{"state.db", a.statePath(), store.StateAppID},
+	}
+}
+
+// doctorCmd is `spindle doctor`: check both databases, list backups, write
+// a backup, or restore one.
 func (a *app) doctorCmd() *cobra.Command {
-	return &cobra.Command{Use: "doctor", Hidden: true, RunE: func(*cobra.Command, []string) error {
-		return errors.New("doctor: not implemented yet")
-	}}
+	var backup bool
+	var restore string
+	cmd := &cobra.Command{
+		Use:   "doctor",
+		Short: "Check the databases, list backups, back up or restore",
+		Long: `Check kanban.db and state.db in the data directory: the SQLite header (the
+file is refused, never rewritten, if it is damaged) and PRAGMA integrity_check.
+Lists the backups beside them: "backup" (written by --backup with VACUUM INTO),
+"corrupt" (a copy of a refused file) and "replaced" (moved aside by --restore).
+
+Stop other spindle processes before --restore.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if backup && restore != "" {
+				return errors.New("doctor: use --backup or --restore, not both")
+			}
+			ctx, out := cmd.Context(), cmd.OutOrStdout()
+			if restore != "" {
+				if err := a.restore(ctx, out, restore); err != nil {
+					return err
+				}
+				fmt.Fprintln(out)
+			}
+			refused := a.checkAll(ctx, out)
+			if backup {
+				if err := a.backupAll(ctx, out); err != nil {
+					return err
+				}
+			}
+			a.listBackups(out)
+			if refused > 0 {
+				return fmt.Errorf("doctor: %d database(s) refused; restore one with spindle doctor --restore BACKUP, or move the file away to start afresh", refused)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&backup, "backup", false, "write a backup of each database with VACUUM INTO")
+	cmd.Flags().StringVar(&restore, "restore", "", "restore a database from this backup file, after moving the current one aside")
+	return cmd
+}
+
+// checkAll prints one line per database and returns how many were refused.
+func (a *app) checkAll(ctx context.Context, out io.Writer) int {
+	fmt.Fprintf(out, "data directory: %s\n", a.dataDir)
+	refused := 0
+	for _, d := range a.databases() {
+		res := store.Check(ctx, d.path, d.appID)
+		switch {
+		case res.Err != nil:
+			if errors.Is(res.Err, store.ErrCorrupt) {
+				refused++
+			}
+			fmt.Fprintf(out, "%-10s REFUSED: %v\n", d.name+":", res.Err)
+		case !res.Exists:
+			fmt.Fprintf(out, "%-10s missing (created on first use)\n", d.name+":")
+		case res.Size == 0:
+			fmt.Fprintf(out, "%-10s empty (initialised on first use)\n", d.name+":")
+		default:
+			fmt.Fprintf(out, "%-10s ok: header valid, integrity_check ok, schema version %d, journal %s, %d bytes\n",
+				d.name+":", res.SchemaVersion, res.JournalMode, res.Size)
+		}
+	}
+	return refused
+}
+
+// backupAll writes a VACUUM INTO backup of each database that opens.
+func (a *app) backupAll(ctx context.Context, out io.Writer) error {
+	for _, d := range a.databases() {
+		if _, err := os.Stat(d.path); err != nil {
+			fmt.Fprintf(out, "%s: nothing to back up\n", d.name)
+			continue
+		}
+		dest := store.BackupPath(d.path)
+		var err error
+		if d.appID == store.BoardAppID {
+			var b *store.Board
+			if b, err = store.OpenBoard(d.path); err == nil {
+				err = b.Backup(ctx, dest)
+				b.Close()
+			}
+		} else {
+			var s *store.State
+			if s, err = store.OpenState(d.path); err == nil {
+				err = s.Backup(ctx, dest)
+				s.Close()
+			}
+		}
+		if errors.Is(err, store.ErrCorrupt) {
+			fmt.Fprintf(out, "%s: not backed up: the file is refused\n", d.name)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("doctor: %w", err)
+		}
+		fmt.Fprintf(out, "%s: backed up to %s\n", d.name, dest)
+	}
+	return nil
+}
+
+func (a *app) listBackups(out io.Writer) {
+	fmt.Fprintln(out, "backups:")
+	n := 0
+	for _, d := range a.databases() {
+		files, err := store.Backups(d.path)
+		if err != nil {
+			fmt.Fprintf(out, "  %s: %v\n", d.name, err)
+			continue
+		}
+		for _, f := range files {
+			n++
+			fmt.Fprintf(out, "  %-8s %s  %s  %d bytes\n", f.Kind, f.ModTime.Format("2006-01-02 15:04:05"), f.Path, f.Size)
+		}
+	}
+	if n == 0 {
+		fmt.Fprintln(out, "  (none)")
+	}
+}
+
+// restore puts a backup in place of the database it belongs to, which is
+// told by its name (kanban.db.* or state.db.*) or else by its header.
+func (a *app) restore(ctx context.Context, out io.Writer, backup string) error {
+	if _, err := os.Stat(backup); err != nil {
+		if alt := filepath.Join(a.dataDir, backup); alt != backup {
+			if _, err2 := os.Stat(alt); err2 == nil {
+				backup = alt
+			}
+		}
+	}
+	if _, err := os.Stat(backup); err != nil {
+		return fmt.Errorf("doctor: restore: %w", err)
+	}
+	var target *database
+	base := filepath.Base(backup)
+	dbs := a.databases()
+	for i := range dbs {
+		if strings.HasPrefix(base, dbs[i].name+".") {
+			target = &dbs[i]
+		}
+	}
+	if target == nil {
+		for i := range dbs {
+			other := dbs[1-i]
+			if store.ValidateHeader(backup, dbs[i].appID) == nil && store.ValidateHeader(backup, other.appID) != nil {
+				target = &dbs[i]
+			}
+		}
+	}
+	if target == nil {
+		return fmt.Errorf("doctor: restore: cannot tell whether %s is a kanban.db or a state.db backup", backup)
+	}
+	aside, err := store.Restore(ctx, target.path, backup, target.appID)
+	if err != nil {
+		return fmt.Errorf("doctor: %w", err)
+	}
+	if aside != "" {
+		fmt.Fprintf(out, "moved the current %s aside to %s\n", target.name, aside)
+	}
+	fmt.Fprintf(out, "restored %s from %s\n", target.name, backup)
+	return nil
 }

@@ -1,14 +1,339 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/spindle-sh/spindle/store"
 )
 
-// TODO(stub): replaced by the package that implements it.
+// cliActor is the actor recorded for changes made from the command line.
+const cliActor = "me"
+
+// kanbanCmd is `spindle kanban`: the board from the shell, for scripts.
+// Output goes to stdout; errors are one line on stderr with a non-zero exit.
 func (a *app) kanbanCmd() *cobra.Command {
-	return &cobra.Command{Use: "kanban", Hidden: true, RunE: func(*cobra.Command, []string) error {
-		return errors.New("kanban: not implemented yet")
-	}}
+	cmd := &cobra.Command{
+		Use:   "kanban",
+		Short: "Read and edit the kanban board from the shell",
+		Long: `Read and edit the kanban board (kanban.db in the data directory) from the shell.
+Every change is recorded in the card's history and can be undone.
+
+Statuses: todo, running, blocked, review, done, archived.
+Priorities: low, normal, high, urgent (or 0..3).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(
+		a.kanbanListCmd(),
+		a.kanbanAddCmd(),
+		a.kanbanMoveCmd(),
+		a.kanbanEditCmd(),
+		a.kanbanShowCmd(),
+		a.kanbanRmCmd(),
+		a.kanbanUndoCmd(),
+	)
+	return cmd
+}
+
+// withBoard opens the board, runs fn and closes it. A refused board is
+// reported with a pointer to spindle doctor.
+func (a *app) withBoard(fn func(b *store.Board) error) error {
+	b, err := a.openBoard()
+	if err != nil {
+		if errors.Is(err, store.ErrCorrupt) {
+			return fmt.Errorf("%w; see \"spindle doctor\"", err)
+		}
+		return err
+	}
+	err = fn(b)
+	if cerr := b.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	return err
+}
+
+// parseID reads a card id argument.
+func parseID(s string) (int64, error) {
+	id, err := strconv.ParseInt(strings.TrimPrefix(s, "#"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("kanban: %q is not a card id", s)
+	}
+	return id, nil
+}
+
+// cardErr turns a store error about card id into a short message.
+func cardErr(op string, id int64, err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("kanban %s: card %d not found", op, id)
+	}
+	return fmt.Errorf("kanban %s: %w", op, err)
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func (a *app) kanbanListCmd() *cobra.Command {
+	var asJSON, all bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the cards, column by column",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.withBoard(func(b *store.Board) error {
+				cards, err := b.List(cmd.Context(), all)
+				if err != nil {
+					return err
+				}
+				out := cmd.OutOrStdout()
+				if asJSON {
+					if cards == nil {
+						cards = []store.Card{}
+					}
+					return writeJSON(out, cards)
+				}
+				tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tSTATUS\tPRIORITY\tASSIGNEE\tTITLE")
+				for _, c := range cards {
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", c.ID, c.Status, c.Priority, c.Assignee, oneLine(c.Title))
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the cards as a JSON array")
+	cmd.Flags().BoolVar(&all, "all", false, "include archived cards")
+	return cmd
+}
+
+// oneLine keeps a title on one table row.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func (a *app) kanbanAddCmd() *cobra.Command {
+	var body, status, priority, assignee string
+	cmd := &cobra.Command{
+		Use:   "add TITLE",
+		Short: "Add a card at the end of its column and print its id",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			nc := store.NewCard{Title: args[0], Body: body, Assignee: store.Assignee(assignee)}
+			var err error
+			if nc.Status, err = store.ParseStatus(status); err != nil {
+				return fmt.Errorf("kanban add: %w", err)
+			}
+			if nc.Priority, err = store.ParsePriority(priority); err != nil {
+				return fmt.Errorf("kanban add: %w", err)
+			}
+			return a.withBoard(func(b *store.Board) error {
+				c, err := b.Create(cmd.Context(), cliActor, nc)
+				if err != nil {
+					return fmt.Errorf("kanban add: %w", err)
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), c.ID)
+				return nil
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&body, "body", "", "card body")
+	f.StringVar(&status, "status", "todo", "column")
+	f.StringVar(&priority, "priority", "normal", "low, normal, high or urgent")
+	f.StringVar(&assignee, "assignee", "me", "me or agent")
+	return cmd
+}
+
+func (a *app) kanbanMoveCmd() *cobra.Command {
+	var position int
+	cmd := &cobra.Command{
+		Use:   "move ID STATUS",
+		Short: "Move a card to another column (or reorder it with --position)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseID(args[0])
+			if err != nil {
+				return err
+			}
+			to, err := store.ParseStatus(args[1])
+			if err != nil {
+				return fmt.Errorf("kanban move: %w", err)
+			}
+			return a.withBoard(func(b *store.Board) error {
+				c, err := b.Move(cmd.Context(), cliActor, id, to, position)
+				if err != nil {
+					return cardErr("move", id, err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "moved %d to %s (position %d)\n", c.ID, c.Status, c.Position)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().IntVar(&position, "position", -1, "0-based position in the column (-1: the end)")
+	return cmd
+}
+
+func (a *app) kanbanEditCmd() *cobra.Command {
+	var title, body, priority, assignee string
+	cmd := &cobra.Command{
+		Use:   "edit ID",
+		Short: "Change a card's title, body, priority or assignee",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseID(args[0])
+			if err != nil {
+				return err
+			}
+			var p store.CardPatch
+			f := cmd.Flags()
+			if f.Changed("title") {
+				p.Title = &title
+			}
+			if f.Changed("body") {
+				p.Body = &body
+			}
+			if f.Changed("priority") {
+				pr, err := store.ParsePriority(priority)
+				if err != nil {
+					return fmt.Errorf("kanban edit: %w", err)
+				}
+				p.Priority = &pr
+			}
+			if f.Changed("assignee") {
+				as := store.Assignee(assignee)
+				p.Assignee = &as
+			}
+			if p == (store.CardPatch{}) {
+				return errors.New("kanban edit: nothing to change (use --title, --body, --priority or --assignee)")
+			}
+			return a.withBoard(func(b *store.Board) error {
+				c, err := b.Edit(cmd.Context(), cliActor, id, p)
+				if err != nil {
+					return cardErr("edit", id, err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "edited %d\n", c.ID)
+				return nil
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&title, "title", "", "new title")
+	f.StringVar(&body, "body", "", "new body")
+	f.StringVar(&priority, "priority", "", "low, normal, high or urgent")
+	f.StringVar(&assignee, "assignee", "", "me or agent")
+	return cmd
+}
+
+// cardWithHistory is `kanban show --json`.
+type cardWithHistory struct {
+	store.Card
+	Events []store.Event `json:"events"`
+}
+
+func (a *app) kanbanShowCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show a card and its history",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseID(args[0])
+			if err != nil {
+				return err
+			}
+			return a.withBoard(func(b *store.Board) error {
+				ctx := cmd.Context()
+				c, err := b.Get(ctx, id)
+				if err != nil {
+					return cardErr("show", id, err)
+				}
+				evs, err := b.Events(ctx, id)
+				if err != nil {
+					return cardErr("show", id, err)
+				}
+				out := cmd.OutOrStdout()
+				if asJSON {
+					if evs == nil {
+						evs = []store.Event{}
+					}
+					return writeJSON(out, cardWithHistory{Card: c, Events: evs})
+				}
+				fmt.Fprintf(out, "#%d %s\n", c.ID, c.Title)
+				fmt.Fprintf(out, "status:   %s (position %d)\n", c.Status, c.Position)
+				fmt.Fprintf(out, "priority: %s\n", c.Priority)
+				fmt.Fprintf(out, "assignee: %s\n", c.Assignee)
+				fmt.Fprintf(out, "created:  %s\n", c.CreatedAt.Format("2006-01-02 15:04:05"))
+				fmt.Fprintf(out, "updated:  %s\n", c.UpdatedAt.Format("2006-01-02 15:04:05"))
+				if !c.CompletedAt.IsZero() {
+					fmt.Fprintf(out, "done:     %s\n", c.CompletedAt.Format("2006-01-02 15:04:05"))
+				}
+				if c.Body != "" {
+					fmt.Fprintf(out, "\n%s\n", c.Body)
+				}
+				fmt.Fprintln(out, "\nhistory:")
+				for _, e := range evs {
+					undone := ""
+					if e.Undone {
+						undone = " (undone)"
+					}
+					fmt.Fprintf(out, "  %s  %-9s %-5s %s%s\n", e.At.Format("2006-01-02 15:04:05"), e.Kind, e.Actor, oneLine(e.Text), undone)
+				}
+				return nil
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the card and its events as JSON")
+	return cmd
+}
+
+func (a *app) kanbanRmCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "rm ID",
+		Short: "Delete a card (undo brings it back)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseID(args[0])
+			if err != nil {
+				return err
+			}
+			return a.withBoard(func(b *store.Board) error {
+				if err := b.Delete(cmd.Context(), cliActor, id); err != nil {
+					return cardErr("rm", id, err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "deleted %d\n", id)
+				return nil
+			})
+		},
+	}
+}
+
+func (a *app) kanbanUndoCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "undo",
+		Short: "Undo the latest change to the board, whoever made it",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.withBoard(func(b *store.Board) error {
+				ev, err := b.Undo(cmd.Context())
+				if errors.Is(err, store.ErrNothingToUndo) {
+					return errors.New("kanban undo: nothing to undo")
+				}
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "undid %s of card %d by %s (%s)\n", ev.Kind, ev.CardID, ev.Actor, oneLine(ev.Text))
+				return nil
+			})
+		},
+	}
 }

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// spindleBin builds the binary.
+func spindleBin(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "spindle")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// runSpindle runs the binary with a private data, state and config
+// directory and returns stdout, stderr and the exit code.
+func runSpindle(t *testing.T, bin, home string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	tmp := t.TempDir()
+	cmd.Env = append(os.Environ(),
+		"SPINDLE_HOME="+home,
+		"XDG_STATE_HOME="+filepath.Join(tmp, "state"),
+		"XDG_CONFIG_HOME="+filepath.Join(tmp, "config"),
+	)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+// TestKanbanCLI builds the binary once and runs it as a person or a script
+// would.
+func TestKanbanCLI(t *testing.T) {
+	bin := spindleBin(t)
+	t.Run("refuses a corrupt board", func(t *testing.T) { testRefusesCorruptBoard(t, bin) })
+	t.Run("script", func(t *testing.T) { testScript(t, bin) })
+}
+
+func testRefusesCorruptBoard(t *testing.T, bin string) {
+	tests := []struct {
+		sample string
+		want   []string
+	}{
+		{"seed-bug-tls-at-5.db", []string{"not an SQLite database", "TLS record header detected at byte offset 5", "53 51 4c 69 74 17 03 03 00 13"}},
+		{"page-size-768.db", []string{"invalid page size 768"}},
+		{"foreign-app.db", []string{"a foreign SQLite database"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.sample, func(t *testing.T) {
+			home := t.TempDir()
+			orig, err := os.ReadFile(filepath.Join("testdata", "corrupt", tt.sample))
+			if err != nil {
+				t.Fatal(err)
+			}
+			board := filepath.Join(home, "kanban.db")
+			if err := os.WriteFile(board, orig, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			for _, args := range [][]string{{"kanban", "list"}, {"kanban", "add", "x"}, {"doctor"}} {
+				stdout, stderr, code := runSpindle(t, bin, home, args...)
+				if code == 0 {
+					t.Errorf("%v exited 0 on a corrupt board; stdout %q", args, stdout)
+				}
+				for _, w := range append([]string{board}, tt.want...) {
+					if !strings.Contains(stderr+stdout, w) {
+						t.Errorf("%v: output does not contain %q:\nstdout %s\nstderr %s", args, w, stdout, stderr)
+					}
+				}
+				for _, bad := range []string{"goroutine ", "panic", ".go:"} {
+					if strings.Contains(stderr, bad) {
+						t.Errorf("%v: stderr looks like a Go stack trace:\n%s", args, stderr)
+					}
+				}
+				if args[0] == "kanban" && strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+					t.Errorf("%v: error is not one line:\n%s", args, stderr)
+				}
+			}
+			if after, _ := os.ReadFile(board); !bytes.Equal(after, orig) {
+				t.Error("the corrupt board was modified")
+			}
+			copies, _ := filepath.Glob(board + ".corrupt.*.bak")
+			if len(copies) != 1 {
+				t.Errorf("corrupt copies = %v, want one", copies)
+			}
+		})
+	}
+}
+
+// testScript drives the board as a script would, and is the negative
+// control of testRefusesCorruptBoard: a valid board works and exits 0.
+func testScript(t *testing.T, bin string) {
+	home := t.TempDir()
+	run := func(args ...string) string {
+		t.Helper()
+		stdout, stderr, code := runSpindle(t, bin, home, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		return strings.TrimSpace(stdout)
+	}
+	id := run("kanban", "add", "Write the report", "--priority", "high", "--body", "by Friday")
+	other := run("kanban", "add", "Second")
+	run("kanban", "move", id, "review")
+	run("kanban", "edit", other, "--title", "Second, renamed")
+	var shown struct {
+		Title    string `json:"title"`
+		Status   string `json:"status"`
+		Priority string `json:"priority"`
+		Events   []struct {
+			Kind string `json:"kind"`
+		} `json:"events"`
+	}
+	if err := json.Unmarshal([]byte(run("kanban", "show", id, "--json")), &shown); err != nil {
+		t.Fatal(err)
+	}
+	if shown.Status != "review" || shown.Priority != "high" || len(shown.Events) != 2 {
+		t.Fatalf("show --json = %+v", shown)
+	}
+	run("kanban", "rm", id)
+	if out := run("kanban", "undo"); !strings.Contains(out, "deleted") {
+		t.Fatalf("undo said %q", out)
+	}
+	var cards []struct {
+		Title  string `json:"title"`
+		Status string `json:"status"`
+	}
+	if err := json.Unmarshal([]byte(run("kanban", "list", "--json")), &cards); err != nil {
+		t.Fatal(err)
+	}
+	if len(cards) != 2 || cards[0].Title != "Second, renamed" || cards[1].Status != "review" {
+		t.Fatalf("list --json = %+v", cards)
+	}
+	for _, args := range [][]string{{"kanban", "move", "999", "done"}, {"kanban", "move", id, "later"}, {"kanban", "show", "x"}} {
+		_, stderr, code := runSpindle(t, bin, home, args...)
+		if code == 0 || !strings.HasPrefix(stderr, "spindle: ") || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want one error line and a non-zero exit", args, code, stderr)
+		}
+	}
+	if out := run("doctor", "--backup"); !strings.Contains(out, "backed up to") {
+		t.Errorf("doctor --backup said %q", out)
+	}
+}
