@@ -13,7 +13,8 @@ type Global struct {
 	// SwitchPane moves the focus between the chat and the kanban pane (and
 	// switches the tab in the narrow layout).
 	SwitchPane key.Binding
-	// Help opens and closes the full help overlay.
+	// Help opens and closes the full help overlay. A printable key here
+	// (the default "?") types itself while the chat input holds text.
 	Help key.Binding
 }
 
@@ -22,7 +23,7 @@ func defaultGlobal() Global {
 		Interrupt:  key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "interrupt / clear / quit")),
 		Stop:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "stop the stream")),
 		SwitchPane: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "switch pane")),
-		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Help:       key.NewBinding(key.WithKeys("?", "f1"), key.WithHelp("?", "help")),
 	}
 }
 

@@ -43,7 +43,7 @@ func (m *markdown) render(md string, width int) []string {
 		}
 		m.renderers[width] = r
 	}
-	out, err := r.Render(md)
+	out, err := r.Render(expandTabs(md))
 	if err != nil {
 		return plainLines(md, width)
 	}
@@ -65,7 +65,17 @@ func plainLines(text string, width int) []string {
 	if text == "" {
 		return nil
 	}
-	return strings.Split(ansi.Wrap(text, width, ""), "\n")
+	return strings.Split(ansi.Wrap(expandTabs(text), width, ""), "\n")
+}
+
+// expandTabs replaces tabs (which the sanitizer keeps) with spaces before
+// layout: a tab's width on screen depends on the column it lands in, so a
+// line holding one could not be cut or padded to an exact width.
+func expandTabs(s string) string {
+	if !strings.Contains(s, "\t") {
+		return s
+	}
+	return strings.ReplaceAll(s, "\t", "    ")
 }
 
 // trimBlank drops leading and trailing lines that show nothing.

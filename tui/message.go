@@ -173,7 +173,7 @@ func (it *item) streamLines(width int, md *markdown, st *Styles) []string {
 		if len(out) > 0 {
 			out = append(out, "")
 		}
-		for _, l := range plainLines(tail, width) {
+		for _, l := range trimBlank(plainLines(tail, width)) {
 			out = append(out, st.Body.Render(l))
 		}
 	}

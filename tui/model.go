@@ -279,7 +279,7 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m.updateKanban(msg)
 	}
 	switch {
-	case key.Matches(msg, g.Help):
+	case key.Matches(msg, g.Help) && !m.typing(msg):
 		m.showHelp = true
 		return m, nil
 	case key.Matches(msg, g.SwitchPane):
@@ -293,6 +293,12 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m.updateKanban(msg)
 	}
 	return m.chatKey(msg)
+}
+
+// typing reports whether msg is a character typed into a chat input that
+// already holds text: "?" then belongs to the question, not to the help.
+func (m Model) typing(msg tea.KeyPressMsg) bool {
+	return m.focus == paneChat && msg.Text != "" && m.input.Value() != ""
 }
 
 // interruptKey is Ctrl-C (and SIGINT): interrupt a running turn; else cancel
