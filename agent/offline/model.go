@@ -127,8 +127,9 @@ var (
 	// cardRequestRE finds "add a card", "add card", "create a card", "add a
 	// new card" anywhere in the prompt; the rest of the prompt follows.
 	cardRequestRE = regexp.MustCompile(`(?is)\b(?:add|create)\s+(?:an?\s+)?(?:new\s+)?card\b(.*)$`)
-	// namedRE finds "called X", "titled X", "named X" in the rest.
-	namedRE = regexp.MustCompile(`(?is)\b(?:called|titled|named)\s*:?\s+(.+)$`)
+	// namedRE finds "called X", "titled X", "named X" right after "card",
+	// or after "card to the board" and the like (not inside a title).
+	namedRE = regexp.MustCompile(`(?is)^(?:\s+(?:to|on|in|onto)\s+(?:the|my|our)\s+\w+)?[\s,:]*(?:called|titled|named)\b\s*:?\s*(.*)$`)
 	// leadRE is what may sit between "card" and its title.
 	leadRE = regexp.MustCompile(`(?is)^[\s:,;\-–—]*(?:(?:for|about|saying|that says)\b[\s:]*)?`)
 )

@@ -52,6 +52,10 @@ const ModelName = "spindle-demo"
 // answer last 6 to 10 seconds.
 const DefaultTokenDelay = 25 * time.Millisecond
 
+// ErrNotLoopback is returned (wrapped) by Start when Options.Addr would
+// listen beyond this machine and Options.AllowRemote is not set.
+var ErrNotLoopback = errors.New("not a loopback address (127.0.0.1, ::1 or localhost); serving other machines must be allowed explicitly")
+
 // certValidity is how long the per-process certificate is valid.
 const certValidity = 24 * time.Hour
 
@@ -138,7 +142,7 @@ func start(opts Options, h hooks) (*Server, error) {
 		return nil, fmt.Errorf("offline: listen address %q: %w", addr, err)
 	}
 	if !opts.AllowRemote && !isLoopbackHost(host) {
-		return nil, fmt.Errorf("offline: listen address %q is not loopback (127.0.0.1, ::1 or localhost); allow it explicitly to serve other machines", addr)
+		return nil, fmt.Errorf("offline: listen address %q: %w", addr, ErrNotLoopback)
 	}
 	logger := opts.Logger
 	if logger == nil {
