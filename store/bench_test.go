@@ -38,7 +38,7 @@ func seedBoard(tb testing.TB, n int) (*Board, []int64) {
 		pos[st]++
 		id, _ := res.LastInsertId()
 		ids = append(ids, id)
-		if err := addEvent(ctx, tx, id, EventCreated, "me", "seed", now, nil); err != nil {
+		if err := addEvent(ctx, &wtx{Tx: tx, d: b.db}, id, EventCreated, "me", "seed", now, nil); err != nil {
 			tb.Fatal(err)
 		}
 	}

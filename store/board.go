@@ -222,6 +222,21 @@ func (b *Board) Backup(ctx context.Context, dest string) error {
 
 const cardColumns = `id, title, body, status, rank, priority, assignee, created_at, updated_at, completed_at`
 
+// The statements of the write path, prepared once on the writer connection
+// (see db.prepared): preparing costs as much as running them.
+const (
+	qCardByID = `SELECT `+cardColumns+` FROM cards WHERE id = ?`
+	qPosition = `SELECT count(*) FROM cards WHERE status = ? AND (rank, id) < (?, ?)`
+	qColumnLen = `SELECT count(*) FROM cards WHERE status = ?`
+	qNeighbours = `SELECT rank FROM cards WHERE status = ? AND id != ? ORDER BY rank, id LIMIT 2 OFFSET ?`
+	qMoveCard = `UPDATE cards SET status = ?, rank = ?, updated_at = ?, completed_at = ? WHERE id = ?`
+	qInsertEvent = `INSERT INTO card_events (card_id, kind, actor, text, at, before) VALUES (?, ?, ?, ?, ?, ?)`
+	qInsertCard = `INSERT INTO cards (`+cardColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qEditCard = `UPDATE cards SET title = ?, body = ?, priority = ?, assignee = ?, updated_at = ? WHERE id = ?`
+)
+
+var boardPrepared = []string{qCardByID, qPosition, qColumnLen, qNeighbours, qMoveCard, qInsertEvent, qInsertCard, qEditCard}
+
 // rankGap is the spacing of ranks when a column is numbered afresh; a move
 // takes the midpoint of its neighbours, so about 20 moves into the same gap
 // fit before the column is renumbered.
@@ -275,15 +290,15 @@ type querier interface {
 
 // getRow reads a card and its dense position.
 func getRow(ctx context.Context, q querier, id int64) (row, error) {
-	r, err := scanRow(q.QueryRowContext(ctx, `SELECT `+cardColumns+` FROM cards WHERE id = ?`, id))
+	r, err := scanRow(q.QueryRowContext(ctx, qCardByID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, ErrNotFound
 	}
 	if err != nil {
 		return r, err
 	}
-	err = q.QueryRowContext(ctx, `SELECT count(*) FROM cards WHERE status = ? AND (rank < ? OR (rank = ? AND id < ?))`,
-		r.Status, r.Rank, r.Rank, r.ID).Scan(&r.Position)
+	err = q.QueryRowContext(ctx, qPosition,
+		r.Status, r.Rank, r.ID).Scan(&r.Position)
 	return r, err
 }
 
@@ -375,7 +390,7 @@ func (b *Board) Create(ctx context.Context, actor string, c NewCard) (Card, erro
 		return Card{}, fmt.Errorf("store: create card: %w", err)
 	}
 	var r row
-	err = b.db.write(ctx, func(tx *sql.Tx) error {
+	err = b.db.write(ctx, func(tx *wtx) error {
 		now := nowMilli()
 		r = row{Title: c.Title, Body: c.Body, Status: string(c.Status), Priority: int(c.Priority),
 			Assignee: string(c.Assignee), Created: now, Updated: now}
@@ -383,7 +398,7 @@ func (b *Board) Create(ctx context.Context, actor string, c NewCard) (Card, erro
 			r.Completed = &now
 		}
 		var err error
-		if r.Position, err = columnLen(ctx, tx, c.Status, 0); err != nil {
+		if r.Position, err = columnLen(ctx, tx, c.Status); err != nil {
 			return err
 		}
 		if r.Rank, err = rankFor(ctx, tx, c.Status, 0, r.Position); err != nil {
@@ -401,12 +416,12 @@ func (b *Board) Create(ctx context.Context, actor string, c NewCard) (Card, erro
 }
 
 // insertRow inserts r, with its id if it has one.
-func insertRow(ctx context.Context, tx *sql.Tx, r row) (int64, error) {
+func insertRow(ctx context.Context, tx *wtx, r row) (int64, error) {
 	var id any
 	if r.ID != 0 {
 		id = r.ID
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO cards (`+cardColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	res, err := tx.ExecContext(ctx, qInsertCard,
 		id, r.Title, r.Body, r.Status, r.Rank, r.Priority, r.Assignee, r.Created, r.Updated, r.Completed)
 	if err != nil {
 		return 0, err
@@ -414,21 +429,20 @@ func insertRow(ctx context.Context, tx *sql.Tx, r row) (int64, error) {
 	return res.LastInsertId()
 }
 
-// columnLen counts the cards in a column, not counting card except (0 for
-// none).
-func columnLen(ctx context.Context, q querier, st Status, except int64) (int, error) {
+// columnLen counts the cards in a column.
+func columnLen(ctx context.Context, q querier, st Status) (int, error) {
 	var n int
-	err := q.QueryRowContext(ctx, `SELECT count(*) FROM cards WHERE status = ? AND id != ?`, string(st), except).Scan(&n)
+	err := q.QueryRowContext(ctx, qColumnLen, string(st)).Scan(&n)
 	return n, err
 }
 
 // rankFor returns a rank that puts a card at dense position pos of column
 // st, the card except (0 for none) not counted: the midpoint of its would-be
 // neighbours, renumbering the column when they are adjacent.
-func rankFor(ctx context.Context, tx *sql.Tx, st Status, except int64, pos int) (int64, error) {
+func rankFor(ctx context.Context, tx *wtx, st Status, except int64, pos int) (int64, error) {
 	for attempt := 0; ; attempt++ {
 		offset := max(pos-1, 0)
-		rows, err := tx.QueryContext(ctx, `SELECT rank FROM cards WHERE status = ? AND id != ? ORDER BY rank, id LIMIT 2 OFFSET ?`,
+		rows, err := tx.QueryContext(ctx, qNeighbours,
 			string(st), except, offset)
 		if err != nil {
 			return 0, err
@@ -477,7 +491,7 @@ func rankFor(ctx context.Context, tx *sql.Tx, st Status, except int64, pos int) 
 var renumbers atomic.Int64
 
 // renumber spaces a column's ranks rankGap apart, keeping the order.
-func renumber(ctx context.Context, tx *sql.Tx, st Status) error {
+func renumber(ctx context.Context, tx *wtx, st Status) error {
 	renumbers.Add(1)
 	_, err := tx.ExecContext(ctx, `UPDATE cards SET rank = ranked.n * ?
 		FROM (SELECT id, row_number() OVER (ORDER BY rank, id) AS n FROM cards WHERE status = ?) AS ranked
@@ -485,7 +499,7 @@ func renumber(ctx context.Context, tx *sql.Tx, st Status) error {
 	return err
 }
 
-func addEvent(ctx context.Context, tx *sql.Tx, cardID int64, k EventKind, actor, text string, at int64, before *row) error {
+func addEvent(ctx context.Context, tx *wtx, cardID int64, k EventKind, actor, text string, at int64, before *row) error {
 	var img any
 	if before != nil {
 		b, err := json.Marshal(before)
@@ -494,7 +508,7 @@ func addEvent(ctx context.Context, tx *sql.Tx, cardID int64, k EventKind, actor,
 		}
 		img = string(b)
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO card_events (card_id, kind, actor, text, at, before) VALUES (?, ?, ?, ?, ?, ?)`,
+	_, err := tx.ExecContext(ctx, qInsertEvent,
 		cardID, string(k), actor, text, at, img)
 	return err
 }
@@ -503,7 +517,7 @@ func addEvent(ctx context.Context, tx *sql.Tx, cardID int64, k EventKind, actor,
 // changes nothing writes nothing and returns the card as it is.
 func (b *Board) Edit(ctx context.Context, actor string, id int64, p CardPatch) (Card, error) {
 	var out row
-	err := b.db.write(ctx, func(tx *sql.Tx) error {
+	err := b.db.write(ctx, func(tx *wtx) error {
 		before, err := getRow(ctx, tx, id)
 		if err != nil {
 			return err
@@ -541,7 +555,7 @@ func (b *Board) Edit(ctx context.Context, actor string, id int64, p CardPatch) (
 		}
 		now := nowMilli()
 		after.Updated = now
-		if _, err := tx.ExecContext(ctx, `UPDATE cards SET title = ?, body = ?, priority = ?, assignee = ?, updated_at = ? WHERE id = ?`,
+		if _, err := tx.ExecContext(ctx, qEditCard,
 			after.Title, after.Body, after.Priority, after.Assignee, after.Updated, id); err != nil {
 			return err
 		}
@@ -564,15 +578,18 @@ func (b *Board) Move(ctx context.Context, actor string, id int64, to Status, pos
 		return Card{}, fmt.Errorf("store: move card %d: unknown status %q", id, to)
 	}
 	var out row
-	err := b.db.write(ctx, func(tx *sql.Tx) error {
+	err := b.db.write(ctx, func(tx *wtx) error {
 		before, err := getRow(ctx, tx, id)
 		if err != nil {
 			return err
 		}
 		from := Status(before.Status)
-		n, err := columnLen(ctx, tx, to, id)
+		n, err := columnLen(ctx, tx, to)
 		if err != nil {
 			return err
+		}
+		if from == to {
+			n-- // not counting the card itself
 		}
 		if position < 0 || position > n {
 			position = n
@@ -593,7 +610,7 @@ func (b *Board) Move(ctx context.Context, actor string, id int64, to Status, pos
 		case to != Done:
 			after.Completed = nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE cards SET status = ?, rank = ?, updated_at = ?, completed_at = ? WHERE id = ?`,
+		if _, err := tx.ExecContext(ctx, qMoveCard,
 			after.Status, after.Rank, after.Updated, after.Completed, id); err != nil {
 			return err
 		}
@@ -616,7 +633,7 @@ func (b *Board) Comment(ctx context.Context, actor string, id int64, text string
 		return Event{}, fmt.Errorf("store: comment on card %d: the comment is empty", id)
 	}
 	var ev Event
-	err := b.db.write(ctx, func(tx *sql.Tx) error {
+	err := b.db.write(ctx, func(tx *wtx) error {
 		if _, err := getRow(ctx, tx, id); err != nil {
 			return err
 		}
@@ -639,7 +656,7 @@ func (b *Board) Comment(ctx context.Context, actor string, id int64, text string
 
 // Delete removes a card; Undo brings it back with the same id.
 func (b *Board) Delete(ctx context.Context, actor string, id int64) error {
-	err := b.db.write(ctx, func(tx *sql.Tx) error {
+	err := b.db.write(ctx, func(tx *wtx) error {
 		before, err := getRow(ctx, tx, id)
 		if err != nil {
 			return err
@@ -671,7 +688,7 @@ func scanEvent(s scanner) (Event, error) {
 // marked undone. It returns the event it reverted, or ErrNothingToUndo.
 func (b *Board) Undo(ctx context.Context) (Event, error) {
 	var ev Event
-	err := b.db.write(ctx, func(tx *sql.Tx) error {
+	err := b.db.write(ctx, func(tx *wtx) error {
 		var before sql.NullString
 		var err error
 		var at int64
@@ -706,7 +723,7 @@ func (b *Board) Undo(ctx context.Context) (Event, error) {
 // image records: ranks may have been renumbered since, but the column
 // without the card is exactly as it was before the change (every later
 // change has been undone), so the position is what makes the board exact.
-func restore(ctx context.Context, tx *sql.Tx, id int64, before sql.NullString) error {
+func restore(ctx context.Context, tx *wtx, id int64, before sql.NullString) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM cards WHERE id = ?`, id); err != nil {
 		return err
 	}
@@ -720,7 +737,7 @@ func restore(ctx context.Context, tx *sql.Tx, id int64, before sql.NullString) e
 	if r.ID != id {
 		return fmt.Errorf("undo image is of card %d", r.ID)
 	}
-	n, err := columnLen(ctx, tx, Status(r.Status), id)
+	n, err := columnLen(ctx, tx, Status(r.Status)) // the card is deleted above
 	if err != nil {
 		return err
 	}

@@ -63,6 +63,6 @@ var stateMigrations = []string{
 }
 
 var (
-	boardKind = kind{name: "board (kanban.db)", appID: BoardAppID, migrations: boardMigrations}
+	boardKind = kind{name: "board (kanban.db)", appID: BoardAppID, migrations: boardMigrations, prepare: boardPrepared}
 	stateKind = kind{name: "state database (state.db)", appID: StateAppID, migrations: stateMigrations}
 )

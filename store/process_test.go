@@ -3,7 +3,6 @@ package store
 import (
 	"bufio"
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -99,9 +98,9 @@ func crashWriter(b *Board, seed uint64, earlyAck bool) int {
 // transaction, a few milliseconds before the commit.
 func createAckingEarly(ctx context.Context, b *Board, title string) (Card, error) {
 	var id int64
-	err := b.db.write(ctx, func(tx *sql.Tx) error {
+	err := b.db.write(ctx, func(tx *wtx) error {
 		now := nowMilli()
-		n, err := columnLen(ctx, tx, Todo, 0)
+		n, err := columnLen(ctx, tx, Todo)
 		if err != nil {
 			return err
 		}

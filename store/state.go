@@ -105,7 +105,7 @@ func scanSession(sc scanner) (Session, error) {
 func (s *State) CreateSession(ctx context.Context, title string) (Session, error) {
 	now := nowMilli()
 	var id int64
-	err := s.db.write(ctx, func(tx *sql.Tx) error {
+	err := s.db.write(ctx, func(tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO sessions (title, created_at, updated_at) VALUES (?, ?, ?)`, title, now, now)
 		if err != nil {
 			return err
@@ -168,7 +168,7 @@ func (s *State) LastSession(ctx context.Context) (Session, error) {
 // RenameSession changes a session's title. It does not count as activity:
 // UpdatedAt stays.
 func (s *State) RenameSession(ctx context.Context, id int64, title string) error {
-	err := s.db.write(ctx, func(tx *sql.Tx) error {
+	err := s.db.write(ctx, func(tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE sessions SET title = ? WHERE id = ?`, title, id)
 		if err != nil {
 			return err
@@ -207,7 +207,7 @@ func (s *State) AddMessage(ctx context.Context, m Message) (Message, error) {
 		return Message{}, fmt.Errorf("store: add message to session %d: %w", m.SessionID, err)
 	}
 	now := nowMilli()
-	err = s.db.write(ctx, func(tx *sql.Tx) error {
+	err = s.db.write(ctx, func(tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE sessions SET updated_at = max(updated_at, ?) WHERE id = ?`, now, m.SessionID)
 		if err != nil {
 			return err

@@ -97,6 +97,7 @@ type kind struct {
 	name       string
 	appID      uint32
 	migrations []string
+	prepare    []string // hot write-path statements to prepare once
 }
 
 // db is an open database: one writer connection, a reader pool and a pinned
@@ -108,6 +109,9 @@ type db struct {
 
 	w *sql.DB
 	r *sql.DB
+	// prepared holds statements prepared on the writer; it is filled
+	// before the database is shared and only read afterwards.
+	prepared map[string]*sql.Stmt
 
 	pinMu sync.Mutex
 	pin   *sql.Conn
@@ -204,6 +208,15 @@ func openDB(path string, k kind) (*db, error) {
 	}
 	if err := migrate(ctx, d.w, key, k); err != nil {
 		return fail(err)
+	}
+
+	d.prepared = map[string]*sql.Stmt{}
+	for _, q := range k.prepare {
+		s, err := d.w.PrepareContext(ctx, q)
+		if err != nil {
+			return fail(fmt.Errorf("prepare %q: %w", q, err))
+		}
+		d.prepared[q] = s
 	}
 
 	d.r, err = sql.Open("sqlite", dsn(key, readerParams()))
@@ -335,12 +348,51 @@ func migrate(ctx context.Context, w *sql.DB, path string, k kind) error {
 	return tx.Commit()
 }
 
+// wtx is a write transaction that runs the statements in db.prepared
+// through their prepared form.
+type wtx struct {
+	*sql.Tx
+	d *db
+}
+
+func (t *wtx) stmt(ctx context.Context, q string) *sql.Stmt {
+	if s := t.d.prepared[q]; s != nil {
+		return t.Tx.StmtContext(ctx, s)
+	}
+	return nil
+}
+
+// ExecContext runs q, prepared if it is one of db.prepared.
+func (t *wtx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if s := t.stmt(ctx, q); s != nil {
+		return s.ExecContext(ctx, args...)
+	}
+	return t.Tx.ExecContext(ctx, q, args...)
+}
+
+// QueryContext runs q, prepared if it is one of db.prepared.
+func (t *wtx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if s := t.stmt(ctx, q); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
+	return t.Tx.QueryContext(ctx, q, args...)
+}
+
+// QueryRowContext runs q, prepared if it is one of db.prepared.
+func (t *wtx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if s := t.stmt(ctx, q); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
+	return t.Tx.QueryRowContext(ctx, q, args...)
+}
+
 // write runs fn in an immediate transaction on the writer connection.
-func (d *db) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := d.w.BeginTx(ctx, nil)
+func (d *db) write(ctx context.Context, fn func(tx *wtx) error) error {
+	sqlTx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
+	tx := &wtx{Tx: sqlTx, d: d}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
 		return err
@@ -393,6 +445,9 @@ func (d *db) closeConns() {
 	if d.r != nil {
 		d.r.Close()
 	}
+	for _, s := range d.prepared {
+		s.Close()
+	}
 	if d.w != nil {
 		d.w.Close()
 	}
@@ -408,6 +463,9 @@ func (d *db) close() error {
 		d.pinMu.Unlock()
 		if err := d.r.Close(); err != nil && d.closeErr == nil {
 			d.closeErr = err
+		}
+		for _, s := range d.prepared {
+			s.Close()
 		}
 		if err := d.w.Close(); err != nil && d.closeErr == nil {
 			d.closeErr = err
