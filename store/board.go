@@ -225,14 +225,14 @@ const cardColumns = `id, title, body, status, rank, priority, assignee, created_
 // The statements of the write path, prepared once on the writer connection
 // (see db.prepared): preparing costs as much as running them.
 const (
-	qCardByID = `SELECT `+cardColumns+` FROM cards WHERE id = ?`
-	qPosition = `SELECT count(*) FROM cards WHERE status = ? AND (rank, id) < (?, ?)`
-	qColumnLen = `SELECT count(*) FROM cards WHERE status = ?`
-	qNeighbours = `SELECT rank FROM cards WHERE status = ? AND id != ? ORDER BY rank, id LIMIT 2 OFFSET ?`
-	qMoveCard = `UPDATE cards SET status = ?, rank = ?, updated_at = ?, completed_at = ? WHERE id = ?`
+	qCardByID    = `SELECT ` + cardColumns + ` FROM cards WHERE id = ?`
+	qPosition    = `SELECT count(*) FROM cards WHERE status = ? AND (rank, id) < (?, ?)`
+	qColumnLen   = `SELECT count(*) FROM cards WHERE status = ?`
+	qNeighbours  = `SELECT rank FROM cards WHERE status = ? AND id != ? ORDER BY rank, id LIMIT 2 OFFSET ?`
+	qMoveCard    = `UPDATE cards SET status = ?, rank = ?, updated_at = ?, completed_at = ? WHERE id = ?`
 	qInsertEvent = `INSERT INTO card_events (card_id, kind, actor, text, at, before) VALUES (?, ?, ?, ?, ?, ?)`
-	qInsertCard = `INSERT INTO cards (`+cardColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	qEditCard = `UPDATE cards SET title = ?, body = ?, priority = ?, assignee = ?, updated_at = ? WHERE id = ?`
+	qInsertCard  = `INSERT INTO cards (` + cardColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qEditCard    = `UPDATE cards SET title = ?, body = ?, priority = ?, assignee = ?, updated_at = ? WHERE id = ?`
 )
 
 var boardPrepared = []string{qCardByID, qPosition, qColumnLen, qNeighbours, qMoveCard, qInsertEvent, qInsertCard, qEditCard}
