@@ -191,6 +191,11 @@ func openDB(path string, k kind) (*db, error) {
 		d.closeConns()
 		var ce *CorruptError
 		if errors.As(err, &ce) {
+			if registry.open[key] > 0 {
+				// Another handle of ours has the file open: reading it
+				// for a copy would drop that handle's locks.
+				return nil, ce
+			}
 			// Every connection is closed now, so reading the file for the
 			// backup cannot drop a lock of ours.
 			return nil, refuse(ce)
