@@ -17,7 +17,11 @@
 //     default pace so that it can be interrupted.
 //
 // Which of a few variants is chosen, and how the text is cut into chunks,
-// depends only on the text of the last user message.
+// depends only on the text of the last user message (and, for a
+// confirmation, on the tool result), so the same conversation streams the
+// same chunks every time; only the "created" timestamps differ. Streamed
+// chunks are paced by Options.TokenDelay; a non-streamed request gets the
+// whole answer at once. Any model name is accepted and echoed back.
 package offline
 
 import (
@@ -80,7 +84,8 @@ type Options struct {
 
 	// Logger receives one debug line per request and the server's own
 	// errors (TLS handshakes that failed, and so on); nil means
-	// slog.Default(). Nothing is ever written to stdout or stderr.
+	// slog.Default(). The server writes nowhere else: never to stdout or
+	// stderr directly, so it can run under a full-screen UI.
 	Logger *slog.Logger
 }
 
