@@ -1,14 +1,284 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
+
+	"github.com/spindle-sh/spindle/agent"
+	"github.com/spindle-sh/spindle/store"
 )
 
-// TODO(stub): replaced by the package that implements it.
+// maxStdinPrompt bounds a prompt read from stdin.
+const maxStdinPrompt = 1 << 20
+
+// runCmd is `spindle run`: one prompt, the reply streamed to stdout.
 func (a *app) runCmd() *cobra.Command {
-	return &cobra.Command{Use: "run", Hidden: true, RunE: func(*cobra.Command, []string) error {
-		return errors.New("run: not implemented yet")
-	}}
+	var sessionID int64
+	cmd := &cobra.Command{
+		Use:   `run [--session ID] "prompt" | -`,
+		Short: "Send one prompt and stream the reply to stdout (no UI)",
+		Long: `run sends one prompt to the model and streams the reply to stdout as it
+arrives; "-" reads the prompt from stdin. The exchange is saved in a new session,
+or appended to --session ID. Tool activity goes to stderr, so stdout holds only
+the reply (with terminal escape sequences and control characters removed).
+
+Ctrl-C (SIGINT) stops the reply at once: what had arrived is printed and kept,
+"interrupted" goes to stderr, and the exit status is 130.
+
+With no endpoint configured, the offline demo model answers.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.run(cmd, sessionID, args)
+		},
+	}
+	cmd.Flags().Int64Var(&sessionID, "session", 0, "append to this session instead of starting a new one")
+	return cmd
+}
+
+func (a *app) run(cmd *cobra.Command, sessionID int64, args []string) error {
+	ctx := cmd.Context()
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+
+	prompt := strings.Join(args, " ")
+	if len(args) == 1 && args[0] == "-" {
+		b, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), maxStdinPrompt+1))
+		if err != nil {
+			return fmt.Errorf("run: read the prompt from stdin: %w", err)
+		}
+		if len(b) > maxStdinPrompt {
+			return fmt.Errorf("run: the prompt on stdin is longer than %d bytes", maxStdinPrompt)
+		}
+		prompt = string(b)
+	}
+	if strings.TrimSpace(prompt) == "" {
+		return errors.New("run: empty prompt")
+	}
+
+	// Catch SIGINT before anything can stream, so that an early Ctrl-C
+	// still takes the abort path instead of killing the process.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt)
+	defer signal.Stop(sigs)
+
+	st, err := a.openState()
+	if err != nil {
+		if errors.Is(err, store.ErrCorrupt) {
+			return fmt.Errorf("run: %w; see \"spindle doctor\"", err)
+		}
+		return fmt.Errorf("run: %w", err)
+	}
+	defer st.Close()
+	board, err := a.openBoard()
+	if err != nil {
+		// Chat still works; the kanban tools report the board unavailable.
+		fmt.Fprintf(stderr, "spindle: the kanban board is unavailable (%v); continuing without it\n", err)
+		board = nil
+	} else {
+		defer board.Close()
+	}
+
+	ep := agent.ResolveEndpoint(a.baseURL, a.model, a.cfg, os.Getenv)
+	ag, err := agent.New(agent.Config{
+		BaseURL: ep.BaseURL, APIKey: ep.APIKey, Model: ep.Model,
+		State: st, Board: board, Logger: a.logger,
+		StaleTimeout: a.cfg.StaleTimeout.Duration,
+	})
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	defer ag.Close()
+	a.logger.Info("run: start", "endpoint", ep, "offline", ag.Offline())
+
+	var sess store.Session
+	if sessionID > 0 {
+		sess, err = st.Session(ctx, sessionID)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("run: session %d not found", sessionID)
+		}
+	} else {
+		sess, err = st.CreateSession(ctx, "")
+	}
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+
+	events, err := ag.Send(context.WithoutCancel(ctx), sess.ID, prompt)
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	return streamToTerminal(ctx, events, sigs, func() { ag.Interrupt(sess.ID) }, stdout, stderr)
+}
+
+// streamToTerminal prints a turn's events: text to stdout (filtered), tool
+// activity to stderr. A signal or ctx's end interrupts the turn; the loop
+// still waits for the terminal event, so that what arrived is printed.
+func streamToTerminal(ctx context.Context, events <-chan agent.Event, sigs <-chan os.Signal, interrupt func(), stdout, stderr io.Writer) error {
+	var f termFilter
+	var last byte = '\n'
+	write := func(s string) {
+		if s = f.Clean(s); s != "" {
+			io.WriteString(stdout, s)
+			last = s[len(s)-1]
+		}
+	}
+	endLine := func() {
+		if last != '\n' {
+			io.WriteString(stdout, "\n")
+			last = '\n'
+		}
+	}
+	done := ctx.Done()
+	for {
+		select {
+		case <-sigs:
+			interrupt()
+		case <-done:
+			done = nil
+			interrupt()
+		case ev, ok := <-events:
+			if !ok {
+				return errors.New("run: the reply ended without a final status")
+			}
+			switch ev := ev.(type) {
+			case agent.Delta:
+				write(ev.Text)
+			case agent.ToolCall:
+				endLine()
+				fmt.Fprintf(stderr, "→ %s %s\n", ev.Name, oneLineClip(ev.Arguments, 200))
+			case agent.ToolResult:
+				if ev.Err != "" {
+					fmt.Fprintf(stderr, "✗ %s: %s\n", ev.Name, oneLineClip(ev.Err, 200))
+				} else {
+					fmt.Fprintf(stderr, "✓ %s %s\n", ev.Name, oneLineClip(ev.Result, 200))
+				}
+			case agent.Done:
+				endLine()
+				return nil
+			case agent.Interrupted:
+				endLine()
+				if ev.Reason == "stale_abort" {
+					fmt.Fprintln(stderr, "interrupted: no data from the server for too long (stale_abort)")
+					return exitError{code: 1}
+				}
+				fmt.Fprintln(stderr, "interrupted")
+				return exitError{code: 130}
+			case agent.Failed:
+				endLine()
+				return fmt.Errorf("run: %w", ev.Err)
+			}
+		}
+	}
+}
+
+// oneLineClip folds s onto one line and cuts it to n bytes, for stderr.
+func oneLineClip(s string, n int) string {
+	var f termFilter
+	s = strings.Join(strings.Fields(f.Clean(s)), " ")
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// termFilter removes what could drive the terminal from streamed text:
+// escape sequences (CSI, OSC, DCS, SOS, PM, APC and two-byte ESC
+// sequences, in their 7-bit and C1 forms), C0 controls except \n and \t,
+// DEL, the other C1 controls and bidi overrides. It keeps state between
+// calls, because a sequence may be split across two deltas; it holds no
+// text back, because what it removes is never printed.
+type termFilter struct{ state filterState }
+
+type filterState uint8
+
+const (
+	fsText   filterState = iota
+	fsEsc                // after ESC
+	fsEscInt             // ESC then intermediate bytes, waiting for the final
+	fsCSI                // inside a control sequence
+	fsString             // inside OSC/DCS/SOS/PM/APC, until BEL or ST
+	fsStrEsc             // ESC inside a string: ST if a backslash follows
+)
+
+// Clean returns s without control sequences.
+func (f *termFilter) Clean(s string) string {
+	clean := f.state == fsText
+	if clean {
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; (c < 0x20 && c != '\n' && c != '\t') || c >= 0x7f {
+				clean = false
+				break
+			}
+		}
+		if clean {
+			return s // the common case: printable ASCII
+		}
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		switch f.state {
+		case fsText:
+			switch {
+			case r == '\n' || r == '\t':
+				b.WriteRune(r)
+			case r == 0x1b:
+				f.state = fsEsc
+			case r < 0x20 || r == 0x7f:
+			case r == 0x9b:
+				f.state = fsCSI
+			case r == 0x90 || r == 0x98 || r == 0x9d || r == 0x9e || r == 0x9f:
+				f.state = fsString
+			case r >= 0x80 && r <= 0x9f:
+			case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+			default:
+				b.WriteRune(r)
+			}
+		case fsEsc:
+			switch {
+			case r == '[':
+				f.state = fsCSI
+			case r == ']' || r == 'P' || r == 'X' || r == '^' || r == '_':
+				f.state = fsString
+			case r >= 0x20 && r <= 0x2f:
+				f.state = fsEscInt
+			default:
+				f.state = fsText // a two-byte sequence, or garbage: dropped
+			}
+		case fsEscInt:
+			if r < 0x20 || r > 0x2f {
+				f.state = fsText
+			}
+		case fsCSI:
+			if r < 0x30 || r > 0x3f {
+				if !(r >= 0x20 && r <= 0x2f) {
+					f.state = fsText // final byte (or an invalid one): end
+				}
+			}
+		case fsString:
+			switch r {
+			case 0x07, 0x9c, '\n':
+				f.state = fsText
+			case 0x1b:
+				f.state = fsStrEsc
+			}
+		case fsStrEsc:
+			if r == '\\' {
+				f.state = fsText
+			} else {
+				f.state = fsString
+			}
+		}
+	}
+	return b.String()
 }
