@@ -8,6 +8,17 @@
 // callback. Together these make the seed bug (a stranger closes a socket, the
 // kernel hands the number to the next open(), and a late TLS write lands in
 // kanban.db) impossible to write in this package. See DESIGN.md, rules T1–T6.
+//
+// Use: on the worker goroutine call NewOwner, build the openai-go client with
+// option.WithHTTPClient(o.Client()) and option.WithMaxRetries(0), stream,
+// leave the loop when o.Aborted() says so, close the stream, call o.Reap(),
+// and at the end o.Finish(reason) on the same goroutine. Any other goroutine
+// may call o.Abort(reason) at any time.
+//
+// One limitation is outside this package's reach: a TCP connect that fails
+// or is cancelled is closed by the net package on net/http's dial goroutine
+// before the descriptor is ever handed out, so no late write can reach its
+// number. Every socket that connected is closed on the owner's thread.
 package transport
 
 import (
