@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/spindle-sh/spindle/keymap"
 	"github.com/spindle-sh/spindle/store"
 	"github.com/spindle-sh/spindle/tui/theme"
@@ -636,5 +638,70 @@ func TestViewIsExactlyItsSize(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestBurstCommitsInOrder types faster than the board commits: a create and
+// two moves of the not-yet-created card are queued behind each other, and
+// the moves must land on the card once it has its real id.
+func TestBurstCommitsInOrder(t *testing.T) {
+	h := newHarness(t, 120, 40)
+	threeColumns(h)
+	var cmds []tea.Cmd
+	cmds = append(cmds, h.press("n"))
+	for _, r := range "Burst" {
+		cmds = append(cmds, h.press(string(r)))
+	}
+	for _, k := range []string{"ctrl+s", "L", "L", "p", "J"} {
+		cmds = append(cmds, h.press(k))
+	}
+	if h.selectedTitle() != "Burst" || allStatuses[h.m.col] != store.Blocked {
+		t.Fatalf("optimistic state wrong:\n%s", h.screen())
+	}
+	if len(h.rows()) != 3 {
+		t.Fatal("the control: nothing may be written before the Cmds run")
+	}
+	for _, c := range cmds {
+		h.run(c)
+	}
+	h.noErrors()
+	var burst *store.Card
+	for _, c := range h.rows() {
+		if c.Title == "Burst" {
+			burst = &c
+		}
+	}
+	if burst == nil || burst.Status != store.Blocked || burst.Position != 0 || burst.Priority != store.PriorityHigh {
+		t.Fatalf("burst card row = %+v", burst)
+	}
+	if c, _ := h.m.selected(); c.ID != burst.ID {
+		t.Fatalf("selection kept the temporary id: %+v", c)
+	}
+}
+
+func TestCardDeletedElsewhere(t *testing.T) {
+	h := newHarness(t, 120, 40)
+	cards := threeColumns(h)
+	h.keys("enter")
+	if h.m.mode != modeDetail {
+		t.Fatal("detail not open")
+	}
+	if err := h.board.Delete(context.Background(), "cli", cards[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	h.send(pollMsg{})
+	if h.m.mode != modeBoard || strings.Contains(h.screen(), "Alpha") {
+		t.Fatalf("detail of a deleted card still open:\n%s", h.screen())
+	}
+	// An edit form left open on a card deleted meanwhile reports it.
+	h.keys("e")
+	if err := h.board.Delete(context.Background(), "cli", cards[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	h.send(pollMsg{})
+	h.typeText("!")
+	h.keys("ctrl+s")
+	if len(h.errs) != 1 || !errors.Is(h.errs[0], store.ErrNotFound) {
+		t.Fatalf("errors = %v", h.errs)
 	}
 }

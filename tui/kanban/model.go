@@ -238,6 +238,18 @@ func (m Model) handleLoaded(msg loadedMsg) (Model, tea.Cmd) {
 	m.refilter()
 	m.reselect(sel)
 	if m.detail.id != 0 {
+		if _, _, ok := m.find(m.detail.id); !ok {
+			// Deleted elsewhere: there is nothing left to show.
+			m.detail = detailState{}
+			if m.mode == modeDetail {
+				m.mode = modeBoard
+			}
+			if m.back == modeDetail {
+				m.back = modeBoard
+			}
+			return m, nil
+		}
+		m.rebuildDetail()
 		return m, eventsCmd(m.board, m.detail.id)
 	}
 	return m, nil

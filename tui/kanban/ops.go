@@ -344,7 +344,7 @@ func (m *Model) createCard(nc store.NewCard) tea.Cmd {
 func (m *Model) editCard(id int64, p store.CardPatch) tea.Cmd {
 	before, idx, ok := m.beforeOf(id)
 	if !ok {
-		return nil
+		return goneCmd(id)
 	}
 	c, i, _ := m.find(id)
 	card := &m.cols[c][i]
@@ -373,7 +373,7 @@ func (m *Model) editCard(id int64, p store.CardPatch) tea.Cmd {
 func (m *Model) moveCard(id int64, to store.Status, pos int) tea.Cmd {
 	before, idx, ok := m.beforeOf(id)
 	if !ok {
-		return nil
+		return goneCmd(id)
 	}
 	card, _, _ := m.remove(id)
 	card.Status = to
@@ -392,7 +392,7 @@ func (m *Model) moveCard(id int64, to store.Status, pos int) tea.Cmd {
 func (m *Model) deleteCard(id int64) tea.Cmd {
 	before, idx, ok := m.beforeOf(id)
 	if !ok {
-		return nil
+		return goneCmd(id)
 	}
 	sel := m.row
 	m.remove(id)
@@ -403,4 +403,10 @@ func (m *Model) deleteCard(id int64) tea.Cmd {
 		m.detail = detailState{}
 	}
 	return m.enqueue(writeOp{kind: opDelete, id: id, before: before, beforeIdx: idx})
+}
+
+// goneCmd reports a change to a card that is no longer on the board
+// (another process deleted it since the last load).
+func goneCmd(id int64) tea.Cmd {
+	return errorCmd(fmt.Errorf("kanban: card %d: %w", id, store.ErrNotFound))
 }
