@@ -106,6 +106,7 @@ func TestStrangerCloseOnlyShutsDown(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	waitFor(t, "peer accepted", func() bool { return p.accepted() == 1 })
 	st := startStranger()
 	defer st.stop()
 	var closeErr, again error
@@ -273,4 +274,33 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// TestLeakChecksCanFail is the negative control of the leak assertions the
+// other tests rely on: the /proc/self/fd count sees one unclosed socket, and
+// goleak sees one parked goroutine.
+func TestLeakChecksCanFail(t *testing.T) {
+	warmNetpoll(t)
+	fd0 := countFDs(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := countFDs(t); got != fd0+1 {
+		t.Errorf("descriptor count %d with a socket left open, want %d", got, fd0+1)
+	}
+	block := make(chan struct{})
+	parked := make(chan struct{})
+	go func() {
+		close(parked)
+		<-block
+	}()
+	<-parked
+	if err := goleak.Find(); err == nil {
+		t.Error("goleak did not see a parked goroutine")
+	}
+	close(block)
+	ln.Close()
+	waitFDs(t, fd0)
+	goleak.VerifyNone(t)
 }
