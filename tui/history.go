@@ -1,5 +1,7 @@
 package tui
 
+import "strings"
+
 // history is the transcript and the window onto it. It never lays out the
 // whole transcript: the window is found from an anchor (the item and line at
 // its top) or, when following the newest output, from the end, and only the
@@ -25,8 +27,8 @@ type renderer struct {
 
 func (r renderer) lines(it *item) []string { return it.lines(r.width, r.md, r.st, r.spin) }
 
-// window returns exactly h lines (padded with "" at the end when the
-// transcript is shorter) and whether there is more below the window.
+// window returns exactly h lines of r.width cells (padded with blank lines
+// at the end when the transcript is shorter) and whether there is more below the window.
 func (h *history) window(r renderer, height int) (lines []string, below bool) {
 	if height <= 0 {
 		return nil, false
@@ -72,8 +74,9 @@ func (h *history) tail(r renderer, height int) []string {
 		out = append(out, ls[skip:]...)
 		skip = 0
 	}
+	blank := strings.Repeat(" ", r.width)
 	for len(out) < height {
-		out = append(out, "")
+		out = append(out, blank)
 	}
 	return out
 }

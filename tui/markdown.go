@@ -36,7 +36,10 @@ func (m *markdown) render(md string, width int) []string {
 		r, err = glamour.NewTermRenderer(
 			glamour.WithStyles(cfg),
 			glamour.WithWordWrap(width),
-			glamour.WithChromaFormatter("terminal256"),
+			// Chroma's 256-colour formatter searches the palette for every
+			// token (a third of a reply's render time); true colour costs
+			// nothing and the renderer downsamples it to the terminal.
+			glamour.WithChromaFormatter("terminal16m"),
 		)
 		if err != nil {
 			return plainLines(md, width)

@@ -10,6 +10,10 @@ import (
 	"github.com/spindle-sh/spindle/tui/sanitize"
 )
 
+// fullRenderLimit is the longest reply rendered whole when it completes
+// (≈13 ms of glamour); longer ones keep their streamed blocks.
+const fullRenderLimit = 4 << 10
+
 // itemKind is what a line of the transcript is.
 type itemKind int
 
@@ -69,9 +73,14 @@ func (it *item) appendText(delta string) {
 	it.gen++
 }
 
-// setText replaces the text (a turn's final text).
+// setText replaces the text (a turn's final text). Blocks already rendered
+// while streaming stay valid when the new text extends the old one.
 func (it *item) setText(text string) {
-	it.text = sanitize.String(text)
+	text = sanitize.String(text)
+	if !strings.HasPrefix(text, it.text[:min(it.closedEnd, len(it.text))]) {
+		it.blocks, it.closedLines, it.closedEnd, it.closedWidth = blockScanner{}, nil, 0, 0
+	}
+	it.text = text
 	it.gen++
 }
 
@@ -82,7 +91,8 @@ func (it *item) setStatus(s itemStatus) {
 }
 
 // lines returns the item rendered at width, followed by one blank separator
-// line. spin is the spinner frame shown while waiting for the first token.
+// line; every line is exactly width cells wide. spin is the spinner frame
+// shown while waiting for the first token.
 func (it *item) lines(width int, md *markdown, st *Styles, spin string) []string {
 	width = max(width, 1)
 	live := it.status == statusWaiting || it.status == statusStreaming
@@ -108,6 +118,15 @@ func (it *item) lines(width int, md *markdown, st *Styles, spin string) []string
 	}
 	out = append(out, "")
 	if !live {
+		// Padded once here, so that a frame lays the history out
+		// without measuring a single line. (A live reply pads its parts
+		// as it makes them: the closed blocks once, the tail per frame.)
+		out = fit(out, width, len(out))
+	} else {
+		out[0] = fit(out[:1], width, 1)[0]
+		out[len(out)-1] = strings.Repeat(" ", width)
+	}
+	if !live {
 		it.cache, it.cacheWidth, it.cacheGen = out, width, it.gen
 	}
 	return out
@@ -121,14 +140,28 @@ func (it *item) bodyLines(width int, md *markdown, st *Styles, spin string) []st
 	switch it.status {
 	case statusWaiting:
 		if it.text == "" {
-			return []string{st.Spinner.Render(spin + " thinking…")}
+			return fit([]string{st.Spinner.Render(spin + " thinking…")}, width, 1)
 		}
 		fallthrough
 	case statusStreaming:
 		out = append(out, it.streamLines(width, md, st)...)
 		return out
 	}
-	if it.text != "" {
+	switch {
+	case it.text == "":
+	case len(it.text) > fullRenderLimit && it.closedWidth == width && it.closedEnd > 0:
+		// A long reply keeps the blocks rendered while it streamed and
+		// renders only the rest: rendering it whole would cost one frame
+		// tens of milliseconds (glamour runs at ≈0.3 MB/s).
+		it.streamLines(width, md, st)
+		out = append(out, it.closedLines...)
+		if rest := strings.TrimLeft(it.text[it.closedEnd:], "\n"); rest != "" {
+			out = append(out, "")
+			out = append(out, md.render(rest, width)...)
+		}
+	default:
+		// Rendered whole once more: block by block output differs
+		// slightly where blocks join (lists, spacing).
 		out = md.render(it.text, width)
 	}
 	switch it.status {
@@ -161,9 +194,10 @@ func (it *item) streamLines(width int, md *markdown, st *Styles) []string {
 			continue
 		}
 		if len(it.closedLines) > 0 {
-			it.closedLines = append(it.closedLines, "")
+			it.closedLines = append(it.closedLines, strings.Repeat(" ", width))
 		}
-		it.closedLines = append(it.closedLines, md.render(it.text[it.closedEnd:end], width)...)
+		block := md.render(it.text[it.closedEnd:end], width)
+		it.closedLines = append(it.closedLines, fit(block, width, len(block))...)
 		it.closedEnd = end
 	}
 	tail := strings.TrimLeft(it.text[it.closedEnd:], "\n")
@@ -171,11 +205,13 @@ func (it *item) streamLines(width int, md *markdown, st *Styles) []string {
 	out = append(out, it.closedLines...)
 	if tail != "" {
 		if len(out) > 0 {
-			out = append(out, "")
+			out = append(out, strings.Repeat(" ", width))
 		}
-		for _, l := range trimBlank(plainLines(tail, width)) {
-			out = append(out, st.Body.Render(l))
+		tl := trimBlank(plainLines(tail, width))
+		for i, l := range tl {
+			tl[i] = st.Body.Render(l)
 		}
+		out = append(out, fit(tl, width, len(tl))...)
 	}
 	return out
 }

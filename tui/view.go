@@ -31,7 +31,7 @@ func (m Model) screen() string {
 	l := m.computeLayout()
 	rows := make([]string, 0, m.height)
 	if l.tabsH > 0 {
-		rows = append(rows, m.tabBar())
+		rows = append(rows, fit([]string{m.tabBar()}, m.width, 1)...)
 	}
 	switch {
 	case m.showHelp:
@@ -48,8 +48,13 @@ func (m Model) screen() string {
 	default:
 		rows = append(rows, fit(strings.Split(m.kanban.View(), "\n"), m.width, l.bodyH)...)
 	}
-	rows = append(rows, m.statusBar())
-	return strings.Join(fit(rows, m.width, m.height), "\n")
+	rows = append(rows, fit([]string{m.statusBar()}, m.width, 1)...)
+	// Every row is exactly m.width wide by construction; only their count
+	// can be off at tiny heights.
+	if len(rows) > m.height {
+		rows = rows[len(rows)-m.height:]
+	}
+	return strings.Join(rows, "\n")
 }
 
 // chatLines draws the chat pane: title, history, rule and input, exactly
@@ -75,9 +80,9 @@ func (m Model) chatLines(l layoutRects) []string {
 		if below {
 			line += m.st.ScrollMarker.Render("  ↓ more below (end)")
 		}
-		out = append(out, cut(line, w))
+		out = append(out, fit([]string{line}, w, 1)...)
 	}
-	out = append(out, hist...)
+	out = append(out, hist...) // exactly w wide already
 	if l.inputSep > 0 {
 		style := m.st.Separator
 		if m.focus == paneChat {
@@ -88,7 +93,10 @@ func (m Model) chatLines(l layoutRects) []string {
 	if l.inputH > 0 {
 		out = append(out, fit(strings.Split(m.input.View(), "\n"), w, l.inputH)...)
 	}
-	return fit(out, w, l.bodyH)
+	for len(out) < l.bodyH {
+		out = append(out, strings.Repeat(" ", w))
+	}
+	return out[:l.bodyH]
 }
 
 // cursor places the terminal's cursor in the input when the chat has the
