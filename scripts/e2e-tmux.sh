@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# End-to-end check of the chat and its interrupt path in a real terminal, as
+# a person would use it: spindle runs in tmux at 120x40 against the offline
+# demo model, with every directory in a temporary one. The script types a
+# question, presses Ctrl-C while the reply streams, and checks
+#   - the screen: the reply is marked interrupted, the status bar says so;
+#   - the log: the stranger abort line (deferred_close=stranger_thread) and
+#     the owner's close line;
+#   - state.db (sqlite3 shell): the partial reply saved as interrupted;
+# then quits with Ctrl-C twice and checks the exit status and that the
+# terminal left the alternate screen. A second run (--continue) shows the
+# interrupted reply again and takes a real SIGINT (kill -INT) mid-stream
+# through the same path.
+#
+# Needs tmux and sqlite3 (installed with apt-get when missing and running as
+# root). Run from anywhere: bash scripts/e2e-tmux.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+for tool in tmux sqlite3; do
+	command -v "$tool" >/dev/null || need+=("$tool")
+done
+if [ ${#need[@]} -gt 0 ]; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+	else
+		echo "e2e-tmux: needs ${need[*]} (apt-get install -y tmux sqlite3)" >&2
+		exit 1
+	fi
+fi
+
+export GOTOOLCHAIN=local
+work=$(mktemp -d)
+sock="spindle-e2e-chat-$$"
+session=e2e
+cleanup() {
+	tmux -L "$sock" kill-server 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+go build -o "$work/spindle" .
+
+export SPINDLE_HOME="$work/data"
+export XDG_CONFIG_HOME="$work/config" XDG_STATE_HOME="$work/state" XDG_DATA_HOME="$work/xdg-data" XDG_CACHE_HOME="$work/cache"
+mkdir -p "$SPINDLE_HOME" "$XDG_CONFIG_HOME" "$XDG_STATE_HOME" "$XDG_DATA_HOME" "$XDG_CACHE_HOME"
+unset OPENAI_BASE_URL OPENAI_API_KEY SPINDLE_MODEL
+export TERM=xterm-256color
+log="$XDG_STATE_HOME/spindle/spindle.log"
+statedb="$SPINDLE_HOME/state.db"
+
+screen() { tmux -L "$sock" capture-pane -p -t "$session"; }
+keys() { tmux -L "$sock" send-keys -t "$session" "$@"; }
+fail() {
+	echo "e2e-tmux: FAIL: $*" >&2
+	echo "--- screen ---" >&2
+	screen >&2 || true
+	echo "--- log (last 20 lines) ---" >&2
+	tail -n 20 "$log" >&2 2>/dev/null || true
+	exit 1
+}
+now_ns() { date +%s%N; }
+# wait_screen PATTERN SECONDS: until the screen shows the fixed string.
+wait_screen() {
+	local deadline=$(($(now_ns) + ${2:-5} * 1000000000))
+	while ! screen | grep -qF -- "$1"; do
+		[ "$(now_ns)" -lt "$deadline" ] || fail "screen never showed \"$1\""
+		sleep 0.05
+	done
+}
+# wait_file FILE SECONDS: until FILE exists.
+wait_file() {
+	local deadline=$(($(now_ns) + ${2:-5} * 1000000000))
+	while [ ! -s "$1" ]; do
+		[ "$(now_ns)" -lt "$deadline" ] || fail "$1 never appeared"
+		sleep 0.05
+	done
+}
+sql() { sqlite3 -batch -noheader "$statedb" "$1"; }
+
+# start ARGS: run spindle in a fresh tmux server; its pid goes to
+# $work/pid, its exit status to $work/exit. The pane stays open after it
+# exits so the restored screen can be read.
+start() {
+	rm -f "$work/pid" "$work/exit"
+	tmux -L "$sock" kill-server 2>/dev/null || true
+	tmux -L "$sock" new-session -d -s "$session" -x 120 -y 40 \
+		"sh -c 'echo \$\$ > $work/pid; exec $work/spindle $*'; echo \$? > $work/exit; echo SPINDLE-EXITED; sleep 600"
+	wait_file "$work/pid" 5
+	wait_screen "demo model (offline)" 10
+}
+
+echo "e2e-tmux: 1. Ctrl-C mid-stream"
+start
+screen | grep -qF "Chat" || fail "no chat pane"
+screen | grep -qF "To do" || fail "no kanban pane beside the chat at 120 columns"
+keys "Explain how streaming works"
+wait_screen "› Explain how streaming works" 5
+keys Enter
+wait_screen "streaming" 10
+# Let some text arrive (the rate shows after 0.2 s of text), then interrupt
+# while it still streams: the demo reply takes several seconds.
+wait_screen "tok/s" 10
+sleep 1
+screen | grep -qF "streaming" || fail "the reply finished before Ctrl-C could interrupt it"
+t0=$(now_ns)
+keys C-c
+wait_screen "⏸ interrupted" 2
+t1=$(now_ns)
+echo "e2e-tmux:    marked interrupted on screen $(((t1 - t0) / 1000000)) ms after Ctrl-C (tmux round trips included)"
+wait_screen " interrupted " 2 # the status bar's state
+grep -qF "deferred_close=stranger_thread" "$log" || fail "no stranger abort line in the log"
+grep -F "OpenAI client aborted (interrupt_abort" "$log" | grep -qF "thread=stranger" || fail "abort line lacks thread=stranger"
+grep -qF "OpenAI client closed (interrupt_abort" "$log" || fail "no owner close line in the log"
+status=$(sql "select status from messages where role='assistant' order by id desc limit 1")
+[ "$status" = interrupted ] || fail "state.db: last assistant message status is '$status', want interrupted"
+saved=$(sql "select length(content) from messages where role='assistant' order by id desc limit 1")
+[ "$saved" -gt 0 ] || fail "state.db: the partial reply was not saved"
+
+# Idle: Ctrl-C arms, a second Ctrl-C quits; the terminal is restored.
+keys C-c
+wait_screen "press Ctrl-C again to quit" 2
+keys C-c
+wait_file "$work/exit" 5
+[ "$(cat "$work/exit")" = 0 ] || fail "spindle exited with status $(cat "$work/exit")"
+wait_screen "SPINDLE-EXITED" 2
+screen | grep -qF "demo model (offline)" && fail "the alternate screen was not left on exit"
+
+echo "e2e-tmux: 2. --continue, then a real SIGINT mid-stream"
+start --continue
+wait_screen "⏸ interrupted" 5
+keys "Tell me more about streaming"
+wait_screen "› Tell me more about streaming" 5
+keys Enter
+wait_screen "tok/s" 10
+aborts=$(grep -cF "deferred_close=stranger_thread" "$log")
+kill -INT "$(cat "$work/pid")"
+wait_screen " interrupted " 3
+[ "$(grep -cF "deferred_close=stranger_thread" "$log")" -gt "$aborts" ] || fail "SIGINT did not take the stranger abort path"
+[ ! -s "$work/exit" ] || fail "SIGINT during a stream ended the program"
+n=$(sql "select count(*) from messages where role='assistant' and status='interrupted'")
+[ "$n" -ge 2 ] || fail "state.db: $n interrupted replies, want 2"
+# SIGINT when idle arms quitting like Ctrl-C; a second one quits cleanly.
+kill -INT "$(cat "$work/pid")"
+wait_screen "press Ctrl-C again to quit" 2
+kill -INT "$(cat "$work/pid")"
+wait_file "$work/exit" 5
+[ "$(cat "$work/exit")" = 0 ] || fail "spindle exited with status $(cat "$work/exit") after SIGINT"
+
+echo "e2e-tmux: PASS"
