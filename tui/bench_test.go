@@ -1,8 +1,12 @@
 package tui
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -11,6 +15,9 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/spindle-sh/spindle/agent"
+	"github.com/spindle-sh/spindle/keymap"
+	"github.com/spindle-sh/spindle/store"
+	"github.com/spindle-sh/spindle/tui/theme"
 )
 
 // processCPU is the CPU time (user and system) the process has used.
@@ -165,4 +172,57 @@ func BenchmarkKeyToFrame(b *testing.B) {
 		}
 		reportLatencies(b, samples, "ms")
 	})
+}
+
+// vmRSS is the process's resident set size in MB, from /proc.
+func vmRSS() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// BenchmarkLoadSession10000 resumes a session of 10,000 stored messages
+// from a real state.db (the --continue path: LastSession, Messages, then the
+// first frame) and reports the time, the live heap and the process's RSS
+// afterwards (target: RSS ≤ 60 MB).
+func BenchmarkLoadSession10000(b *testing.B) {
+	st, _ := openStores(b)
+	ctx := context.Background()
+	s, err := st.CreateSession(ctx, "long")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range 10000 {
+		msg := store.Message{SessionID: s.ID, Role: store.RoleUser, Content: fmt.Sprintf("question %d about **streams**?", i), Status: store.MessageComplete}
+		if i%2 == 1 {
+			msg.Role = store.RoleAssistant
+			msg.Content = fmt.Sprintf("Answer %d.\n\n- one point\n- another point\n\n```go\nx := %d\n```", i, i)
+		}
+		if _, err := st.AddMessage(ctx, msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var ms runtime.MemStats
+	for b.Loop() {
+		m := New(Options{Agent: newScriptedAgent(), Sessions: st, Keys: keymap.Default(), Palette: theme.Default(), Continue: true})
+		m = update(b, m, tea.WindowSizeMsg{Width: 120, Height: 40})
+		m = update(b, m, m.loadLastSession()())
+		if len(m.hist.items) != 10000 {
+			b.Fatalf("%d items", len(m.hist.items))
+		}
+		_ = m.View()
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		runtime.KeepAlive(m)
+	}
+	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heap-MB")
+	b.ReportMetric(vmRSS(), "rss-MB")
 }
