@@ -43,6 +43,9 @@ type Config struct {
 	retryBase     time.Duration
 	frameInterval time.Duration
 	closeGrace    time.Duration
+	// mangleInterrupted is a deliberate bug for the interrupt test's
+	// negative control: it alters an interrupted reply before it is saved.
+	mangleInterrupted func(string) string
 }
 
 const (

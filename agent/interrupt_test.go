@@ -43,6 +43,35 @@ func TestInterruptRandomChunk(t *testing.T) {
 	if v, err := strconv.Atoi(os.Getenv("SPINDLE_INTERRUPT_RUNS")); err == nil && v > 0 {
 		runs = v
 	}
+	e := newEnv(t)
+	if bad := interruptRuns(t, e, runs, nil); len(bad) > 0 {
+		t.Fatalf("%d of %d runs wrong; first: %s", len(bad), runs, bad[0])
+	}
+	if n := strings.Count(e.log.String(), "OpenAI client aborted (interrupt_abort"); n != runs {
+		t.Errorf("log has %d abort lines, want %d", n, runs)
+	}
+}
+
+// TestInterruptRandomChunkNegativeControl runs the same harness against an
+// agent that loses the last byte of an interrupted reply when saving it:
+// the harness must notice in every run.
+func TestInterruptRandomChunkNegativeControl(t *testing.T) {
+	e := newEnv(t)
+	const runs = 20
+	bad := interruptRuns(t, e, runs, func(s string) string {
+		if s == "" {
+			return s
+		}
+		return s[:len(s)-1]
+	})
+	if len(bad) != runs {
+		t.Fatalf("the harness caught %d of %d lossy saves", len(bad), runs)
+	}
+}
+
+// interruptRuns does the interrupting and returns what was wrong, one
+// string per bad run. mangle, if set, is the deliberate bug.
+func interruptRuns(t *testing.T, e *env, runs int, mangle func(string) string) []string {
 	const total = 40
 	chunk := func(i int) string { return fmt.Sprintf("tok%02d·", i) } // multi-byte on purpose
 	prefix := func(k int) string {
@@ -52,10 +81,8 @@ func TestInterruptRandomChunk(t *testing.T) {
 		}
 		return b.String()
 	}
-
 	var mu sync.Mutex
 	stopAt := map[string]int{} // user message → k
-	e := newEnv(t)
 	ts := newTestServer(t, func(w http.ResponseWriter, r *http.Request, _ int, req chatRequest) {
 		var prompt string
 		_ = jsonString(req.Messages[len(req.Messages)-1].Content, &prompt)
@@ -70,9 +97,10 @@ func TestInterruptRandomChunk(t *testing.T) {
 	})
 	// A short delta interval keeps 500 runs quick; coalescing itself is
 	// tested in coalesce_test.go.
-	a := e.agent(ts.base(), func(c *Config) { c.frameInterval = time.Millisecond })
+	a := e.agent(ts.base(), func(c *Config) { c.frameInterval = time.Millisecond; c.mangleInterrupted = mangle })
 	sid := e.session()
 	rng := rand.New(rand.NewPCG(1, 2))
+	var bad []string
 	for run := 0; run < runs; run++ {
 		k := 1 + rng.IntN(total)
 		prompt := fmt.Sprintf("run %d", run)
@@ -100,30 +128,25 @@ func TestInterruptRandomChunk(t *testing.T) {
 			}
 		}
 		timer.Stop()
-		it, ok := r.terminal.(Interrupted)
-		if !ok {
-			t.Fatalf("run %d (k=%d): terminal = %#v", run, k, r.terminal)
-		}
-		m := e.lastAssistant(sid)
-		if m.ID != it.MessageID || m.Status != store.MessageInterrupted || it.Reason != "interrupt_abort" {
-			t.Fatalf("run %d: saved message %d %q, event %#v", run, m.ID, m.Status, it)
-		}
-		if m.Content != r.text || it.Text != r.text {
-			t.Fatalf("run %d: saved %q, event %q, streamed %q", run, m.Content, it.Text, r.text)
-		}
-		if !racing && m.Content != want {
-			t.Fatalf("run %d: saved %q, want all %d chunks %q", run, m.Content, k, want)
-		}
-		if !strings.HasPrefix(want, m.Content) {
-			t.Fatalf("run %d: saved %q is not a prefix of %q", run, m.Content, want)
-		}
 		if a.Running(sid) {
 			t.Fatalf("run %d: still running after the terminal event", run)
 		}
+		it, ok := r.terminal.(Interrupted)
+		m := e.lastAssistant(sid)
+		switch {
+		case !ok:
+			bad = append(bad, fmt.Sprintf("run %d (k=%d): terminal %#v", run, k, r.terminal))
+		case m.ID != it.MessageID || m.Status != store.MessageInterrupted || it.Reason != "interrupt_abort":
+			bad = append(bad, fmt.Sprintf("run %d: saved message %d %q, event %#v", run, m.ID, m.Status, it))
+		case m.Content != r.text || it.Text != r.text:
+			bad = append(bad, fmt.Sprintf("run %d: saved %q, event %q, streamed %q", run, m.Content, it.Text, r.text))
+		case !racing && m.Content != want:
+			bad = append(bad, fmt.Sprintf("run %d: saved %q, want all %d chunks %q", run, m.Content, k, want))
+		case !strings.HasPrefix(want, m.Content):
+			bad = append(bad, fmt.Sprintf("run %d: saved %q is not a prefix of %q", run, m.Content, want))
+		}
 	}
-	if n := strings.Count(e.log.String(), "OpenAI client aborted (interrupt_abort"); n != runs {
-		t.Errorf("log has %d abort lines, want %d", n, runs)
-	}
+	return bad
 }
 
 // TestInterruptBeforeOwner interrupts right after Send returns, before the

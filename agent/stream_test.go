@@ -424,3 +424,61 @@ func hijackClose(w http.ResponseWriter) {
 		conn.Close()
 	}
 }
+
+func TestModels(t *testing.T) {
+	e := newEnv(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/models" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"object":"list","data":[{"id":"zeta","object":"model","created":1,"owned_by":"x"},{"id":"alpha","object":"model","created":1,"owned_by":"x"}]}`))
+	}))
+	defer srv.Close()
+	a := e.agent(srv.URL+"/v1", nil)
+	got, err := a.Models(context.Background())
+	if err != nil || strings.Join(got, ",") != "alpha,zeta" {
+		t.Errorf("Models = %v, %v", got, err)
+	}
+	a.SetModel("zeta")
+	if a.Model() != "zeta" {
+		t.Errorf("Model after SetModel = %q", a.Model())
+	}
+
+	// An endpoint without the route: a clear error, not a hang.
+	ts := newTestServer(t, func(w http.ResponseWriter, r *http.Request, _ int, _ chatRequest) {})
+	b := e.agent(ts.base(), nil)
+	if _, err := b.Models(context.Background()); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("Models without /v1/models: %v", err)
+	}
+
+	// A cancelled context aborts the listing through the transport.
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	defer hang.Close()
+	c := e.agent(hang.URL+"/v1", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := c.Models(ctx); !errors.Is(err, ErrInterrupted) {
+		t.Errorf("Models with a cancelled context: %v", err)
+	}
+}
+
+func TestSendRefusals(t *testing.T) {
+	e := newEnv(t)
+	ts := newTestServer(t, func(w http.ResponseWriter, r *http.Request, _ int, _ chatRequest) { startSSE(w).complete("x") })
+	a := e.agent(ts.base(), nil)
+	if _, err := a.Send(context.Background(), 12345, "hi"); err == nil || a.Running(12345) {
+		t.Errorf("Send to a missing session: %v, running %v", err, a.Running(12345))
+	}
+	sid := e.session()
+	if _, err := a.Send(context.Background(), sid, "  \n"); err == nil {
+		t.Error("Send of an empty message succeeded")
+	}
+	if n := len(e.messages(sid)); n != 0 {
+		t.Errorf("%d messages saved by refused sends", n)
+	}
+	if ts.attempts.Load() != 0 {
+		t.Error("a refused send made a request")
+	}
+}

@@ -127,6 +127,9 @@ func (a *Agent) work(t *turn, model string, history []store.Message) {
 			if reason == transport.StaleAbort {
 				errText = fmt.Sprintf("no data from the server for %s (stale_abort)", a.stale)
 			}
+			if a.cfg.mangleInterrupted != nil {
+				text = a.cfg.mangleInterrupted(text)
+			}
 			m, err := a.saveAssistant(t.session, text, "", store.MessageInterrupted, errText)
 			if err != nil {
 				end(Failed{Text: text, Err: err}, "failed")

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+func TestTermFilter(t *testing.T) {
+	cases := []struct{ name, in, want string }{
+		{"plain", "hello\tworld\n", "hello\tworld\n"},
+		{"unicode kept", "héllo — 世界 🎉", "héllo — 世界 🎉"},
+		{"CSI colour", "a\x1b[31mred\x1b[0m b", "ared b"},
+		{"CSI private", "x\x1b[?1049hy", "xy"},
+		{"clear screen", "\x1b[2J\x1b[Htext", "text"},
+		{"OSC title BEL", "a\x1b]0;pwned\x07b", "ab"},
+		{"OSC 52 clipboard ST", "a\x1b]52;c;ZXZpbA==\x1b\\b", "ab"},
+		{"OSC 8 hyperlink", "\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\", "link"},
+		{"DCS", "a\x1bPq#0;2;0;0;0\x1b\\b", "ab"},
+		{"APC PM SOS", "1\x1b_x\x1b\\2\x1b^y\x1b\\3\x1bXz\x1b\\4", "1234"},
+		{"two-byte ESC", "a\x1bcb\x1b7c", "abc"},
+		{"ESC with intermediate", "a\x1b(Bb", "ab"},
+		{"C0 and DEL", "a\rb\x00c\x07d\x08e\x7ff", "abcdef"},
+		{"C1 CSI", "a\u009b31mb", "ab"},
+		{"C1 OSC", "a\u009d0;t\u009cb", "ab"},
+		{"other C1", "a\u0085b", "ab"},
+		{"bidi overrides", "a\u202eb\u2066c\u2069d", "abcd"},
+		{"unterminated OSC ends at newline", "a\x1b]0;xx\nb", "ab"},
+		{"invalid UTF-8 replaced", "a\xffb", "a\uFFFDb"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var f termFilter
+			if got := f.Clean(tc.in); got != tc.want {
+				t.Errorf("Clean(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+			// The same text cut anywhere (on rune boundaries, as deltas
+			// are) must give the same output: sequences span deltas.
+			for cut := 1; cut < len(tc.in); cut++ {
+				if !utf8.RuneStart(tc.in[cut]) {
+					continue
+				}
+				var g termFilter
+				if got := g.Clean(tc.in[:cut]) + g.Clean(tc.in[cut:]); got != tc.want {
+					t.Errorf("cut at %d: %q, want %q", cut, got, tc.want)
+				}
+			}
+		})
+	}
+}
+
+// FuzzTermFilter: whatever comes in, nothing that starts a control
+// sequence comes out.
+func FuzzTermFilter(f *testing.F) {
+	f.Add("a\x1b[31mb\x1b]0;t\x07c\u009b1m")
+	f.Add("plain text\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		var tf termFilter
+		out := tf.Clean(s)
+		for _, r := range out {
+			if (r < 0x20 && r != '\n' && r != '\t') || r == 0x7f || (r >= 0x80 && r <= 0x9f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
+				t.Fatalf("Clean(%q) kept %U", s, r)
+			}
+		}
+	})
+}
+
+// syncWriter collects output written by the tail goroutine.
+type syncWriter struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+func TestTailLog(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "spindle.log")
+	var lines []string
+	for i := 0; i < 5000; i++ {
+		lines = append(lines, strings.Repeat("x", i%97)+" line")
+	}
+	content := strings.Join(lines, "\n") + "\n"
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{0, 1, 3, 4999, 5000, 9000} {
+		var out bytes.Buffer
+		if err := tailLog(context.Background(), path, n, false, 0, &out); err != nil {
+			t.Fatal(err)
+		}
+		want := ""
+		if n > 0 {
+			want = strings.Join(lines[max(0, len(lines)-n):], "\n") + "\n"
+		}
+		if out.String() != want {
+			t.Errorf("n=%d: got %d bytes, want %d", n, out.Len(), len(want))
+		}
+	}
+	var out bytes.Buffer
+	if err := tailLog(context.Background(), filepath.Join(t.TempDir(), "none.log"), 10, false, 0, &out); err != nil || out.Len() != 0 {
+		t.Errorf("missing file: %q, %v", out.String(), err)
+	}
+}
+
+// TestTailLogFollow appends to the file, then truncates it, while -f runs.
+func TestTailLogFollow(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "spindle.log")
+	if err := os.WriteFile(path, []byte("one\ntwo\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncWriter
+	done := make(chan error, 1)
+	go func() { done <- tailLog(ctx, path, 1, true, 5*time.Millisecond, &out) }()
+	waitFor := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for out.String() != want {
+			if time.Now().After(deadline) {
+				cancel()
+				t.Fatalf("output %q, want %q", out.String(), want)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitFor("two\n")
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("three\n")
+	f.Close()
+	waitFor("two\nthree\n")
+	if err := os.WriteFile(path, []byte("new\n"), 0o600); err != nil { // truncated and rewritten
+		t.Fatal(err)
+	}
+	waitFor("two\nthree\nnew\n")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
