@@ -91,6 +91,7 @@ type Model struct {
 	keys     keymap.KeyMap
 	st       *Styles
 	md       *markdown
+	cache    *viewCache
 
 	width, height int
 	focus         pane
@@ -134,6 +135,7 @@ func New(o Options) Model {
 		keys:     o.Keys,
 		st:       &st,
 		md:       newMarkdown(),
+		cache:    &viewCache{},
 		help:     help.New(),
 		hist:     newHistory(),
 		kanban:   kanban.New(o.Board, o.BoardErr, o.Keys.Kanban, o.Palette),

@@ -91,7 +91,7 @@ func (m Model) chatLines(l layoutRects) []string {
 		out = append(out, style.Render(strings.Repeat("─", w)))
 	}
 	if l.inputH > 0 {
-		out = append(out, fit(strings.Split(m.input.View(), "\n"), w, l.inputH)...)
+		out = append(out, m.inputLines(w, l.inputH)...)
 	}
 	for len(out) < l.bodyH {
 		out = append(out, strings.Repeat(" ", w))
@@ -146,12 +146,7 @@ func (m Model) statusBar() string {
 		return cut(left, m.width)
 	}
 	// The hints get what is left, cut at a whole binding by bubbles/help.
-	h := m.help
-	h.SetWidth(max(m.width-lw-2, 0))
-	hints := ""
-	if h.Width() > 0 {
-		hints = h.ShortHelpView(m.shortHelp())
-	}
+	hints := m.hints(max(m.width-lw-2, 0))
 	hw := ansi.StringWidth(hints)
 	gap := max(m.width-lw-hw-1, 0)
 	return cut(left+st.Status.Render(strings.Repeat(" ", gap))+hints+st.Status.Render(" "), m.width)
@@ -263,4 +258,47 @@ func fit(lines []string, w, h int) []string {
 		out[i] = l
 	}
 	return out
+}
+
+// viewCache keeps the parts of a frame that rarely change: the empty input
+// (its placeholder costs a third of a frame to draw) and the key hints. It
+// is shared by the model's copies; only the UI goroutine uses it.
+type viewCache struct {
+	inputKey   string
+	inputLines []string
+	hintsKey   string
+	hints      string
+}
+
+// inputLines draws the input, from the cache while it is empty.
+func (m Model) inputLines(w, h int) []string {
+	if m.input.Value() != "" {
+		return fit(strings.Split(m.input.View(), "\n"), w, h)
+	}
+	k := fmt.Sprintf("%d/%d/%t", w, h, m.input.Focused())
+	if m.cache.inputKey != k {
+		m.cache.inputKey = k
+		m.cache.inputLines = fit(strings.Split(m.input.View(), "\n"), w, h)
+	}
+	return m.cache.inputLines
+}
+
+// hints draws the status bar's key hints in at most width cells.
+func (m Model) hints(width int) string {
+	if width <= 0 {
+		return ""
+	}
+	bindings := m.shortHelp()
+	var kb strings.Builder
+	fmt.Fprintf(&kb, "%d", width)
+	for _, b := range bindings {
+		h := b.Help()
+		kb.WriteString("|" + h.Key + "=" + h.Desc)
+	}
+	if k := kb.String(); m.cache.hintsKey != k {
+		h := m.help
+		h.SetWidth(width)
+		m.cache.hintsKey, m.cache.hints = k, h.ShortHelpView(bindings)
+	}
+	return m.cache.hints
 }
