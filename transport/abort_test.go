@@ -39,6 +39,7 @@ type streamResult struct {
 	aborted   bool
 	err       error
 	closeTIDs []int
+	viaFlag   bool // the loop left because Aborted() said so
 }
 
 // dialCount returns how many sockets the owner has dialled.
@@ -87,6 +88,7 @@ func runStream(s *sseServer, st *stranger, cfg Config, plan streamPlan) streamRe
 			plan.onChunk(o, r.chunks)
 		}
 		if _, aborted := o.Aborted(); aborted {
+			r.viaFlag = true
 			break
 		}
 		if !requested && r.chunks >= plan.abortAfter {

@@ -143,6 +143,13 @@ func (c *OwnedConn) markClosed() bool {
 	return true
 }
 
+// up reports whether the socket is connected and not yet shut down.
+func (c *OwnedConn) up() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.released && !c.shut
+}
+
 // needsReap reports whether somebody closed or shut down the conn and the
 // real close is still due.
 func (c *OwnedConn) needsReap() bool {

@@ -206,8 +206,10 @@ func (o *Owner) Aborted() (Reason, bool) {
 // or Finish on its own thread.
 //
 // Abort may be called any number of times; the first call wins, and later
-// calls return 0 without logging. It returns how many sockets it shut down
-// (the tcp_force_closed count of the log line).
+// calls return 0 without logging. It returns how many of the owner's
+// sockets were still up (connected, not yet shut down) when the abort took
+// effect; every one of them is shut down before Abort returns. That is the
+// tcp_force_closed count of the log line.
 func (o *Owner) Abort(reason Reason) int {
 	o.mu.Lock()
 	if o.abortReason != "" {
@@ -216,16 +218,18 @@ func (o *Owner) Abort(reason Reason) int {
 	}
 	o.abortReason = reason
 	o.isAborted.Store(true)
-	conns := o.snapshotLocked(func(*OwnedConn) bool { return true })
+	// N is fixed here, at the instant the flag is set: the sockets still up.
+	// The owner may react to the flag and close its stream (so net/http
+	// shuts a socket down itself) before the loop below reaches it; that
+	// socket was still force-closed by this abort.
+	conns := o.snapshotLocked(func(c *OwnedConn) bool { return c.up() })
 	o.mu.Unlock()
 
 	o.abortCancel()
-	n := 0
 	for _, c := range conns {
-		if c.shutdown() {
-			n++
-		}
+		c.shutdown()
 	}
+	n := len(conns)
 
 	tid := unix.Gettid()
 	thread := "stranger"

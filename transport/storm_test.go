@@ -51,7 +51,8 @@ type stormReport struct {
 	corruptions  int64 // cycles that found the file damaged
 	foreignBytes int64 // bytes of the late TLS record found in the file
 	dbErrors     []string
-	finalOK      bool // header valid and integrity_check ok at the end
+	anomalies    []string // streams whose Abort shut nothing down, and why
+	finalOK      bool     // header valid and integrity_check ok at the end
 	unsafe       unsafeStats
 }
 
@@ -83,6 +84,7 @@ func runStorm(t *testing.T, n int, unsafe bool) *stormReport {
 	const workers = 8
 	var next atomic.Int64
 	var wrong atomic.Int64
+	var anomMu sync.Mutex
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
@@ -97,6 +99,12 @@ func runStorm(t *testing.T, n int, unsafe bool) *stormReport {
 				r := runStream(s, st, cfg, plan)
 				if r.abortN > 0 {
 					atomic.AddInt64(&rep.aborts, 1)
+				} else {
+					anomMu.Lock()
+					if len(rep.anomalies) < 5 {
+						rep.anomalies = append(rep.anomalies, fmt.Sprintf("chunks=%d/%d dialed=%d err=%v via_flag=%v", r.chunks, plan.abortAfter, r.dialed, r.err, r.viaFlag))
+					}
+					anomMu.Unlock()
 				}
 				for _, tid := range r.closeTIDs {
 					if tid != r.ownerTID {
@@ -253,7 +261,7 @@ func TestInterruptStorm(t *testing.T) {
 		t.Errorf("the SQLite churn ran only %d cycles: the harness did not exercise descriptor reuse", safe.dbIterations)
 	}
 	if safe.aborts != int64(n) {
-		t.Errorf("%d of %d aborts shut a socket down", safe.aborts, n)
+		t.Errorf("%d of %d aborts shut a socket down; %v", safe.aborts, n, safe.anomalies)
 	}
 
 	// The unsafe mode's damage is probabilistic (the freed number must be
