@@ -415,3 +415,21 @@ func TestHTTP1OnlyAgainstH2Server(t *testing.T) {
 		t.Errorf("server saw protocols %v, want only HTTP/1.1", protos)
 	}
 }
+
+// TestAbortAfterFinishIsQuiet: once the owner finished, a late interrupt
+// has nothing to abort and must not claim the request was interrupted.
+func TestAbortAfterFinishIsQuiet(t *testing.T) {
+	logger, logs := newCapture()
+	o := NewOwner(Config{Logger: logger})
+	o.Finish(RequestComplete)
+	st := startStranger()
+	var n int
+	st.do(func() { n = o.Abort(InterruptAbort) })
+	st.stop()
+	if _, aborted := o.Aborted(); aborted || n != 0 {
+		t.Errorf("late Abort = %d, Aborted() = %v; want 0, false", n, aborted)
+	}
+	if recs := logs.all(); len(recs) != 1 {
+		t.Errorf("log lines %v, want only the close line", recs)
+	}
+}

@@ -206,13 +206,14 @@ func (o *Owner) Aborted() (Reason, bool) {
 // or Finish on its own thread.
 //
 // Abort may be called any number of times; the first call wins, and later
-// calls return 0 without logging. It returns how many of the owner's
+// calls return 0 without logging. After Finish there is nothing left to
+// interrupt: Abort returns 0, logs nothing and leaves the flag unset. It returns how many of the owner's
 // sockets were still up (connected, not yet shut down) when the abort took
 // effect; every one of them is shut down before Abort returns. That is the
 // tcp_force_closed count of the log line.
 func (o *Owner) Abort(reason Reason) int {
 	o.mu.Lock()
-	if o.abortReason != "" {
+	if o.abortReason != "" || o.finished {
 		o.mu.Unlock()
 		return 0
 	}
