@@ -174,12 +174,21 @@ func (m Model) handleTurn(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-// afterTurn runs when a turn has ended: quit if that was asked for.
+// afterTurn runs when a turn has ended: quit if that was asked for, else
+// read the session again (the agent titles a new session from its first
+// message).
 func (m *Model) afterTurn(t *turn) tea.Cmd {
 	if t.quitAfter {
 		return tea.Quit
 	}
-	return nil
+	if t.sessionID == 0 {
+		return nil
+	}
+	ctx, sessions, id := m.ctx, m.sessions, t.sessionID
+	return func() tea.Msg {
+		s, err := sessions.Session(ctx, id)
+		return sessionRefreshedMsg{session: s, err: err}
+	}
 }
 
 // drain empties an abandoned turn's channel so its sender never blocks.

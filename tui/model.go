@@ -241,6 +241,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.handleTurn(msg)
 	case sessionLoadedMsg:
 		return m.sessionLoaded(msg), nil
+	case sessionRefreshedMsg:
+		if msg.err == nil && msg.session.ID == m.session.ID {
+			m.session = msg.session
+		}
+		return m, nil
 	case sessionsListedMsg:
 		return m.sessionsListed(msg), nil
 	case modelsListedMsg:

@@ -68,3 +68,10 @@ type ShutdownMsg struct{}
 
 // forceQuitMsg quits even though the interrupted turn has not ended.
 type forceQuitMsg struct{}
+
+// sessionRefreshedMsg carries the current session's record read again after
+// a turn (its title may have been set).
+type sessionRefreshedMsg struct {
+	session store.Session
+	err     error
+}

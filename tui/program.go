@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 )
@@ -51,17 +52,14 @@ func Run(ctx context.Context, o Options, ro RunOptions) error {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
+		done := ctx.Done()
 		for {
 			select {
 			case <-sigs:
 				p.Send(InterruptMsg{})
-			case <-ctx.Done():
+			case <-done:
 				p.Send(ShutdownMsg{})
-				select {
-				case <-stop:
-				case <-sigs:
-				}
-				return
+				done = nil
 			case <-stop:
 				return
 			}
@@ -74,12 +72,32 @@ func Run(ctx context.Context, o Options, ro RunOptions) error {
 
 	if fm, ok := final.(Model); ok && fm.turn != nil && fm.turn.events != nil {
 		// The program ended before the interrupted turn did (quitGrace):
-		// keep draining its channel so the agent can finish and save it.
-		for range fm.turn.events {
-		}
+		// keep draining its channel for a while so the agent can finish
+		// and save it; the agent's Close bounds the rest.
+		drainFor(fm.turn.events, drainGrace)
 	}
 	if err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		return fmt.Errorf("tui: %w", err)
 	}
 	return nil
+}
+
+// drainGrace bounds how long Run drains an unfinished turn after the
+// program has ended.
+const drainGrace = 5 * time.Second
+
+// drainFor reads ch until it is closed or d has passed.
+func drainFor[T any](ch <-chan T, d time.Duration) {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		select {
+		case _, ok := <-ch:
+			if !ok {
+				return
+			}
+		case <-timer.C:
+			return
+		}
+	}
 }
