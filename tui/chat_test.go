@@ -306,3 +306,66 @@ func TestNoTickerWhenIdle(t *testing.T) {
 		t.Error("the input uses a virtual (blinking, ticking) cursor")
 	}
 }
+
+// TestStreamingRendersEachBlockOnce streams a reply in small deltas with a
+// frame after each and counts glamour calls: one per closed block while
+// streaming, however many frames, then none for frames of the finished
+// history. Re-rendering the open message every frame (the unusable
+// strategy in DESIGN.md) would make one call per frame.
+func TestStreamingRendersEachBlockOnce(t *testing.T) {
+	m := newTestModel(t, newScriptedAgent(), 120, 40)
+	m = startTurn(t, m, "stream")
+	start := m.md.renders
+	frames := 0
+	at := time.Now()
+	for rest := answerWithCode; len(rest) > 0; frames++ {
+		k := min(8, len(rest))
+		m = event(t, m, agent.Delta{Text: rest[:k]}, at)
+		rest = rest[k:]
+		_ = m.View()
+	}
+	var sc blockScanner
+	sc.scan(answerWithCode)
+	blocks := len(sc.ends)
+	if got := m.md.renders - start; got != blocks {
+		t.Errorf("%d glamour calls over %d frames, want one per closed block (%d)", got, frames, blocks)
+	}
+	if frames < 3*blocks {
+		t.Fatalf("only %d frames for %d blocks: the test cannot tell the strategies apart", frames, blocks)
+	}
+	m = event(t, m, agent.Done{Text: answerWithCode}, at)
+	_ = m.View()
+	done := m.md.renders
+	for range 10 {
+		_ = m.View()
+	}
+	if m.md.renders != done {
+		t.Errorf("frames of a finished history called glamour %d times", m.md.renders-done)
+	}
+}
+
+// TestFrameTouchesOnlyVisibleMessages loads 10,000 messages and checks that
+// drawing frames (following the end, after PgUp, after Home) rendered only
+// messages near the window: the rest have no cached render at all.
+func TestFrameTouchesOnlyVisibleMessages(t *testing.T) {
+	m := newTestModel(t, newScriptedAgent(), 120, 40)
+	m = transcript(m, 10000)
+	rendered := func() int {
+		n := 0
+		for _, it := range m.hist.items {
+			if it.cache != nil {
+				n++
+			}
+		}
+		return n
+	}
+	_ = m.View()
+	m = update(t, m, tea.KeyPressMsg{Code: tea.KeyPgUp})
+	_ = m.View()
+	m = update(t, m, tea.KeyPressMsg{Code: tea.KeyHome})
+	_ = m.View()
+	// Three windows of 40 rows; a message takes at least 3 rows.
+	if n := rendered(); n == 0 || n > 3*40 {
+		t.Errorf("%d of 10,000 messages rendered for three frames", n)
+	}
+}

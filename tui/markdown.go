@@ -14,6 +14,7 @@ import (
 // block once.
 type markdown struct {
 	renderers map[int]*glamour.TermRenderer
+	renders   int // glamour calls made, for tests of the caching
 }
 
 func newMarkdown() *markdown {
@@ -46,6 +47,7 @@ func (m *markdown) render(md string, width int) []string {
 		}
 		m.renderers[width] = r
 	}
+	m.renders++
 	out, err := r.Render(expandTabs(md))
 	if err != nil {
 		return plainLines(md, width)
