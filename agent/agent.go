@@ -276,8 +276,8 @@ func (a *Agent) Models(ctx context.Context) ([]string, error) {
 		reason := transport.RequestComplete
 		defer func() { o.Finish(reason) }()
 		// Cancellation takes the same stranger-safe path as an interrupt.
-		stop := context.AfterFunc(ctx, func() { o.Abort(transport.InterruptAbort) })
-		defer stop()
+		stopCtx := afterClose(ctx.Done(), func() { o.Abort(transport.InterruptAbort) })
+		defer stopCtx()
 		stopShutdown := afterClose(a.shutdown, func() { o.Abort(transport.ShutdownAbort) })
 		defer stopShutdown()
 
@@ -308,8 +308,9 @@ func (a *Agent) Models(ctx context.Context) ([]string, error) {
 	return r.ids, r.err
 }
 
-// afterClose runs f in its own goroutine when ch is closed, unless the
-// returned stop is called first; stop waits for that goroutine.
+// afterClose runs f in its own goroutine when ch is closed (never, if ch is
+// nil), unless the returned stop is called first; stop waits for that
+// goroutine, so f never runs after stop returns.
 func afterClose(ch <-chan struct{}, f func()) (stop func()) {
 	quit := make(chan struct{})
 	finished := make(chan struct{})

@@ -28,6 +28,12 @@ type coalescer struct {
 
 	wake chan struct{} // capacity 1: "the queue changed"
 	out  chan Event
+
+	// handedOver, when record is set, gets the time each Delta was taken
+	// by the receiver. Only the pump writes it; tests read it after run
+	// returns.
+	record     bool
+	handedOver []time.Time
 }
 
 // item is one queued thing: text (ev == nil) or an event.
@@ -134,6 +140,9 @@ func (c *coalescer) run(abandon <-chan struct{}) {
 				return
 			}
 			last = time.Now()
+			if c.record {
+				c.handedOver = append(c.handedOver, last)
+			}
 			continue
 		}
 		ev := head.ev

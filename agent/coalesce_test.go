@@ -31,13 +31,10 @@ func feed(c *coalescer, n int, seed uint64) string {
 }
 
 // drain reads the channel, optionally slowly, and checks the invariants:
-// nothing lost or reordered, one terminal event last, Deltas at least
-// interval apart.
-func drain(t *testing.T, c *coalescer, slow bool) (text string, deltas int, minGap time.Duration) {
+// nothing lost or reordered, one terminal event, last.
+func drain(t *testing.T, c *coalescer, slow bool) (text string, deltas int) {
 	t.Helper()
 	var b strings.Builder
-	var last time.Time
-	minGap = time.Hour
 	terminal := 0
 	lastUsage := int64(-1)
 	for ev := range c.out {
@@ -46,11 +43,6 @@ func drain(t *testing.T, c *coalescer, slow bool) (text string, deltas int, minG
 		}
 		switch ev := ev.(type) {
 		case Delta:
-			now := time.Now()
-			if !last.IsZero() && now.Sub(last) < minGap {
-				minGap = now.Sub(last)
-			}
-			last = now
 			deltas++
 			if ev.Text == "" {
 				t.Fatal("empty Delta")
@@ -80,7 +72,7 @@ func drain(t *testing.T, c *coalescer, slow bool) (text string, deltas int, minG
 	if terminal != 1 {
 		t.Fatalf("%d terminal events", terminal)
 	}
-	return b.String(), deltas, minGap
+	return b.String(), deltas
 }
 
 func TestCoalescerKeepsEveryByte(t *testing.T) {
@@ -88,20 +80,27 @@ func TestCoalescerKeepsEveryByte(t *testing.T) {
 		for seed := uint64(0); seed < 5; seed++ {
 			t.Run(fmt.Sprintf("slow=%v/seed=%d", slow, seed), func(t *testing.T) {
 				t.Parallel()
-				// Unbuffered, so that receipt times are send times and the
-				// gap between two receipts bounds the pump's interval.
-				c := newCoalescer(FrameInterval, 0)
+				c := newCoalescer(FrameInterval, 4)
+				c.record = true
 				abandon := make(chan struct{})
 				done := make(chan struct{})
 				go func() { defer close(done); c.run(abandon) }()
 				want := feed(c, 3000, seed)
-				got, deltas, minGap := drain(t, c, slow)
+				got, deltas := drain(t, c, slow)
 				<-done
 				if got != want {
 					t.Fatalf("got %d bytes, fed %d", len(got), len(want))
 				}
-				if deltas > 1 && minGap < FrameInterval {
-					t.Errorf("two Deltas %s apart; the interval is %s", minGap, FrameInterval)
+				// The pump's own clock: when the receiver took each Delta.
+				// (Timing the receiver instead would measure its
+				// scheduling delays too.)
+				if len(c.handedOver) != deltas {
+					t.Fatalf("%d hand-overs recorded for %d Deltas", len(c.handedOver), deltas)
+				}
+				for i := 1; i < len(c.handedOver); i++ {
+					if gap := c.handedOver[i].Sub(c.handedOver[i-1]); gap < FrameInterval {
+						t.Errorf("Deltas %d and %d handed over %s apart; the interval is %s", i-1, i, gap, FrameInterval)
+					}
 				}
 				if deltas >= 3000 {
 					t.Errorf("%d Deltas for 3000 pieces: nothing was coalesced", deltas)
@@ -184,5 +183,30 @@ func TestCoalescerAbandon(t *testing.T) {
 	}
 	if n > 1 {
 		t.Errorf("%d events buffered in a channel of capacity 1", n)
+	}
+}
+
+// TestCoalescerIntervalNegativeControl: with no interval (the bug of
+// sending every chunk as it comes), the hand-over check above sees gaps
+// shorter than a frame.
+func TestCoalescerIntervalNegativeControl(t *testing.T) {
+	c := newCoalescer(0, 4)
+	c.record = true
+	done := make(chan struct{})
+	go func() { defer close(done); c.run(make(chan struct{})) }()
+	want := feed(c, 3000, 3)
+	got, _ := drain(t, c, false)
+	<-done
+	if got != want {
+		t.Fatal("text lost")
+	}
+	short := 0
+	for i := 1; i < len(c.handedOver); i++ {
+		if c.handedOver[i].Sub(c.handedOver[i-1]) < FrameInterval {
+			short++
+		}
+	}
+	if short == 0 {
+		t.Fatal("no short gaps without an interval: the check cannot fail")
 	}
 }

@@ -38,15 +38,18 @@ type Usage struct {
 }
 
 // Done ends a turn that completed; the assistant message is saved with
-// status complete.
+// status complete. When the turn ran tools, the model answered more than
+// once: MessageID and Text are those of its last answer, and the earlier
+// text arrived as Deltas before the ToolCall events.
 type Done struct {
 	MessageID int64
 	Text      string
 }
 
 // Interrupted ends a turn that was aborted; the partial text is saved with
-// status interrupted. Reason is the abort reason (interrupt_abort,
-// stale_abort, shutdown_abort).
+// status interrupted (exactly as streamed). If the abort came while tools
+// ran, MessageID is the reply that asked for them and Text is empty.
+// Reason is the abort reason (interrupt_abort, stale_abort, shutdown_abort).
 type Interrupted struct {
 	MessageID int64
 	Text      string

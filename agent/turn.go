@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -114,6 +115,15 @@ func (a *Agent) work(t *turn, model string, history []store.Message) {
 		a.log.Info("agent: turn ended", "session", t.session, "status", status, "reason", string(finish), "elapsed", time.Since(start).Round(time.Millisecond))
 	}
 
+	defer func() {
+		// A bug here must not take the whole program down, nor leave the
+		// receiver waiting for a terminal event that never comes.
+		if p := recover(); p != nil {
+			finish = transport.RequestErrorCleanup
+			a.log.Error("agent: turn panicked", "session", t.session, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			end(Failed{Err: fmt.Errorf("agent: internal error: %v", p)}, "failed")
+		}
+	}()
 	client := a.client(o, model)
 	msgs := buildMessages(history)
 	for n := 0; ; n++ {
@@ -242,7 +252,7 @@ func (a *Agent) stream(t *turn, o *transport.Owner, client *openai.Client, model
 				if ch.Index != 0 {
 					continue // spindle asks for one choice
 				}
-				if d := ch.Delta.Content; d != "" {
+				if d := ch.Delta.Content + ch.Delta.Refusal; d != "" {
 					r.text.WriteString(d)
 					t.c.Text(d)
 					shown = true
