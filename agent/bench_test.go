@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -115,4 +116,60 @@ func benchStream(b *testing.B, tokens int) {
 	b.ReportMetric(allocs/float64(b.N*tokens), "allocs/token")
 	b.ReportMetric(allocs/float64(deltas), "allocs/delta")
 	b.ReportMetric(float64(deltas)/float64(b.N), "deltas/turn")
+}
+
+// BenchmarkInterruptToEvent measures, per turn, the time from Interrupt
+// (called on the receiving goroutine, a stranger to the owner) to the
+// Interrupted event arriving on the channel: the transport's abort, the
+// owner's unwinding, the partial reply saved in state.db, and the event
+// delivered. The server streams without pause until the client goes.
+func BenchmarkInterruptToEvent(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		s := startSSE(w)
+		for r.Context().Err() == nil {
+			s.content(" tok")
+		}
+	}))
+	defer srv.Close()
+	st, err := store.OpenState(filepath.Join(b.TempDir(), "state.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	a, err := New(Config{BaseURL: srv.URL + "/v1", Model: "m", State: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer a.Close()
+	sess, err := st.CreateSession(context.Background(), "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ch, err := a.Send(context.Background(), sess.ID, "go")
+		if err != nil {
+			b.Fatal(err)
+		}
+		var t0 time.Time
+		for ev := range ch {
+			switch ev.(type) {
+			case Delta:
+				if t0.IsZero() {
+					t0 = time.Now()
+					a.Interrupt(sess.ID)
+				}
+			case Interrupted:
+				lat = append(lat, time.Since(t0))
+			case Done, Failed:
+				b.Fatalf("terminal %#v", ev)
+			}
+		}
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 }

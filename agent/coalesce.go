@@ -14,7 +14,8 @@ const FrameInterval = 16 * time.Millisecond
 // The worker never blocks on the receiver: Text and Event only append to a
 // queue under a mutex and wake the pump. One pump goroutine (run) sends the
 // queue in order, merging adjacent text into one Delta and sending at most
-// one Delta per interval. A slow receiver therefore makes Deltas bigger, not
+// one Delta per interval (except that text queued before the terminal event
+// goes at once, right before it). A slow receiver therefore makes Deltas bigger, not
 // the stream slower, and no text is lost. The pump closes the channel after
 // the terminal event; it is the channel's only sender and only closer.
 type coalescer struct {
@@ -121,7 +122,10 @@ func (c *coalescer) run(abandon <-chan struct{}) {
 		}
 		head := &c.items[c.head]
 		if head.ev == nil {
-			if wait := c.interval - time.Since(last); !last.IsZero() && wait > 0 {
+			// The last text before the terminal event is not held back: the
+			// terminal event makes the receiver render anyway, and an
+			// interrupt should show its end at once.
+			if wait := c.interval - time.Since(last); !last.IsZero() && wait > 0 && !c.finalText() {
 				c.mu.Unlock()
 				timer.Reset(wait)
 				select {
@@ -152,6 +156,21 @@ func (c *coalescer) run(abandon <-chan struct{}) {
 			return
 		}
 	}
+}
+
+// finalText reports whether the head item is the last text of the turn:
+// the terminal event is queued and only events follow it. The caller holds
+// mu.
+func (c *coalescer) finalText() bool {
+	if !c.closed {
+		return false
+	}
+	for _, it := range c.items[c.head+1:] {
+		if it.ev == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // pop removes the head item; the caller holds mu. When the queue empties

@@ -14,6 +14,8 @@ type Event interface{ event() }
 
 // Delta is text the model produced since the previous Delta. Deltas are
 // coalesced so that at most one is sent per 16 ms; no text is ever dropped.
+// The text that arrived just before the end is sent at once, followed by
+// the terminal event.
 type Delta struct{ Text string }
 
 // ToolCall says the model asked for a tool and spindle is about to run it.

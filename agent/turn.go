@@ -242,6 +242,12 @@ func (a *Agent) stream(t *turn, o *transport.Owner, client *openai.Client, model
 		s := client.Chat.Completions.NewStreaming(context.Background(), params, option.WithMiddleware(info.middleware))
 		shown := false
 		for s.Next() {
+			// Chunks already buffered when an abort comes are not shown:
+			// the reply stops where the person stopped it, without first
+			// parsing a socket buffer's worth of text.
+			if _, aborted := o.Aborted(); aborted {
+				break
+			}
 			stale.Reset(a.stale)
 			chunk := s.Current()
 			if chunk.JSON.Usage.Valid() {
