@@ -112,9 +112,12 @@ type BackupFile struct {
 }
 
 // BackupPath is where a new backup of the database at path goes:
-// <name>.backup.<timestamp>.bak beside it.
+// <name>.backup.<timestamp>.bak beside it. The timestamp has nanoseconds,
+// like the corrupt copies' names, so that two backups in the same second
+// (a script running "spindle doctor --backup" twice) get distinct names and
+// still sort in the order they were made.
 func BackupPath(path string) string {
-	return fmt.Sprintf("%s.backup.%s.bak", path, time.Now().UTC().Format("20060102T150405Z"))
+	return fmt.Sprintf("%s.backup.%s.bak", path, time.Now().UTC().Format(fileStamp))
 }
 
 // Backups lists the backups, corrupt copies and replaced files of the
@@ -208,7 +211,7 @@ func Restore(ctx context.Context, path, backup string, appID uint32) (aside stri
 	if registry.open[key] > 0 {
 		return fail(errors.New("the file is open in this process"))
 	}
-	stamp := time.Now().UTC().Format("20060102T150405.000000000Z")
+	stamp := time.Now().UTC().Format(fileStamp)
 	tmp := key + ".restore-" + stamp
 	if err := copyFile(bkey, tmp); err != nil {
 		os.Remove(tmp)

@@ -190,6 +190,11 @@ func tlsOffset(b []byte) int {
 	return -1
 }
 
+// fileStamp is the timestamp in the names of the files kept beside a
+// database (backups, corrupt copies, replaced files): UTC with nanoseconds,
+// fixed width, so that names sort chronologically and rarely collide.
+const fileStamp = "20060102T150405.000000000Z"
+
 // maxCorruptCopies is how many distinct corrupt copies are kept per file.
 const maxCorruptCopies = 3
 
@@ -288,7 +293,7 @@ func keepCorruptCopy(path string) (string, error) {
 	var dest string
 	var out *os.File
 	for i := 0; ; i++ {
-		stamp := time.Now().UTC().Format("20060102T150405.000000000Z")
+		stamp := time.Now().UTC().Format(fileStamp)
 		dest = fmt.Sprintf("%s.corrupt.%s.bak", path, stamp)
 		out, err = os.OpenFile(dest, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if err == nil || !errors.Is(err, os.ErrExist) || i == 10 {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -180,5 +181,37 @@ func TestBackupAndRestore(t *testing.T) {
 	}
 	if res := Check(ctx, path, BoardAppID); res.Err != nil || res.AppID != BoardAppID || res.JournalMode != "wal" {
 		t.Errorf("Check = %+v", res)
+	}
+}
+
+// TestBackupsInOneSecondDoNotCollide: two backups made back to back (as a
+// script running "spindle doctor --backup" twice does) both succeed, under
+// distinct names that sort in the order they were made.
+func TestBackupsInOneSecondDoNotCollide(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "kanban.db")
+	b, err := OpenBoard(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var dests []string
+	for i := range 2 {
+		dest := BackupPath(path)
+		if err := b.Backup(ctx, dest); err != nil {
+			t.Fatalf("backup %d: %v", i, err)
+		}
+		dests = append(dests, dest)
+	}
+	files, err := Backups(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range files {
+		got = append(got, f.Path)
+	}
+	if !slices.Equal(got, dests) {
+		t.Errorf("Backups = %v, want %v in that order", got, dests)
 	}
 }
