@@ -32,10 +32,13 @@ fi
 
 export GOTOOLCHAIN=local
 work=$(mktemp -d)
-sock="spindle-e2e-chat-$$"
+run=0
+sock="spindle-e2e-chat-$$-$run"
 session=e2e
 cleanup() {
-	tmux -L "$sock" kill-server 2>/dev/null || true
+	for i in $(seq 0 "$run"); do
+		tmux -L "spindle-e2e-chat-$$-$i" kill-server 2>/dev/null || true
+	done
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -84,7 +87,11 @@ sql() { sqlite3 -batch -noheader "$statedb" "$1"; }
 # exits so the restored screen can be read.
 start() {
 	rm -f "$work/pid" "$work/exit"
+	# A fresh tmux server per run: reusing a socket right after
+	# kill-server races with the old server's exit.
 	tmux -L "$sock" kill-server 2>/dev/null || true
+	run=$((run + 1))
+	sock="spindle-e2e-chat-$$-$run"
 	tmux -L "$sock" new-session -d -s "$session" -x 120 -y 40 \
 		"sh -c 'echo \$\$ > $work/pid; exec $work/spindle $*'; echo \$? > $work/exit; echo SPINDLE-EXITED; sleep 600"
 	wait_file "$work/pid" 5
