@@ -20,7 +20,7 @@ set -euo pipefail
 
 VHS_VERSION=v0.10.0
 TTYD_MIN=1.7.2
-APT_PACKAGES=(ffmpeg chromium fonts-dejavu-core)
+APT_PACKAGES=(ffmpeg chromium fonts-dejavu-core fonts-symbola gifsicle)
 TTYD_BUILD_DEPS=(build-essential pkg-config cmake libwebsockets-dev libjson-c-dev libuv1-dev libssl-dev zlib1g-dev)
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -201,31 +201,65 @@ normalize() {
 	perl -CSD -e '
 		use strict; use warnings;
 		my $sep = "\x{2500}" x 80;
-		my $streaming = qr/\d+\s*tok\/s|[\x{2800}-\x{28FF}]/;  # a live spinner or rate
+		my $border = "\x{2502}";                                 # the chat pane'"'"'s right edge
+		my $live = qr/\d+\s*tok\/s|[\x{2800}-\x{28FF}]/;        # a live rate or spinner frame
+		my $cut = qr/^\s*\S?\s*interrupted\s*$/;                # the marker under an interrupted reply
 		local $/; my $all = <>;
-		my @shots = split /^\Q$sep\E\n/m, $all;
+		my $width = 0;                                           # the terminal'"'"'s width
+		for (split /\n/, $all) { $width = length if length > $width }
 		my (@out, $prev);
-		for my $shot (@shots) {
-			my $live = 0;
-			my @lines;
-			for my $l (split /\n/, $shot, -1) {
-				my $orig = $l;
-				$live = 1 if $l =~ /stream|\x{2026}/i && $l =~ $streaming;
-				$l =~ s/[\x{2800}-\x{28FF}]/*/g;                                  # spinner frames
-				$l =~ s/\d+(?:[.,]\d+)?\s*(tok(?:ens)?\/s)/N $1/g;               # rates
-				$l =~ s/\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?/<time>/g;
-				$l =~ s/\b\d\d?:\d\d(?::\d\d(?:\.\d+)?)?\b/<time>/g;             # clock times
-				$l =~ s/\b\d+(?:\.\d+)?\s?(?:ns|\x{b5}s|us|ms|s|m|h)\b/<dur>/g;  # durations
-				$l =~ s/\b((?:owner_)?tid|pid)=\d+/$1=N/g;                        # thread and process ids
-				$l =~ s/(127\.0\.0\.1|localhost|\[::1\]):\d+/$1:PORT/g;          # loopback ports
-				$l =~ s/ {2,}/ /g if $l ne $orig;                                 # widths that shifted
-				push @lines, $l;
+		for my $shot (split /^\Q$sep\E\n/m, $all) {
+			my @rows = split /\n/, $shot, -1;
+			# Outside the full-screen UI, rejoin lines that the terminal wrapped:
+			# where a long log line wraps depends on the width of its numbers. A
+			# full row was wrapped; a row one short was wrapped at a space.
+			for (my $i = 0; $i < $#rows; $i++) {
+				my $last = length $rows[$i];                     # of the last physical row joined
+				while ($i < $#rows && $last >= $width - 1 && $rows[$i + 1] ne ""
+					&& index($rows[$i], $border) < 0 && index($rows[$i + 1], $border) < 0) {
+					my $next = splice @rows, $i + 1, 1;
+					$rows[$i] .= ($last == $width ? "" : " ") . $next;
+					$last = length $next;
+				}
 			}
-			my $text = $live ? "<screen while a reply streams>\n" : join("\n", @lines);
-			next if defined $prev && $text eq $prev;                              # unchanged screen
+			pop @rows while @rows && $rows[-1] =~ /^\s*$/;          # trailing blank rows
+			# Streaming: how much of the reply has arrived is timing.
+			if (grep { /stream|\x{2026}/i && $_ =~ $live } @rows) {
+				@rows = ("<screen while a reply streams>");
+			}
+			# An interrupted reply: where Ctrl-C landed is timing, so the chat
+			# pane above the marker (the partial reply, bottom-anchored) goes.
+			my $edge = @rows ? index($rows[0], $border) : -1;
+			my $pane = sub { my $r = shift; $edge >= 0 ? substr($r, 0, $edge) : $r };
+			my ($mark) = grep { $pane->($rows[$_]) =~ $cut } 0 .. $#rows;
+			if (defined $mark) {
+				for my $i (1 .. $mark - 1) {
+					my $rest = $edge >= 0 && length($rows[$i]) > $edge ? substr($rows[$i], $edge) : "";
+					$rows[$i] = ($i == 1 ? "<partial reply>" : "") . $rest;
+				}
+			}
+			for (@rows) {
+				my $orig = $_;
+				s/[\x{2800}-\x{28FF}]/*/g;                                   # spinner frames
+				s/\d+(?:[.,]\d+)?\s*(tok(?:ens)?\/s)/N $1/g;                 # rates
+				s/\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?/<time>/g;
+				s/\b\d{4}-\d\d-\d\d\b/<date>/g;                             # dates
+				s/\b\d\d?:\d\d(?::\d\d(?:\.\d+)?)?\b/<time>/g;               # clock times
+				s/\b\d+(?:\.\d+)?\s?(?:ns|\x{b5}s|us|ms|s|m|h)\b/<dur>/g;    # durations
+				s/\b((?:owner_)?tid|pid)=\d+/$1=N/g;                          # thread and process ids
+				s/(127\.0\.0\.1|localhost|\[::1\]):\d+/$1:PORT/g;            # loopback ports
+				if ($_ ne $orig) {                                            # widths that shifted
+					# the nearest run of spaces on either side of a replaced figure
+					my $ph = qr/<time>|<date>|<dur>|N tok\/s|=N|:PORT/;
+					s/(?:$ph)(?:[^ ]| (?! ))*\K {2,}/ /g;
+					s/ {2,}(?=(?:[^ ]| (?! ))*(?:$ph))/ /g;
+				}
+			}
+			my $text = join("", map { "$_\n" } @rows);
+			next if defined $prev && $text eq $prev;                          # unchanged screen
 			push @out, $text; $prev = $text;
 		}
-		print join("$sep\n", @out);
+		print join("$sep\n", @out), "\n";
 	' "$1"
 }
 
@@ -254,7 +288,14 @@ record() {
 			[ -s "$tmp/out/vhs/$t.$f" ] || { log "vhs/$t.tape wrote no vhs/$t.$f"; status=1; }
 		done
 		[ -s "$tmp/out/vhs/$t.txt" ] || continue
-		log "vhs/$t.gif: $(du -k "$tmp/out/vhs/$t.gif" | cut -f1) KiB"
+		# VHS's GIF is dithered with 256 colours and repeats frames to reach
+		# 25 fps; merging repeats and 48 colours make
+		# it about half the size with no visible loss on terminal text (a lossy
+		# pass would be smaller still but leaves streaks on static regions).
+		local before
+		before=$(du -k "$tmp/out/vhs/$t.gif" | cut -f1)
+		nice gifsicle -b -O3 --colors 48 "$tmp/out/vhs/$t.gif"
+		log "vhs/$t.gif: $before KiB from VHS, $(du -k "$tmp/out/vhs/$t.gif" | cut -f1) KiB after gifsicle"
 		if [ -f "$here/$t.txt" ] && diff -u --label "vhs/$t.txt (committed, normalised)" --label "vhs/$t.txt (new, normalised)" \
 			<(normalize "$here/$t.txt") <(normalize "$tmp/out/vhs/$t.txt"); then
 			log "transcript unchanged: vhs/$t.txt"
