@@ -313,3 +313,88 @@ func TestIntegrityFailureIsRefused(t *testing.T) {
 		t.Errorf("Check = %+v", res)
 	}
 }
+
+// TestHeaderByteRules checks each byte rule of S1 on its own: a valid
+// board's header with one field changed is refused with a reason naming
+// that field, and the values the rules allow are accepted. Every rule has a
+// case here, so dropping any check from headerProblem fails this test.
+func TestHeaderByteRules(t *testing.T) {
+	valid := validBoardBytes(t)
+	head := valid[:headerSize]
+	size := int64(len(valid))
+	set := func(off int, b ...byte) []byte {
+		h := bytes.Clone(head)
+		copy(h[off:], b)
+		return h
+	}
+	u32 := func(off int, v uint32) []byte {
+		h := bytes.Clone(head)
+		binary.BigEndian.PutUint32(h[off:], v)
+		return h
+	}
+	if got := headerProblem(head, size, BoardAppID); got != "" {
+		t.Fatalf("the valid header is refused: %s", got)
+	}
+	refused := []struct {
+		name   string
+		head   []byte
+		size   int64
+		reason string
+	}{
+		{"magic", set(0, 'X'), size, "not an SQLite database"},
+		{"magic NUL", set(15, ' '), size, "not an SQLite database"},
+		{"page size 0", set(16, 0, 0), size, "invalid page size 0"},
+		{"page size 256", set(16, 1, 0), size, "invalid page size 256"},
+		{"page size 768", set(16, 3, 0), size, "invalid page size 768"},
+		{"page size 32769", set(16, 0x80, 0x01), size, "invalid page size 32769"},
+		{"page size 65535", set(16, 0xff, 0xff), size, "invalid page size 65535"},
+		{"write version 0", set(18, 0), size, "file format versions 0/"},
+		{"write version 3", set(18, 3), size, "file format versions 3/"},
+		{"read version 0", set(19, 0), size, "file format versions 2/0"},
+		{"read version 3", set(19, 3), size, "file format versions 2/3"},
+		{"max payload fraction", set(21, 65), size, "payload fractions 65/32/32"},
+		{"min payload fraction", set(22, 0), size, "payload fractions 64/0/32"},
+		{"leaf payload fraction", set(23, 33), size, "payload fractions 64/32/33"},
+		{"schema format 5", u32(44, 5), size, "invalid schema format 5"},
+		{"schema format 0 with an encoding", u32(44, 0), size, "invalid schema format 0"},
+		{"text encoding 0 with a schema", u32(56, 0), size, "text encoding 0"},
+		{"text encoding 4", u32(56, 4), size, "text encoding 4"},
+		{"byte 72", set(72, 1), size, "reserved bytes 72..91"},
+		{"byte 91", set(91, 1), size, "reserved bytes 72..91"},
+		{"foreign application_id", u32(68, 0x464c514c), size, "application_id 0x464c514c"},
+		{"state.db's application_id", u32(68, StateAppID), size, "spindle's state database"},
+		{"reserved space", append(set(16, 2, 0)[:20], set(20, 33)[20:]...), 512 * 4, "invalid reserved space 33 at offset 20 for page size 512"},
+		{"short header", head[:99], 99, "shorter than the 100-byte"},
+		{"partial page", head, size + 1, "not a whole number of"},
+		{"smaller than a page", head, 512, "not a whole number of"},
+	}
+	for _, tt := range refused {
+		t.Run("refused/"+tt.name, func(t *testing.T) {
+			got := headerProblem(tt.head, tt.size, BoardAppID)
+			if !strings.Contains(got, tt.reason) {
+				t.Errorf("reason %q, want one containing %q", got, tt.reason)
+			}
+		})
+	}
+	accepted := []struct {
+		name string
+		head []byte
+		size int64
+	}{
+		{"page size 512", set(16, 2, 0), 512 * 4},
+		{"page size 32768", set(16, 0x80, 0), 32768},
+		{"page size 1 means 65536", set(16, 0, 1), 65536 * 2},
+		{"rollback journal versions 1/1", set(18, 1, 1), size},
+		{"schema format 1, UTF-16be", append(u32(44, 1)[:56], u32(56, 3)[56:]...), size},
+		{"schema format 4", u32(44, 4), size},
+		{"no table yet: schema format and encoding 0", append(u32(44, 0)[:56], u32(56, 0)[56:]...), size},
+		{"application_id not set yet", u32(68, 0), size},
+	}
+	for _, tt := range accepted {
+		t.Run("accepted/"+tt.name, func(t *testing.T) {
+			if got := headerProblem(tt.head, tt.size, BoardAppID); got != "" {
+				t.Errorf("refused: %s", got)
+			}
+		})
+	}
+}
