@@ -296,3 +296,39 @@ func TestSendFailureShowsError(t *testing.T) {
 		t.Errorf("status bar = %q", m.statusBar())
 	}
 }
+
+func TestFailedTurnIsMarkedAndShownInStatusBar(t *testing.T) {
+	ag := newScriptedAgent()
+	m := newTestModel(t, ag, 120, 40)
+	m = startTurn(t, m, "hello")
+	m = event(t, m, agent.Delta{Text: "half an answer"}, time.Now())
+	m = event(t, m, agent.Failed{Text: "half an answer", Err: errors.New("agent: stream: connection reset by peer")}, time.Now())
+	if m.turn != nil {
+		t.Fatal("turn still running after Failed")
+	}
+	screen := plain(m)
+	if !strings.Contains(screen, "half an answer") || !strings.Contains(screen, "✗ failed: agent: stream: connection reset by peer") {
+		t.Errorf("failed reply not marked:\n%s", screen)
+	}
+	if !strings.Contains(m.statusBar(), "error") || !strings.Contains(m.statusBar(), "connection reset") {
+		t.Errorf("status bar = %q", m.statusBar())
+	}
+	// The next send clears the error.
+	m = startTurn(t, m, "again")
+	if strings.Contains(m.statusBar(), "connection reset") {
+		t.Error("error still shown after a new send")
+	}
+}
+
+func TestToolCallShownWhileRunning(t *testing.T) {
+	m := newTestModel(t, newScriptedAgent(), 120, 40)
+	m = startTurn(t, m, "add a card x")
+	m = event(t, m, agent.ToolCall{ID: "c1", Name: "kanban_create", Arguments: `{"title":"x"}`}, time.Now())
+	if s := plain(m); !strings.Contains(s, `⚙ kanban_create {"title":"x"}`) || !strings.Contains(s, "… running") {
+		t.Errorf("tool call not shown as running:\n%s", s)
+	}
+	m = event(t, m, agent.ToolResult{ID: "c1", Name: "kanban_create", Err: "board refused"}, time.Now())
+	if s := plain(m); !strings.Contains(s, "✗ board refused") || strings.Contains(s, "… running") {
+		t.Errorf("tool failure not shown:\n%s", s)
+	}
+}
