@@ -3,6 +3,7 @@ package kanban
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -131,8 +132,12 @@ func (m *Model) boardLines() []string {
 // on its right as the gutter. It works out widths from the plain text and
 // paints afterwards, because measuring styled strings dominates a frame.
 func (m *Model) columnCells(c, cw, rows int, moreLeft, moreRight bool) []string {
+	if cw < 2 {
+		// No room for a column and its gutter (a pane one cell wide).
+		return slices.Repeat([]string{spaces(cw)}, rows)
+	}
 	f := m.styles.fast
-	inner := max(cw-1, 1)
+	inner := cw - 1
 	cells := make([]string, 0, rows)
 	total := len(m.cols[c])
 	n := m.colLen(c)
@@ -203,6 +208,14 @@ func (m *Model) columnCells(c, cw, rows int, moreLeft, moreRight bool) []string 
 // cardLines draws a card in exactly w cells: title, meta, gap.
 func (m *Model) cardLines(c *store.Card, w int, selected bool) [3]string {
 	f := m.styles.fast
+	if w < 3 {
+		// Room for the selection bar at most.
+		l := spaces(w)
+		if selected {
+			l = f.marker.on("▌") + spaces(w-1)
+		}
+		return [3]string{l, l, spaces(w)}
+	}
 	cp := f.card
 	if selected && m.focused {
 		cp = f.selected

@@ -1,0 +1,64 @@
+package kanban
+
+import (
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"pgregory.net/rapid"
+
+	"github.com/spindle-sh/spindle/keymap"
+	"github.com/spindle-sh/spindle/store"
+	"github.com/spindle-sh/spindle/tui/theme"
+)
+
+// anyKeys are the keys the property test presses: every kanban binding,
+// the form keys, and a few characters that are plain text to the inputs.
+var anyKeys = []string{
+	"up", "down", "left", "right", "h", "j", "k", "l", "H", "J", "K", "L", "<", ">",
+	"n", "e", "c", "d", "y", "p", "a", "u", "/", "A", "enter", "esc", "ctrl+s",
+	"backspace", "x", " ",
+}
+
+// TestAnyKeysAtAnySize presses random keys, resizes, polls, pastes and
+// cancels in random order on a real board: Update never panics, and View is
+// always exactly the size last given, whatever mode the pane is in.
+func TestAnyKeysAtAnySize(t *testing.T) {
+	h := newHarness(t, 120, 40)
+	threeColumns(h)
+	h.seed(store.NewCard{Title: "Done one", Status: store.Done}, store.NewCard{Title: "Old", Status: store.Archived})
+	rapid.Check(t, func(rt *rapid.T) {
+		h.m = New(h.board, nil, keymap.Default().Kanban, theme.Default())
+		h.m.poll = 0
+		w, ht := rapid.IntRange(1, 130).Draw(rt, "w"), rapid.IntRange(1, 45).Draw(rt, "h")
+		h.m.SetSize(w, ht)
+		h.m.Focus()
+		h.run(h.m.Init())
+		steps := rapid.IntRange(1, 40).Draw(rt, "steps")
+		for range steps {
+			switch rapid.IntRange(0, 9).Draw(rt, "what") {
+			case 0:
+				w, ht = rapid.IntRange(1, 130).Draw(rt, "w"), rapid.IntRange(1, 45).Draw(rt, "h")
+				h.m.SetSize(w, ht)
+			case 1:
+				h.send(pollMsg{})
+			case 2:
+				h.send(CancelFormMsg{})
+			case 3:
+				h.send(tea.PasteMsg{Content: rapid.SampledFrom([]string{"pasted", "two\nlines", "\x1b[2J"}).Draw(rt, "paste")})
+			default:
+				h.send(keyMsg(rapid.SampledFrom(anyKeys).Draw(rt, "key")))
+			}
+			lines := strings.Split(h.m.View(), "\n")
+			if len(lines) != ht {
+				rt.Fatalf("%dx%d mode %d: %d lines", w, ht, h.m.mode, len(lines))
+			}
+			for i, l := range lines {
+				if lw := lineWidth(l); lw != w {
+					rt.Fatalf("%dx%d mode %d: line %d is %d cells: %q", w, ht, h.m.mode, i, lw, l)
+				}
+			}
+		}
+		h.errs = nil
+	})
+}
