@@ -39,13 +39,13 @@ type OwnedConn struct {
 	drained  chan struct{} // closed when inflight drops to zero, while someone waits
 }
 
-// begin starts an operation that holds a descriptor reference. I/O is refused
-// once the conn is closed; control operations (shutdown) are allowed until
-// the real close.
-func (c *OwnedConn) begin(io bool) bool {
+// begin starts an I/O or deadline operation, which holds a descriptor
+// reference; it is refused once the conn is closed. (shutdown counts its
+// RawConn.Control call itself, since it must still run on a closed conn.)
+func (c *OwnedConn) begin() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.released || (io && c.closed) {
+	if c.closed || c.released {
 		return false
 	}
 	c.inflight++
@@ -65,7 +65,7 @@ func (c *OwnedConn) end() {
 
 // Read reads from the socket; it fails with net.ErrClosed once the conn is closed.
 func (c *OwnedConn) Read(p []byte) (int, error) {
-	if !c.begin(true) {
+	if !c.begin() {
 		return 0, c.closedErr("read")
 	}
 	defer c.end()
@@ -74,7 +74,7 @@ func (c *OwnedConn) Read(p []byte) (int, error) {
 
 // Write writes to the socket; it fails with net.ErrClosed once the conn is closed.
 func (c *OwnedConn) Write(p []byte) (int, error) {
-	if !c.begin(true) {
+	if !c.begin() {
 		return 0, c.closedErr("write")
 	}
 	defer c.end()
@@ -84,7 +84,7 @@ func (c *OwnedConn) Write(p []byte) (int, error) {
 // SetDeadline sets the read and write deadlines (it holds a descriptor
 // reference, so it is counted like I/O).
 func (c *OwnedConn) SetDeadline(t time.Time) error {
-	if !c.begin(true) {
+	if !c.begin() {
 		return c.closedErr("set deadline")
 	}
 	defer c.end()
@@ -93,7 +93,7 @@ func (c *OwnedConn) SetDeadline(t time.Time) error {
 
 // SetReadDeadline sets the read deadline.
 func (c *OwnedConn) SetReadDeadline(t time.Time) error {
-	if !c.begin(true) {
+	if !c.begin() {
 		return c.closedErr("set read deadline")
 	}
 	defer c.end()
@@ -102,7 +102,7 @@ func (c *OwnedConn) SetReadDeadline(t time.Time) error {
 
 // SetWriteDeadline sets the write deadline.
 func (c *OwnedConn) SetWriteDeadline(t time.Time) error {
-	if !c.begin(true) {
+	if !c.begin() {
 		return c.closedErr("set write deadline")
 	}
 	defer c.end()

@@ -186,7 +186,7 @@ func TestDrainWaitIsBoundedAndLogs(t *testing.T) {
 	rec := &tidRecorder{}
 	o := NewOwner(Config{Logger: logger, OnRealClose: rec.hook})
 	c := dialOwned(t, o, p.ln.Addr().String())
-	if !c.begin(true) { // a stuck operation
+	if !c.begin() { // a stuck operation
 		t.Fatal("begin failed on a fresh conn")
 	}
 	c.Close() // on the owner's thread, cannot drain yet
