@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -543,15 +544,30 @@ func itemsFromMessages(msgs []store.Message) []*item {
 				items = append(items, it)
 			}
 			it.toolDone = true
-			if msg.Status == store.MessageFailed || msg.Error != "" {
+			switch e := toolError(msg.Content); {
+			case msg.Status == store.MessageFailed || msg.Error != "":
 				it.toolErr = msg.Error
 				if it.toolErr == "" {
 					it.toolErr = msg.Content
 				}
-			} else {
+			case e != "":
+				it.toolErr = e
+			default:
 				it.toolResult = msg.Content
 			}
 		}
 	}
 	return items
+}
+
+// toolError returns the message of a stored tool result that reports a
+// failure ({"error": "..."}, as the agent feeds failures to the model), or "".
+func toolError(content string) string {
+	var v struct {
+		Error string `json:"error"`
+	}
+	if !strings.HasPrefix(strings.TrimSpace(content), "{") || json.Unmarshal([]byte(content), &v) != nil {
+		return ""
+	}
+	return v.Error
 }

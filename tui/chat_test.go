@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/spindle-sh/spindle/agent"
+	"github.com/spindle-sh/spindle/store"
 )
 
 func TestModelOutputIsSanitized(t *testing.T) {
@@ -367,5 +368,40 @@ func TestFrameTouchesOnlyVisibleMessages(t *testing.T) {
 	// Three windows of 40 rows; a message takes at least 3 rows.
 	if n := rendered(); n == 0 || n > 3*40 {
 		t.Errorf("%d of 10,000 messages rendered for three frames", n)
+	}
+}
+
+func TestItemsFromStoredMessages(t *testing.T) {
+	msgs := []store.Message{
+		{Role: store.RoleSystem, Content: "hidden"},
+		{Role: store.RoleUser, Content: "add a card x"},
+		{Role: store.RoleAssistant, ToolCalls: `[{"id":"c1","type":"function","function":{"name":"kanban_create","arguments":"{\"title\":\"x\"}"}},{"id":"c2","type":"function","function":{"name":"kanban_move","arguments":"{}"}}]`},
+		{Role: store.RoleTool, ToolCallID: "c1", Content: `{"created":{"id":1}}`},
+		{Role: store.RoleTool, ToolCallID: "c2", Content: `{"error":"card 9 not found"}`},
+		{Role: store.RoleAssistant, Content: "Done.", Status: store.MessageComplete},
+		{Role: store.RoleAssistant, Content: "half", Status: store.MessageInterrupted},
+		{Role: store.RoleAssistant, Content: "", Status: store.MessageFailed, Error: "HTTP 500"},
+	}
+	items := itemsFromMessages(msgs)
+	want := []struct {
+		kind   itemKind
+		status itemStatus
+	}{
+		{kindUser, statusDone}, {kindToolCall, statusDone}, {kindToolCall, statusDone},
+		{kindAssistant, statusDone}, {kindAssistant, statusInterrupted}, {kindAssistant, statusFailed},
+	}
+	if len(items) != len(want) {
+		t.Fatalf("%d items, want %d", len(items), len(want))
+	}
+	for i, w := range want {
+		if items[i].kind != w.kind || items[i].status != w.status {
+			t.Errorf("item %d: kind %v status %v, want %v %v", i, items[i].kind, items[i].status, w.kind, w.status)
+		}
+	}
+	if items[1].toolResult == "" || items[1].toolErr != "" || items[2].toolErr != "card 9 not found" {
+		t.Errorf("tool results: %+v / %+v", items[1], items[2])
+	}
+	if items[5].errMsg != "HTTP 500" {
+		t.Errorf("failed reply error %q", items[5].errMsg)
 	}
 }
