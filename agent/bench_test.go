@@ -173,3 +173,51 @@ func BenchmarkInterruptToEvent(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 }
+
+// BenchmarkCoalescer isolates spindle's own cost per streamed piece of text
+// and per Delta, without openai-go's JSON decoding (which dominates
+// BenchmarkStreamThroughput's allocs/token): b.N pieces go through Text to a
+// receiver, with the real 16 ms interval and with none (one Delta per piece).
+func BenchmarkCoalescer(b *testing.B) {
+	for _, interval := range []time.Duration{FrameInterval, 0} {
+		b.Run(fmt.Sprintf("interval=%s", interval), func(b *testing.B) {
+			c := newCoalescer(interval, eventBuffer)
+			done := make(chan int)
+			go func() {
+				n := 0
+				for ev := range c.out {
+					if _, ok := ev.(Delta); ok {
+						n++
+					}
+				}
+				done <- n
+			}()
+			go c.run(make(chan struct{}))
+			var ms0, ms1 runtime.MemStats
+			runtime.ReadMemStats(&ms0)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				c.Text(" tok")
+				if interval == 0 {
+					for len(c.out) > 0 || c.pending() {
+						runtime.Gosched()
+					}
+				}
+			}
+			c.Event(Done{})
+			deltas := <-done
+			b.StopTimer()
+			runtime.ReadMemStats(&ms1)
+			allocs := float64(ms1.Mallocs - ms0.Mallocs)
+			b.ReportMetric(allocs/float64(b.N), "allocs/piece")
+			b.ReportMetric(allocs/float64(max(deltas, 1)), "allocs/delta")
+		})
+	}
+}
+
+// pending reports whether text waits in the queue (benchmarks only).
+func (c *coalescer) pending() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.head < len(c.items)
+}
