@@ -705,3 +705,31 @@ func TestCardDeletedElsewhere(t *testing.T) {
 		t.Fatalf("errors = %v", h.errs)
 	}
 }
+
+// TestDetailKeysActOnTheShownCard archives the open card from another
+// connection: the board's selection then falls on another card, but the
+// detail still shows the archived one, and its keys must act on that card.
+func TestDetailKeysActOnTheShownCard(t *testing.T) {
+	h := newHarness(t, 120, 40)
+	cards := threeColumns(h)
+	alpha, bravo := cards[0], cards[1]
+	h.keys("enter")
+	if _, err := h.board.Move(context.Background(), "cli", alpha.ID, store.Archived, -1); err != nil {
+		t.Fatal(err)
+	}
+	h.send(pollMsg{})
+	if h.m.mode != modeDetail || !strings.Contains(h.screen(), "Alpha") {
+		t.Fatalf("detail of the archived card closed:\n%s", h.screen())
+	}
+	h.keys("p", "d", "y")
+	h.noErrors()
+	if got := h.row(bravo.ID); got.Priority != bravo.Priority {
+		t.Fatalf("p in Alpha's detail changed Bravo: %+v", got)
+	}
+	if _, err := h.board.Get(context.Background(), bravo.ID); err != nil {
+		t.Fatalf("d y in Alpha's detail deleted Bravo: %v", err)
+	}
+	if _, err := h.board.Get(context.Background(), alpha.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Alpha not deleted: %v", err)
+	}
+}

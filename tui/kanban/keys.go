@@ -83,7 +83,7 @@ func (m Model) boardKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 // board and the card's detail.
 func (m Model) cardKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	k := m.keys
-	card, ok := m.selected()
+	card, ok := m.current()
 	if key.Matches(msg, k.Undo) {
 		return m, m.enqueue(writeOp{kind: opUndo})
 	}
@@ -131,6 +131,20 @@ func (m Model) cardKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		return m, m.editCard(card.ID, store.CardPatch{Assignee: &a})
 	}
 	return m, nil
+}
+
+// current is the card the card bindings act on: the open card in its
+// detail, else the selected card. The two differ when the open card left
+// the visible board (archived or filtered out by a change made elsewhere).
+func (m *Model) current() (store.Card, bool) {
+	if m.mode != modeDetail {
+		return m.selected()
+	}
+	c, i, ok := m.find(m.detail.id)
+	if !ok {
+		return store.Card{}, false
+	}
+	return m.cols[c][i], true
 }
 
 // selectColumn moves the selection to column c, keeping the row as far as
@@ -216,7 +230,7 @@ func (m Model) detailKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	case key.Matches(msg, k.Down):
 		m.detail.scroll = clamp(m.detail.scroll+1, 0, m.detailMaxScroll())
 	case key.Matches(msg, k.Delete):
-		card, ok := m.selected()
+		card, ok := m.current()
 		if ok {
 			m.back = m.mode
 			m.mode = modeConfirm
