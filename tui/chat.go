@@ -85,18 +85,20 @@ func (m Model) submit() (tea.Model, tea.Cmd) {
 
 // sendCmd creates the session if there is none yet, then starts the turn.
 func (m Model) sendCmd(turnID int, sessionID int64, text string) tea.Cmd {
-	ctx, ag, sessions := m.ctx, m.agent, m.sessions
+	ctx, ag, sessions, logger := m.ctx, m.agent, m.sessions, m.logger
 	return func() tea.Msg {
 		var created store.Session
 		if sessionID == 0 {
 			s, err := sessions.CreateSession(ctx, "")
 			if err != nil {
+				logger.Warn("tui: create session failed", "err", err)
 				return turnFailedMsg{turn: turnID, err: fmt.Errorf("create session: %w", err)}
 			}
 			created, sessionID = s, s.ID
 		}
 		ch, err := ag.Send(ctx, sessionID, text)
 		if err != nil {
+			logger.Warn("tui: send failed", "session", sessionID, "err", err)
 			return turnFailedMsg{turn: turnID, err: err}
 		}
 		if created.ID == 0 {

@@ -54,7 +54,8 @@ type Options struct {
 	Keys keymap.KeyMap
 	// Palette is the colour palette.
 	Palette theme.Palette
-	// Logger receives UI-level events (never the screen); nil discards.
+	// Logger receives the UI's own failures (from commands, never from
+	// Update or View); nil discards.
 	Logger *slog.Logger
 	// Continue resumes the most recently updated session at start-up.
 	Continue bool
