@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -731,5 +732,31 @@ func TestDetailKeysActOnTheShownCard(t *testing.T) {
 	}
 	if _, err := h.board.Get(context.Background(), alpha.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("Alpha not deleted: %v", err)
+	}
+}
+
+// TestEditFormOpenedBeforeTheCreateCommits opens the edit form on a card
+// whose create is still queued: saving it after the create has committed
+// must edit the stored card, not report the temporary id as gone.
+func TestEditFormOpenedBeforeTheCreateCommits(t *testing.T) {
+	h := newHarness(t, 120, 40)
+	threeColumns(h)
+	h.keys("n")
+	h.typeText("Fresh")
+	create := h.press("ctrl+s") // not run yet
+	h.keys("e")
+	if h.m.mode != modeForm || h.m.form.id >= 0 {
+		t.Fatalf("the control: the form must edit the temporary card, id %d", h.m.form.id)
+	}
+	h.run(create)
+	h.typeText("!")
+	h.keys("ctrl+s")
+	h.noErrors()
+	var titlesNow []string
+	for _, c := range h.rows() {
+		titlesNow = append(titlesNow, c.Title)
+	}
+	if !slices.Contains(titlesNow, "Fresh!") {
+		t.Fatalf("rows = %v, want the edit on the created card", titlesNow)
 	}
 }

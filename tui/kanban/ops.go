@@ -250,6 +250,9 @@ func (m *Model) created(tmp int64, card store.Card) {
 	if m.target == tmp {
 		m.target = card.ID
 	}
+	if m.form.id == tmp {
+		m.form.id = card.ID
+	}
 }
 
 // revert undoes op's optimistic change: the card goes back to how it was
