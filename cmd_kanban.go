@@ -60,6 +60,24 @@ func (a *app) withBoard(fn func(b *store.Board) error) error {
 	return err
 }
 
+// exactArgs is cobra.ExactArgs with an error a person can act on: it names
+// the command and the arguments its usage line asks for, e.g.
+// `kanban move: want ID STATUS, got 1 argument; see "spindle kanban move --help"`.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) == n {
+			return nil
+		}
+		path := strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
+		want := strings.TrimSpace(strings.TrimPrefix(cmd.Use, cmd.Name()))
+		noun := "arguments"
+		if len(args) == 1 {
+			noun = "argument"
+		}
+		return fmt.Errorf("%s: want %s, got %d %s; see %q", path, want, len(args), noun, cmd.CommandPath()+" --help")
+	}
+}
+
 // parseID reads a card id argument.
 func parseID(s string) (int64, error) {
 	id, err := strconv.ParseInt(strings.TrimPrefix(s, "#"), 10, 64)
@@ -126,7 +144,7 @@ func (a *app) kanbanAddCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "add TITLE",
 		Short: "Add a card at the end of its column and print its id",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			nc := store.NewCard{Title: args[0], Body: body, Assignee: store.Assignee(assignee)}
 			var err error
@@ -159,7 +177,7 @@ func (a *app) kanbanMoveCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "move ID STATUS",
 		Short: "Move a card to another column (or reorder it with --position)",
-		Args:  cobra.ExactArgs(2),
+		Args:  exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseID(args[0])
 			if err != nil {
@@ -188,7 +206,7 @@ func (a *app) kanbanEditCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "edit ID",
 		Short: "Change a card's title, body, priority or assignee",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseID(args[0])
 			if err != nil {
@@ -245,7 +263,7 @@ func (a *app) kanbanShowCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "show ID",
 		Short: "Show a card and its history",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseID(args[0])
 			if err != nil {
@@ -300,7 +318,7 @@ func (a *app) kanbanRmCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "rm ID",
 		Short: "Delete a card (undo brings it back)",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseID(args[0])
 			if err != nil {

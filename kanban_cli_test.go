@@ -157,7 +157,24 @@ func testScript(t *testing.T, bin string) {
 			t.Errorf("%v: exit %d, stderr %q; want one error line and a non-zero exit", args, code, stderr)
 		}
 	}
-	if out := run("doctor", "--backup"); !strings.Contains(out, "backed up to") {
-		t.Errorf("doctor --backup said %q", out)
+	// Missing arguments name the command and what it wants.
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"kanban", "move", id}, `kanban move: want ID STATUS, got 1 argument; see "spindle kanban move --help"`},
+		{[]string{"kanban", "add"}, `kanban add: want TITLE, got 0 arguments`},
+		{[]string{"kanban", "show", id, "extra"}, `kanban show: want ID, got 2 arguments`},
+	} {
+		_, stderr, code := runSpindle(t, bin, home, tt.args...)
+		if code == 0 || !strings.HasPrefix(stderr, "spindle: "+tt.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want a non-zero exit and one line starting %q", tt.args, code, stderr, "spindle: "+tt.want)
+		}
+	}
+	// Two backups in one second must not collide.
+	for range 2 {
+		if out := run("doctor", "--backup"); !strings.Contains(out, "backed up to") {
+			t.Errorf("doctor --backup said %q", out)
+		}
 	}
 }
