@@ -98,10 +98,11 @@ wait_screen "Edit card #"
 keys C-u
 keys -l "E2E card edited"
 keys C-s
-wait_screen "E2E card edited"
-
+# The form's own title input shows the new title before the save, so the
+# screen alone cannot tell that the write has committed: wait for the row.
+wait_screen "Blocked 1"
+wait_sql "$(row_query 'E2E card')" "E2E card edited|blocked|0"
 got=$(sql "$(row_query 'E2E card')")
-[ "$got" = "E2E card edited|blocked|0" ] || fail "row is \"$got\", want \"E2E card edited|blocked|0\""
 body=$(sql "SELECT body FROM cards WHERE title = 'E2E card edited';")
 [ "$body" = "made in tmux" ] || fail "body is \"$body\""
 echo "e2e-kanban: kanban.db row: $got"
