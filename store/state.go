@@ -101,22 +101,38 @@ func scanSession(sc scanner) (Session, error) {
 	return s, err
 }
 
-// CreateSession starts a session.
+// Session order. Sessions are listed by updated_at, newest first, then by
+// id. Times are milliseconds, and several changes often fall in one
+// millisecond (a tool call and its result, a new session right after a
+// reply), so updated_at is kept strictly in activity order: a session that
+// gets a message is moved past every other session's updated_at, even if
+// that means a millisecond ahead of the clock, and a new session never sorts
+// below an older one. Otherwise a tie would be broken by id, and the older
+// session that had just received a message would not be "last".
+
+// CreateSession starts a session. It sorts first in Sessions until another
+// session has activity.
 func (s *State) CreateSession(ctx context.Context, title string) (Session, error) {
 	now := nowMilli()
-	var id int64
+	var se Session
 	err := s.db.write(ctx, func(tx *wtx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO sessions (title, created_at, updated_at) VALUES (?, ?, ?)`, title, now, now)
+		// A tie with the newest session is fine: the new id is larger.
+		updated := now
+		if err := tx.QueryRowContext(ctx, `SELECT max(?, coalesce(max(updated_at), 0)) FROM sessions`, now).Scan(&updated); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO sessions (title, created_at, updated_at) VALUES (?, ?, ?)`, title, now, updated)
 		if err != nil {
 			return err
 		}
-		id, err = res.LastInsertId()
+		id, err := res.LastInsertId()
+		se = Session{ID: id, Title: title, CreatedAt: fromMilli(now), UpdatedAt: fromMilli(updated)}
 		return err
 	})
 	if err != nil {
 		return Session{}, fmt.Errorf("store: create session: %w", err)
 	}
-	return Session{ID: id, Title: title, CreatedAt: fromMilli(now), UpdatedAt: fromMilli(now)}, nil
+	return se, nil
 }
 
 // Sessions lists every session, most recently updated first.
@@ -188,7 +204,8 @@ func (s *State) RenameSession(ctx context.Context, id int64, title string) error
 }
 
 // AddMessage appends a message to its session, sets its ID and CreatedAt
-// and bumps the session's UpdatedAt, in one transaction. ErrNotFound if the
+// and bumps the session's UpdatedAt past every other session's (see
+// "Session order" above), in one transaction. ErrNotFound if the
 // session does not exist.
 func (s *State) AddMessage(ctx context.Context, m Message) (Message, error) {
 	if m.Status == "" {
@@ -208,7 +225,8 @@ func (s *State) AddMessage(ctx context.Context, m Message) (Message, error) {
 	}
 	now := nowMilli()
 	err = s.db.write(ctx, func(tx *wtx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE sessions SET updated_at = max(updated_at, ?) WHERE id = ?`, now, m.SessionID)
+		res, err := tx.ExecContext(ctx, `UPDATE sessions SET updated_at = max(updated_at, ?,
+			coalesce((SELECT max(updated_at) + 1 FROM sessions WHERE id != ?), 0)) WHERE id = ?`, now, m.SessionID, m.SessionID)
 		if err != nil {
 			return err
 		}

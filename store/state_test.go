@@ -215,3 +215,77 @@ func TestBackupsInOneSecondDoNotCollide(t *testing.T) {
 		t.Errorf("Backups = %v, want %v in that order", got, dests)
 	}
 }
+
+// TestSessionOrderWithinOneMillisecond stops the clock so that every change
+// falls in the same millisecond, where updated_at alone cannot order
+// sessions: the session that last had activity must still come first.
+func TestSessionOrderWithinOneMillisecond(t *testing.T) {
+	ctx := context.Background()
+	s, err := OpenState(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	clock := nowMilli
+	frozen := clock()
+	nowMilli = func() int64 { return frozen }
+	defer func() { nowMilli = clock }()
+
+	order := func() []int64 {
+		t.Helper()
+		all, err := s.Sessions(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		for _, se := range all {
+			ids = append(ids, se.ID)
+		}
+		last, err := s.LastSession(ctx)
+		if err != nil || last.ID != ids[0] {
+			t.Fatalf("LastSession = %+v, %v; Sessions starts with %d", last, err, ids[0])
+		}
+		for _, se := range all {
+			if one, err := s.Session(ctx, se.ID); err != nil || one != se {
+				t.Fatalf("Session(%d) = %+v, %v; Sessions has %+v", se.ID, one, err, se)
+			}
+		}
+		return ids
+	}
+	say := func(id int64) {
+		t.Helper()
+		if _, err := s.AddMessage(ctx, Message{SessionID: id, Role: RoleUser, Content: "hi"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, err := s.CreateSession(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.CreateSession(ctx, "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := order(); !slices.Equal(got, []int64{b.ID, a.ID}) {
+		t.Fatalf("after creating a, b: %v", got)
+	}
+	say(a.ID)
+	if got := order(); !slices.Equal(got, []int64{a.ID, b.ID}) {
+		t.Fatalf("after a message to a: %v, want a first", got)
+	}
+	c, err := s.CreateSession(ctx, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := order(); !slices.Equal(got, []int64{c.ID, a.ID, b.ID}) {
+		t.Fatalf("after creating c: %v, want c first", got)
+	}
+	say(b.ID)
+	say(b.ID)
+	if got := order(); !slices.Equal(got, []int64{b.ID, c.ID, a.ID}) {
+		t.Fatalf("after messages to b: %v, want b first", got)
+	}
+	if se, _ := s.Session(ctx, b.ID); se.UpdatedAt.UnixMilli() > frozen+3 {
+		t.Errorf("UpdatedAt ran %d ms ahead of the clock for three sessions", se.UpdatedAt.UnixMilli()-frozen)
+	}
+}

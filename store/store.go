@@ -486,7 +486,8 @@ func (d *db) close() error {
 }
 
 // nowMilli is the clock for every stored time: Unix milliseconds, so that a
-// value read back is exactly the value written.
-func nowMilli() int64 { return time.Now().UnixMilli() }
+// value read back is exactly the value written. A variable so that a test
+// can stop the clock and make every change fall in one millisecond.
+var nowMilli = func() int64 { return time.Now().UnixMilli() }
 
 func fromMilli(ms int64) time.Time { return time.UnixMilli(ms) }
