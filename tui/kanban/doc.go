@@ -35,7 +35,9 @@
 //
 // Init starts a one-second tea.Tick; each tick runs Board.DataVersion in a
 // Cmd, reloads the cards only when the version changed, and re-arms the
-// tick. That tick is the pane's only periodic work and costs one PRAGMA.
+// tick. That tick is the pane's only periodic work and costs one PRAGMA. A
+// poll that fails is reported as ErrorMsg once, when polling starts to fail,
+// and again only after a poll has succeeded in between.
 //
 // # Layout
 //

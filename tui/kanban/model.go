@@ -80,6 +80,8 @@ type Model struct {
 	queue    []writeOp
 	inflight bool
 	nextTemp int64
+
+	pollFailing bool // the last data_version poll failed (already reported)
 }
 
 // New builds the pane for board. When board is nil, boardErr says why the
@@ -185,10 +187,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		}
 		return m, versionCmd(m.board)
 	case versionMsg:
-		if msg.err == nil && msg.version != m.version && !m.busy() {
-			return m, tea.Batch(loadCmd(m.board), m.pollTick())
-		}
-		return m, m.pollTick()
+		return m.handleVersion(msg)
 	case writeDoneMsg:
 		return m.handleWriteDone(msg)
 	case eventsMsg:
@@ -210,6 +209,25 @@ func (m Model) pollTick() tea.Cmd {
 		return nil
 	}
 	return tea.Tick(m.poll, func(time.Time) tea.Msg { return pollMsg{} })
+}
+
+// handleVersion reloads the board when another connection committed, and
+// re-arms the tick. A failing poll is reported once, when it starts failing,
+// not every second while it goes on.
+func (m Model) handleVersion(msg versionMsg) (Model, tea.Cmd) {
+	if msg.err != nil {
+		report := !m.pollFailing
+		m.pollFailing = true
+		if report {
+			return m, tea.Batch(errorCmd(msg.err), m.pollTick())
+		}
+		return m, m.pollTick()
+	}
+	m.pollFailing = false
+	if msg.version != m.version && !m.busy() {
+		return m, tea.Batch(loadCmd(m.board), m.pollTick())
+	}
+	return m, m.pollTick()
 }
 
 // busy reports whether writes are queued or running; loads are not applied

@@ -140,6 +140,9 @@ func versionCmd(b *store.Board) tea.Cmd {
 		ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)
 		defer cancel()
 		v, err := b.DataVersion(ctx)
+		if err != nil {
+			err = fmt.Errorf("kanban: poll the board for changes: %w", err)
+		}
 		return versionMsg{version: v, err: err}
 	}
 }

@@ -2,6 +2,7 @@ package kanban
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -74,5 +75,36 @@ func TestLoadDuringWritesIsDeferred(t *testing.T) {
 	h.noErrors()
 	if c, _ := h.m.selected(); c.Status != store.Running || c.Title != "Alpha" {
 		t.Fatalf("after the write: %+v", c)
+	}
+}
+
+// TestPollFailureIsReportedOnce checks that a data_version poll that fails
+// (the board closed under the pane) reaches the status bar, once per run of
+// failures rather than once a second, and again after a success.
+func TestPollFailureIsReportedOnce(t *testing.T) {
+	h := newHarness(t, 120, 40)
+	threeColumns(h)
+	h.send(pollMsg{})
+	h.noErrors()
+	h.send(versionMsg{err: errors.New("disk on fire")})
+	if len(h.errs) != 1 || !strings.Contains(h.errs[0].Error(), "disk on fire") {
+		t.Fatalf("errors after a failed poll = %v", h.errs)
+	}
+	h.send(versionMsg{err: errors.New("disk on fire")})
+	if len(h.errs) != 1 {
+		t.Fatalf("a second failed poll reported again: %v", h.errs)
+	}
+	h.send(versionMsg{version: h.m.version})
+	h.send(versionMsg{err: errors.New("disk on fire again")})
+	if len(h.errs) != 2 {
+		t.Fatalf("a failure after a success was not reported: %v", h.errs)
+	}
+	// And a real one: the board closed under the pane.
+	h.errs = nil
+	h.send(versionMsg{version: h.m.version})
+	h.board.Close()
+	h.send(pollMsg{})
+	if len(h.errs) != 1 || !strings.Contains(h.errs[0].Error(), "kanban: poll the board") {
+		t.Fatalf("errors after polling a closed board = %v", h.errs)
 	}
 }
