@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -42,10 +43,9 @@ func ParseStatus(s string) (Status, error) {
 	return "", fmt.Errorf("unknown status %q (want todo, running, blocked, review, done or archived)", s)
 }
 
-func (s Status) valid() bool {
-	_, err := ParseStatus(string(s))
-	return err == nil && string(s) == strings.ToLower(string(s))
-}
+// valid reports whether s is one of the statuses exactly as stored (the
+// lower-case name, no spaces: ParseStatus is for what people type).
+func (s Status) valid() bool { return slices.Contains(allStatuses, s) }
 
 // Priority orders cards by urgency. The zero value is PriorityLow; the
 // default that people see (CLI, TUI) is PriorityNormal.
@@ -375,10 +375,9 @@ func (b *Board) Create(ctx context.Context, actor string, c NewCard) (Card, erro
 	if c.Assignee == "" {
 		c.Assignee = Me
 	}
-	var err error
+	err := checkTitle(c.Title)
 	switch {
-	case checkTitle(c.Title) != nil:
-		err = checkTitle(c.Title)
+	case err != nil:
 	case !c.Status.valid():
 		err = fmt.Errorf("unknown status %q", c.Status)
 	case !c.Priority.valid():

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -265,22 +266,28 @@ func TestBadInputIsRefused(t *testing.T) {
 	b := openTestBoard(t)
 	c := mustCreate(t, b, "a", Todo)
 	empty, bad := "  ", Priority(7)
+	// Each is refused by spindle's own check, with its reason, not by a
+	// SQLite CHECK constraint further down.
 	cases := []struct {
 		name string
 		err  error
+		want string
 	}{
-		{"empty title", func() error { _, err := b.Create(ctx, "me", NewCard{Title: " "}); return err }()},
-		{"bad status", func() error { _, err := b.Create(ctx, "me", NewCard{Title: "x", Status: "later"}); return err }()},
-		{"bad priority", func() error { _, err := b.Create(ctx, "me", NewCard{Title: "x", Priority: 9}); return err }()},
-		{"bad assignee", func() error { _, err := b.Create(ctx, "me", NewCard{Title: "x", Assignee: "bob"}); return err }()},
-		{"edit to empty title", func() error { _, err := b.Edit(ctx, "me", c.ID, CardPatch{Title: &empty}); return err }()},
-		{"edit bad priority", func() error { _, err := b.Edit(ctx, "me", c.ID, CardPatch{Priority: &bad}); return err }()},
-		{"move to bad status", func() error { _, err := b.Move(ctx, "me", c.ID, "later", 0); return err }()},
-		{"empty comment", func() error { _, err := b.Comment(ctx, "me", c.ID, ""); return err }()},
+		{"empty title", func() error { _, err := b.Create(ctx, "me", NewCard{Title: " "}); return err }(), "the title is empty"},
+		{"bad status", func() error { _, err := b.Create(ctx, "me", NewCard{Title: "x", Status: "later"}); return err }(), `unknown status "later"`},
+		{"status in capitals", func() error { _, err := b.Create(ctx, "me", NewCard{Title: "x", Status: "TODO"}); return err }(), `unknown status "TODO"`},
+		{"status with a space", func() error { _, err := b.Create(ctx, "me", NewCard{Title: "x", Status: " todo"}); return err }(), `unknown status " todo"`},
+		{"bad priority", func() error { _, err := b.Create(ctx, "me", NewCard{Title: "x", Priority: 9}); return err }(), "invalid priority 9"},
+		{"bad assignee", func() error { _, err := b.Create(ctx, "me", NewCard{Title: "x", Assignee: "bob"}); return err }(), `unknown assignee "bob"`},
+		{"edit to empty title", func() error { _, err := b.Edit(ctx, "me", c.ID, CardPatch{Title: &empty}); return err }(), "the title is empty"},
+		{"edit bad priority", func() error { _, err := b.Edit(ctx, "me", c.ID, CardPatch{Priority: &bad}); return err }(), "invalid priority 7"},
+		{"move to bad status", func() error { _, err := b.Move(ctx, "me", c.ID, "later", 0); return err }(), `unknown status "later"`},
+		{"move to a padded status", func() error { _, err := b.Move(ctx, "me", c.ID, "done ", 0); return err }(), `unknown status "done "`},
+		{"empty comment", func() error { _, err := b.Comment(ctx, "me", c.ID, ""); return err }(), "the comment is empty"},
 	}
 	for _, tc := range cases {
-		if tc.err == nil {
-			t.Errorf("%s: accepted", tc.name)
+		if tc.err == nil || !strings.Contains(tc.err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one containing %q", tc.name, tc.err, tc.want)
 		}
 	}
 	for name, err := range map[string]error{
