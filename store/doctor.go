@@ -40,14 +40,23 @@ func Check(ctx context.Context, path string, appID uint32) CheckResult {
 // (not for a backup that is only being considered for a restore).
 func check(ctx context.Context, path string, appID uint32, keepCopy bool) CheckResult {
 	res := CheckResult{Path: path}
-	refuse := refuse
-	if !keepCopy {
-		refuse = func(err error) error { return err }
+	// refused finishes a *CorruptError (keeping a copy if asked to); any
+	// other error is the check failing to run, and names the operation.
+	refused := func(err error) CheckResult {
+		var ce *CorruptError
+		switch {
+		case !errors.As(err, &ce):
+			res.Err = fmt.Errorf("store: check %s: %w", path, err)
+		case keepCopy:
+			res.Err = refuse(err)
+		default:
+			res.Err = err
+		}
+		return res
 	}
 	key, err := canonical(path)
 	if err != nil {
-		res.Err = err
-		return res
+		return refused(err)
 	}
 	registry.Lock()
 	defer registry.Unlock()
@@ -60,21 +69,18 @@ func check(ctx context.Context, path string, appID uint32, keepCopy bool) CheckR
 		return res
 	}
 	if err != nil {
-		res.Err = err
-		return res
+		return refused(err)
 	}
 	res.Exists, res.Size = true, st.Size()
 	if err := validateHeader(key, appID); err != nil {
-		res.Err = refuse(err)
-		return res
+		return refused(err)
 	}
 	if res.Size == 0 {
 		return res
 	}
 	conn, err := sql.Open("sqlite", dsn(key, readerParams()))
 	if err != nil {
-		res.Err = err
-		return res
+		return refused(err)
 	}
 	conn.SetMaxOpenConns(1)
 	err = func() error {
@@ -96,8 +102,7 @@ func check(ctx context.Context, path string, appID uint32, keepCopy bool) CheckR
 	}()
 	conn.Close()
 	if err != nil {
-		res.Err = refuse(err)
-		return res
+		return refused(err)
 	}
 	registry.checked[key] = true
 	return res
@@ -227,6 +232,7 @@ func Restore(ctx context.Context, path, backup string, appID uint32) (aside stri
 		for _, suffix := range []string{"-wal", "-shm", "-journal"} {
 			if _, err := os.Stat(key + suffix); err == nil {
 				if err := os.Rename(key+suffix, aside+suffix); err != nil {
+					os.Remove(tmp)
 					return fail(fmt.Errorf("move %s aside: %w", key+suffix, err))
 				}
 			}

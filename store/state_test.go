@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -287,5 +288,15 @@ func TestSessionOrderWithinOneMillisecond(t *testing.T) {
 	}
 	if se, _ := s.Session(ctx, b.ID); se.UpdatedAt.UnixMilli() > frozen+3 {
 		t.Errorf("UpdatedAt ran %d ms ahead of the clock for three sessions", se.UpdatedAt.UnixMilli()-frozen)
+	}
+}
+
+// TestCheckNamesTheOperation: a check that cannot run (here the path is a
+// directory) is an error naming the operation and the file, not a refusal.
+func TestCheckNamesTheOperation(t *testing.T) {
+	dir := t.TempDir()
+	res := Check(context.Background(), dir, BoardAppID)
+	if res.Err == nil || errors.Is(res.Err, ErrCorrupt) || !strings.HasPrefix(res.Err.Error(), "store: check "+dir+": ") {
+		t.Errorf("Check(directory) = %v; want a non-refusal error starting %q", res.Err, "store: check "+dir+": ")
 	}
 }
