@@ -130,7 +130,7 @@ func (m *Model) eventLines(e store.Event, w int) []string {
 	if !e.At.IsZero() {
 		when = stamp(e.At)
 	}
-	what := string(e.Kind)
+	what := displayText(string(e.Kind))
 	text := sanitize.String(e.Text)
 	if e.Kind != "commented" && text != "" {
 		what += ": " + displayText(text)

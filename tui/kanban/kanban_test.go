@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/spindle-sh/spindle/keymap"
 	"github.com/spindle-sh/spindle/store"
@@ -549,6 +550,12 @@ func TestRefusedBoardShowsReasonAndDoctor(t *testing.T) {
 	}
 	if m.Editing() {
 		t.Fatal("keys act on a refused board")
+	}
+	// The path comes from the environment: it is drawn sanitized too.
+	m = New(nil, &store.CorruptError{Path: "/data/\x1b[2Jevil/kanban.db", Reason: "bad \x1b]0;x\x07header"}, keymap.Default().Kanban, theme.Default())
+	m.SetSize(60, 20)
+	if v := m.View(); strings.Contains(v, "\x1b[2J") || strings.Contains(v, "\x1b]0") || !strings.Contains(ansi.Strip(v), "evil/kanban.db") {
+		t.Fatalf("refusal draws control sequences from the path or reason:\n%q", v)
 	}
 }
 

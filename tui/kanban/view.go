@@ -70,7 +70,7 @@ func (m *Model) refusedLines() []string {
 	var ce *store.CorruptError
 	switch {
 	case errors.As(m.boardErr, &ce):
-		lines = append(lines, wrap("File: "+ce.Path, w)...)
+		lines = append(lines, wrap("File: "+displayText(ce.Path), w)...)
 		reason = "Reason: " + ce.Reason
 	case m.boardErr != nil:
 		reason = m.boardErr.Error()
