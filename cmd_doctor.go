@@ -104,20 +104,7 @@ func (a *app) backupAll(ctx context.Context, out io.Writer) error {
 			continue
 		}
 		dest := store.BackupPath(d.path)
-		var err error
-		if d.appID == store.BoardAppID {
-			var b *store.Board
-			if b, err = store.OpenBoard(d.path); err == nil {
-				err = b.Backup(ctx, dest)
-				b.Close()
-			}
-		} else {
-			var s *store.State
-			if s, err = store.OpenState(d.path); err == nil {
-				err = s.Backup(ctx, dest)
-				s.Close()
-			}
-		}
+		err := backupOne(ctx, d, dest)
 		if errors.Is(err, store.ErrCorrupt) {
 			fmt.Fprintf(out, "%s: not backed up: the file is refused\n", d.name)
 			continue
@@ -128,6 +115,33 @@ func (a *app) backupAll(ctx context.Context, out io.Writer) error {
 		fmt.Fprintf(out, "%s: backed up to %s\n", d.name, dest)
 	}
 	return nil
+}
+
+// backupOne opens one database, writes a backup of it to dest and closes
+// it; a failed close is reported too, since it follows a write.
+func backupOne(ctx context.Context, d database, dest string) error {
+	var db interface {
+		Backup(context.Context, string) error
+		Close() error
+	}
+	if d.appID == store.BoardAppID {
+		b, err := store.OpenBoard(d.path)
+		if err != nil {
+			return err
+		}
+		db = b
+	} else {
+		s, err := store.OpenState(d.path)
+		if err != nil {
+			return err
+		}
+		db = s
+	}
+	err := db.Backup(ctx, dest)
+	if cerr := db.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("close %s: %w", d.name, cerr)
+	}
+	return err
 }
 
 func (a *app) listBackups(out io.Writer) {
