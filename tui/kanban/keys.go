@@ -55,24 +55,10 @@ func (m Model) boardKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		m.showArchived = !m.showArchived
 		m.reselect(sel)
 	case key.Matches(msg, k.Filter):
-		m.back = m.mode
-		m.mode = modeFilter
-		m.input.Prompt = "/ "
-		m.input.Placeholder = "filter cards"
-		m.input.SetValue(m.filter)
-		m.input.CursorEnd()
-		return m, m.input.Focus()
+		return m, m.openLineInput(modeFilter, "/ ", "filter cards", m.filter)
 	case key.Matches(msg, k.New):
 		status := allStatuses[clamp(m.col, 0, len(allStatuses)-1)]
 		return m, m.openForm(0, status, "", "")
-	case key.Matches(msg, k.Delete):
-		card, ok := m.selected()
-		if !ok {
-			return m, nil
-		}
-		m.back = m.mode
-		m.mode = modeConfirm
-		m.target = card.ID
 	default:
 		return m.cardKey(msg)
 	}
@@ -95,13 +81,13 @@ func (m Model) cardKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	case key.Matches(msg, k.Edit):
 		return m, m.openForm(card.ID, card.Status, card.Title, card.Body)
 	case key.Matches(msg, k.Comment):
-		m.back = m.mode
-		m.mode = modeComment
+		cmd := m.openLineInput(modeComment, "comment: ", "", "")
 		m.target = card.ID
-		m.input.Prompt = "comment: "
-		m.input.Placeholder = ""
-		m.input.SetValue("")
-		return m, m.input.Focus()
+		return m, cmd
+	case key.Matches(msg, k.Delete):
+		m.back = m.mode
+		m.mode = modeConfirm
+		m.target = card.ID
 	case key.Matches(msg, k.MovePrev):
 		if ci > 0 {
 			return m, m.moveCard(card.ID, allStatuses[ci-1], -1)
@@ -229,17 +215,22 @@ func (m Model) detailKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		m.detail.scroll = max(m.detail.scroll-1, 0)
 	case key.Matches(msg, k.Down):
 		m.detail.scroll = clamp(m.detail.scroll+1, 0, m.detailMaxScroll())
-	case key.Matches(msg, k.Delete):
-		card, ok := m.current()
-		if ok {
-			m.back = m.mode
-			m.mode = modeConfirm
-			m.target = card.ID
-		}
 	default:
 		return m.cardKey(msg)
 	}
 	return m, nil
+}
+
+// openLineInput gives the keyboard to the one-line input on the last row
+// (the comment or the filter), holding value with the cursor at its end.
+func (m *Model) openLineInput(md mode, prompt, placeholder, value string) tea.Cmd {
+	m.back = m.mode
+	m.mode = md
+	m.input.Prompt = prompt
+	m.input.Placeholder = placeholder
+	m.input.SetValue(value)
+	m.input.CursorEnd()
+	return m.input.Focus()
 }
 
 // closeEditing leaves any form, input or confirmation without saving.

@@ -68,14 +68,12 @@ type cardPaints struct {
 type boardPaints struct {
 	header, headerCurrent, count, rule, marker paint
 	card, selected                             cardPaints
-	titleSelected                              paint
 }
 
 func (s Styles) buildPaints() boardPaints {
 	var b boardPaints
 	b.header, b.headerCurrent = newPaint(s.Header), newPaint(s.HeaderCurrent)
 	b.count, b.rule, b.marker = newPaint(s.Count), newPaint(s.Rule), newPaint(s.Marker)
-	b.titleSelected = newPaint(s.TitleSelected)
 	mk := func(bg *lipgloss.Style, title lipgloss.Style) cardPaints {
 		on := func(st lipgloss.Style) paint {
 			if bg != nil {
