@@ -202,7 +202,7 @@ normalize() {
 		use strict; use warnings;
 		my $sep = "\x{2500}" x 80;
 		my $border = "\x{2502}";                                 # the chat pane'"'"'s right edge
-		my $live = qr/\d+\s*tok\/s|[\x{2800}-\x{28FF}]/;        # a live rate or spinner frame
+		my $live = qr/[\x{2800}-\x{28FF}]|interrupting\x{2026}/;  # a turn in progress
 		my $cut = qr/^\s*\S?\s*interrupted\s*$/;                # the marker under an interrupted reply
 		local $/; my $all = <>;
 		my $width = 0;                                           # the terminal'"'"'s width
@@ -223,8 +223,10 @@ normalize() {
 				}
 			}
 			pop @rows while @rows && $rows[-1] =~ /^\s*$/;          # trailing blank rows
-			# Streaming: how much of the reply has arrived is timing.
-			if (grep { /stream|\x{2026}/i && $_ =~ $live } @rows) {
+			# A turn in progress (the status bar shows a spinner while waiting
+			# or streaming, or says interrupting…): how much of the reply has
+			# arrived is timing.
+			if (grep { $_ =~ $live } @rows) {
 				@rows = ("<screen while a reply streams>");
 			}
 			# An interrupted reply: where Ctrl-C landed is timing, so the chat
@@ -255,11 +257,34 @@ normalize() {
 					s/ {2,}(?=(?:[^ ]| (?! ))*(?:$ph))/ /g;
 				}
 			}
+			next unless grep { /\S/ } @rows;                                  # a blank screen
+			next if !@out && !grep { !/^>?$/ } @rows;                         # the shell starting
 			my $text = join("", map { "$_\n" } @rows);
 			next if defined $prev && $text eq $prev;                          # unchanged screen
 			push @out, $text; $prev = $text;
 		}
-		print join("$sep\n", @out), "\n";
+		# Typing in progress: a screen that differs from the next one in one
+		# row only, where the next row just adds characters at one place (the
+		# last typed characters had not been drawn yet when VHS read it).
+		my @keep;
+		for my $i (0 .. $#out) {
+			if ($i < $#out) {
+				my @a = split /\n/, $out[$i], -1;
+				my @b = split /\n/, $out[$i + 1], -1;
+				if (@a == @b) {
+					my @d = grep { $a[$_] ne $b[$_] } 0 .. $#a;
+					if (@d == 1) {
+						(my $x = $a[$d[0]]) =~ s/\s+//g;
+						(my $y = $b[$d[0]]) =~ s/\s+//g;
+						my $p = 0;
+						$p++ while $p < length($x) && substr($x, $p, 1) eq substr($y, $p, 1);
+						next if length($y) > length($x) && substr($y, length($y) - (length($x) - $p)) eq substr($x, $p);
+					}
+				}
+			}
+			push @keep, $out[$i];
+		}
+		print join("$sep\n", @keep), "\n";
 	' "$1"
 }
 
