@@ -159,6 +159,36 @@ func startHelper(t *testing.T, mode, path string, seed uint64) *child {
 	return c
 }
 
+// waitAcks waits until the child has acknowledged n changes or exited. It
+// fails the test if the child makes no progress for a long time (a hang,
+// not a measure of speed).
+func (c *child) waitAcks(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c.mu.Lock()
+		acks := 0
+		for _, l := range c.lines {
+			if strings.HasPrefix(l, "ok ") {
+				acks++
+			}
+		}
+		c.mu.Unlock()
+		select {
+		case <-c.done:
+			return
+		default:
+		}
+		if acks >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the child acknowledged %d changes in 30 s, want %d", acks, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // wait waits for the child to exit and for all of its output.
 func (c *child) wait() (lines []string, err error) {
 	<-c.done
@@ -170,12 +200,18 @@ func (c *child) wait() (lines []string, err error) {
 
 // crashModel is what the parent knows of the board from acknowledged
 // changes: each card's possible statuses (one, unless a move was in flight
-// when the child died) and the titles of creates that were in flight.
+// when the child died), the title of each card whose create was
+// acknowledged, and the titles of creates that were in flight.
 type crashModel struct {
 	status   map[int64]map[Status]bool
+	title    map[int64]string
 	inFlight map[string]bool // titles of unacknowledged creates
-	acked    int
-	pending  int
+	// reused lists acknowledged creates whose id a later child was given
+	// again: the first create was lost (ids are never reused otherwise),
+	// and the later one would hide that from a check by id alone.
+	reused  []string
+	acked   int
+	pending int
 }
 
 func (m *crashModel) apply(t *testing.T, lines []string) {
@@ -193,7 +229,11 @@ func (m *crashModel) apply(t *testing.T, lines []string) {
 			pendingCreate, pendingMove = "", f[2:]
 		case f[0] == "ok" && f[1] == "create":
 			id, _ := strconv.ParseInt(f[2], 10, 64)
+			if old, ok := m.title[id]; ok {
+				m.reused = append(m.reused, fmt.Sprintf("acknowledged card %d %q was lost: its id came back as %q", id, old, f[3]))
+			}
 			m.status[id] = map[Status]bool{Todo: true}
+			m.title[id] = f[3]
 			pendingCreate = ""
 			m.acked++
 		case f[0] == "ok" && f[1] == "move":
@@ -225,7 +265,7 @@ func (m *crashModel) violations(t *testing.T, path string) []string {
 		return []string{err.Error()}
 	}
 	defer b.Close()
-	var out []string
+	out := append([]string(nil), m.reused...)
 	var check string
 	if err := b.db.r.QueryRow("PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
 		out = append(out, fmt.Sprintf("integrity_check: %q %v", check, err))
@@ -243,6 +283,8 @@ func (m *crashModel) violations(t *testing.T, path string) []string {
 			out = append(out, fmt.Sprintf("card %d %q exists but was never created", c.ID, c.Title))
 		case known && !want[c.Status]:
 			out = append(out, fmt.Sprintf("card %d is %s, want one of %v", c.ID, c.Status, want))
+		case m.title[c.ID] != "" && c.Title != m.title[c.ID]:
+			out = append(out, fmt.Sprintf("card %d is %q, acknowledged as %q", c.ID, c.Title, m.title[c.ID]))
 		}
 	}
 	for id := range m.status {
@@ -258,21 +300,18 @@ func (m *crashModel) violations(t *testing.T, path string) []string {
 // what the children acknowledged.
 func runCrashRounds(t *testing.T, mode, path string, rounds int, seed uint64) *crashModel {
 	rng := rand.New(rand.NewPCG(seed, 1))
-	m := &crashModel{status: map[int64]map[Status]bool{}, inFlight: map[string]bool{}}
+	m := &crashModel{status: map[int64]map[Status]bool{}, title: map[int64]string{}, inFlight: map[string]bool{}}
 	for round := range rounds {
 		c := startHelper(t, mode, path, uint64(round)+seed*1000)
 		if round%5 != 0 {
-			// Usually let it open the board and work for a while; every
-			// fifth round, the first included, it dies during start-up or
-			// the open itself (the first time while creating the file).
-			select {
-			case <-c.ready:
-			case <-c.done:
-			case <-time.After(10 * time.Second):
-				t.Fatal("child never became ready")
-			}
+			// Usually let it work for a while: until it has acknowledged a
+			// random number of changes, counted rather than timed, so that
+			// a slow machine does not turn the rounds into kills at start-up.
+			// Every fifth round, the first included, it dies during start-up
+			// or the open itself (the first time while creating the file).
+			c.waitAcks(t, 1+rng.IntN(20))
 		}
-		time.Sleep(time.Duration(rng.IntN(25000)) * time.Microsecond)
+		time.Sleep(time.Duration(rng.IntN(5000)) * time.Microsecond)
 		c.cmd.Process.Kill()
 		lines, _ := c.wait()
 		m.apply(t, lines)
