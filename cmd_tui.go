@@ -11,26 +11,43 @@ import (
 	"github.com/spindle-sh/spindle/tui/theme"
 )
 
-// runTUI is `spindle` with no subcommand: the full-screen UI. A refused board
-// does not stop it (the kanban pane says why); a refused state.db does, since
-// there is nowhere to keep the conversation.
+// runTUI is `spindle` with no subcommand: the full-screen UI. The databases
+// and the agent are opened after the first frame (openTUIParts), so the
+// screen appears as soon as the process has started.
 func (a *app) runTUI(ctx context.Context) error {
 	keys := keymap.Default()
 	if err := keys.Apply(a.cfg.Keys); err != nil {
 		return fmt.Errorf("config keys: %w", err)
 	}
+	return tui.Run(ctx, tui.Options{
+		Context:  ctx,
+		Keys:     keys,
+		Palette:  theme.Default(),
+		Logger:   a.logger,
+		Continue: a.cont,
+	}, tui.RunOptions{Open: a.openTUIParts})
+}
+
+// openTUIParts opens state.db, the board and the agent. A refused board does
+// not stop the UI (the kanban pane says why); a refused state.db does, since
+// there is nowhere to keep the conversation. The returned function closes
+// them in reverse order: the agent first, which interrupts whatever still
+// runs (shutdown_abort) and waits for every worker.
+func (a *app) openTUIParts(context.Context) (tui.Parts, func(), error) {
 	state, err := a.openState()
 	if err != nil {
-		return err
+		return tui.Parts{}, nil, err
 	}
-	defer state.Close()
 	board, boardErr := a.openBoard()
 	if boardErr != nil {
 		a.logger.Warn("tui: board refused", "err", boardErr)
 		board = nil
 	}
-	if board != nil {
-		defer board.Close()
+	closeStores := func() {
+		if board != nil {
+			board.Close()
+		}
+		state.Close()
 	}
 	ep := agent.ResolveEndpoint(a.baseURL, a.model, a.cfg, os.Getenv)
 	ag, err := agent.New(agent.Config{
@@ -43,20 +60,12 @@ func (a *app) runTUI(ctx context.Context) error {
 		StaleTimeout: a.cfg.StaleTimeout.Duration,
 	})
 	if err != nil {
-		return err
+		closeStores()
+		return tui.Parts{}, nil, err
 	}
-	// Close interrupts whatever still runs (shutdown_abort) and waits for
-	// every worker, after the program has restored the terminal.
-	defer ag.Close()
-	return tui.Run(ctx, tui.Options{
-		Context:  ctx,
-		Agent:    ag,
-		Sessions: state,
-		Board:    board,
-		BoardErr: boardErr,
-		Keys:     keys,
-		Palette:  theme.Default(),
-		Logger:   a.logger,
-		Continue: a.cont,
-	}, tui.RunOptions{})
+	parts := tui.Parts{Agent: ag, Sessions: state, Board: board, BoardErr: boardErr}
+	return parts, func() {
+		ag.Close()
+		closeStores()
+	}, nil
 }

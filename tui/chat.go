@@ -54,6 +54,10 @@ func (m Model) chatKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	return m, cmd
 }
 
+// startingNotice answers what needs the agent or state.db in the moment
+// before they are open.
+const startingNotice = "still starting: try again in a moment"
+
 // submit sends the input, or runs it as a slash command.
 func (m Model) submit() (tea.Model, tea.Cmd) {
 	text := strings.TrimSpace(m.input.Value())
@@ -67,6 +71,10 @@ func (m Model) submit() (tea.Model, tea.Cmd) {
 	}
 	if m.turn != nil {
 		m.errText = "a reply is still streaming: ctrl+c or esc stops it"
+		return m, nil
+	}
+	if !m.started() {
+		m.notice = startingNotice
 		return m, nil
 	}
 	m.input.Reset()
@@ -366,6 +374,10 @@ func (m Model) command(text string) (tea.Model, tea.Cmd) {
 	arg = strings.TrimSpace(arg)
 	busy := func() (tea.Model, tea.Cmd) {
 		m.errText = name + ": a reply is streaming; stop it first (ctrl+c)"
+		return m, nil
+	}
+	if !m.started() && (name == "/sessions" || name == "/resume" || name == "/model") {
+		m.notice = startingNotice
 		return m, nil
 	}
 	switch name {

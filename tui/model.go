@@ -61,6 +61,17 @@ type Options struct {
 	Continue bool
 }
 
+// Parts are what the UI runs on: the agent, state.db and the board. Options
+// carries them when they are already open; RunOptions.Open opens them after
+// the first frame instead, so that the screen appears before the databases
+// are checked and the agent (with its offline server) has started.
+type Parts struct {
+	Agent    Agent
+	Sessions Sessions
+	Board    *store.Board
+	BoardErr error // why Board is nil
+}
+
 // pane identifies a pane.
 type pane int
 
@@ -90,6 +101,7 @@ type Model struct {
 	sessions Sessions
 	logger   *slog.Logger
 	keys     keymap.KeyMap
+	palette  theme.Palette
 	st       *Styles
 	md       *markdown
 	cache    *viewCache
@@ -134,6 +146,7 @@ func New(o Options) Model {
 		sessions: o.Sessions,
 		logger:   logger,
 		keys:     o.Keys,
+		palette:  o.Palette,
 		st:       &st,
 		md:       newMarkdown(),
 		cache:    &viewCache{},
@@ -178,13 +191,45 @@ func newInput(k keymap.Chat, st *Styles) textarea.Model {
 }
 
 // Init starts the kanban pane's polling and, with --continue, loads the
-// last session.
+// last session; when the parts are still being opened, partsOpenedMsg does
+// that instead.
 func (m Model) Init() tea.Cmd {
+	if !m.started() {
+		return nil
+	}
+	return m.startCmds()
+}
+
+// started reports whether the agent and state.db are there; until they
+// are, the UI draws but sends nothing.
+func (m Model) started() bool { return m.agent != nil && m.sessions != nil }
+
+// startCmds loads what the UI shows once its parts are open.
+func (m Model) startCmds() tea.Cmd {
 	cmds := []tea.Cmd{m.kanban.Init()}
 	if m.cont {
 		cmds = append(cmds, m.loadLastSession())
 	}
 	return tea.Batch(cmds...)
+}
+
+// partsOpened takes the parts RunOptions.Open opened; if that failed the
+// program ends and Run returns the error.
+func (m Model) partsOpened(msg partsOpenedMsg) (tea.Model, tea.Cmd) {
+	if msg.err != nil {
+		m.quitting = true
+		return m, tea.Quit
+	}
+	p := msg.parts
+	m.agent, m.sessions = p.Agent, p.Sessions
+	m.kanban = kanban.New(p.Board, p.BoardErr, m.keys.Kanban, m.palette)
+	if m.focus == paneKanban {
+		m.kanban.Focus()
+	} else {
+		m.kanban.Blur()
+	}
+	m.layout()
+	return m, m.startCmds()
 }
 
 // Filter turns Bubble Tea's SIGINT message into the same interrupt path as
@@ -251,6 +296,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.sessionsListed(msg), nil
 	case modelsListedMsg:
 		return m.modelsListed(msg), nil
+	case partsOpenedMsg:
+		return m.partsOpened(msg)
 	case kanban.ErrorMsg:
 		m.errText = describeErr(msg.Err)
 		return m, nil

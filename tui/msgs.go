@@ -75,3 +75,9 @@ type sessionRefreshedMsg struct {
 	session store.Session
 	err     error
 }
+
+// partsOpenedMsg carries the result of RunOptions.Open.
+type partsOpenedMsg struct {
+	parts Parts
+	err   error
+}

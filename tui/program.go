@@ -19,6 +19,13 @@ import (
 type RunOptions struct {
 	Input  io.Reader // nil = stdin
 	Output io.Writer // nil = stdout
+
+	// Open, when set, opens the UI's parts (Options' Agent, Sessions, Board
+	// and BoardErr are then ignored) on a goroutine of Run's while the
+	// first frame is drawn. Run calls the close function it returns once
+	// the program has ended and an unfinished turn has been drained. An
+	// error ends the program, and Run returns it.
+	Open func(ctx context.Context) (Parts, func(), error)
 }
 
 // Run runs the full-screen program until the person quits or ctx is
@@ -31,6 +38,9 @@ type RunOptions struct {
 // for a tea.InterruptMsg from anywhere else). Cancelling ctx sends
 // ShutdownMsg, which interrupts a running stream before quitting.
 func Run(ctx context.Context, o Options, ro RunOptions) error {
+	if ro.Open != nil {
+		o.Agent, o.Sessions, o.Board, o.BoardErr = nil, nil, nil, nil
+	}
 	m := New(o)
 	opts := []tea.ProgramOption{
 		tea.WithFilter(Filter),
@@ -65,10 +75,29 @@ func Run(ctx context.Context, o Options, ro RunOptions) error {
 			}
 		}
 	})
+	var (
+		closeParts = func() {}
+		openErr    error
+	)
+	if ro.Open != nil {
+		wg.Go(func() {
+			parts, closeFn, err := ro.Open(ctx)
+			if err == nil && closeFn != nil {
+				closeParts = closeFn
+			}
+			openErr = err
+			// Send returns at once if the program has already ended.
+			p.Send(partsOpenedMsg{parts: parts, err: err})
+		})
+	}
 	final, err := p.Run()
 	close(stop)
 	wg.Wait()
 	signal.Stop(sigs)
+	defer closeParts()
+	if openErr != nil {
+		return openErr
+	}
 
 	if fm, ok := final.(Model); ok && fm.turn != nil && fm.turn.events != nil {
 		// The program ended before the interrupted turn did (quitGrace):

@@ -38,7 +38,7 @@ func (m Model) screen() string {
 		rows = append(rows, fit(m.helpLines(), m.width, l.bodyH)...)
 	case l.wide:
 		chat := m.chatLines(l)
-		board := fit(strings.Split(m.kanban.View(), "\n"), l.kanbanW, l.bodyH)
+		board := m.boardLines(l.kanbanW, l.bodyH)
 		sep := m.st.Separator.Render("│")
 		for i := range l.bodyH {
 			rows = append(rows, chat[i]+sep+board[i])
@@ -46,7 +46,7 @@ func (m Model) screen() string {
 	case l.chatVisible:
 		rows = append(rows, m.chatLines(l)...)
 	default:
-		rows = append(rows, fit(strings.Split(m.kanban.View(), "\n"), m.width, l.bodyH)...)
+		rows = append(rows, m.boardLines(m.width, l.bodyH)...)
 	}
 	rows = append(rows, fit([]string{m.statusBar()}, m.width, 1)...)
 	// Every row is exactly m.width wide by construction; only their count
@@ -55,6 +55,15 @@ func (m Model) screen() string {
 		rows = rows[len(rows)-m.height:]
 	}
 	return strings.Join(rows, "\n")
+}
+
+// boardLines draws the kanban pane in exactly h lines of w cells; until the
+// board has been opened it says so.
+func (m Model) boardLines(w, h int) []string {
+	if !m.started() {
+		return fit([]string{m.st.Muted.Render("opening the board…")}, w, h)
+	}
+	return fit(strings.Split(m.kanban.View(), "\n"), w, h)
 }
 
 // chatLines draws the chat pane: title, history, rule and input, exactly
@@ -135,8 +144,13 @@ func (m Model) tabBar() string {
 // statusBar is the bottom line: model, session, state, then key hints.
 func (m Model) statusBar() string {
 	st := m.st
-	model := "demo model (offline)"
-	if m.agent != nil && !m.agent.Offline() {
+	var model string
+	switch {
+	case m.agent == nil:
+		model = "starting…"
+	case m.agent.Offline():
+		model = "demo model (offline)"
+	default:
 		model = oneLine(m.agent.Model())
 	}
 	left := st.StatusModel.Render(" "+model+" ") + st.Status.Render(" "+m.sessionLabel()+" ")
