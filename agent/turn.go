@@ -238,7 +238,7 @@ func (a *Agent) stream(t *turn, o *transport.Owner, client *openai.Client, model
 			return r
 		}
 		info := &attemptInfo{}
-		stale := time.AfterFunc(a.stale, func() { t.abort(transport.StaleAbort) })
+		stale := watchStale(t, a.stale)
 		s := client.Chat.Completions.NewStreaming(context.Background(), params, option.WithMiddleware(info.middleware))
 		shown := false
 		for s.Next() {
@@ -248,7 +248,7 @@ func (a *Agent) stream(t *turn, o *transport.Owner, client *openai.Client, model
 			if _, aborted := o.Aborted(); aborted {
 				break
 			}
-			stale.Reset(a.stale)
+			stale.kick()
 			chunk := s.Current()
 			if chunk.JSON.Usage.Valid() {
 				t.c.Event(Usage{PromptTokens: chunk.Usage.PromptTokens, CompletionTokens: chunk.Usage.CompletionTokens})
@@ -286,7 +286,7 @@ func (a *Agent) stream(t *turn, o *transport.Owner, client *openai.Client, model
 				}
 			}
 		}
-		stale.Stop()
+		stale.stop()
 		err := s.Err()
 		s.Close()
 		if _, aborted := o.Aborted(); aborted {
@@ -330,6 +330,42 @@ func (a *Agent) stream(t *turn, o *transport.Owner, client *openai.Client, model
 			return r
 		}
 	}
+}
+
+// staleWatch is the stale-stream detector of one attempt: when kick has not
+// been called for d, it aborts the turn with stale_abort through the same
+// stranger path as Interrupt. Once stop has returned the abort cannot happen
+// any more, so an attempt that ended normally is never half-aborted behind
+// the worker's back (flag set after the worker looked at it).
+type staleWatch struct {
+	d     time.Duration
+	timer *time.Timer
+
+	mu      sync.Mutex // held while the abort runs, so stop waits for it
+	stopped bool
+}
+
+func watchStale(t *turn, d time.Duration) *staleWatch {
+	w := &staleWatch{d: d}
+	w.timer = time.AfterFunc(d, func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if !w.stopped {
+			t.abort(transport.StaleAbort)
+		}
+	})
+	return w
+}
+
+// kick records that a chunk arrived.
+func (w *staleWatch) kick() { w.timer.Reset(w.d) }
+
+// stop disarms the detector and waits for an abort it already started.
+func (w *staleWatch) stop() {
+	w.timer.Stop()
+	w.mu.Lock()
+	w.stopped = true
+	w.mu.Unlock()
 }
 
 func hostOf(base string) string {
