@@ -27,8 +27,13 @@ type coalescer struct {
 	spare  []byte // a drained text buffer, reused by the next text item
 	closed bool   // a terminal event has been queued; nothing more is accepted
 
-	wake chan struct{} // capacity 1: "the queue changed"
-	out  chan Event
+	wake  chan struct{} // capacity 1: "the queue changed"
+	final chan struct{} // closed when the terminal event is queued
+	out   chan Event
+
+	// onWait, if set, is called by the pump each time it starts holding
+	// text back for the interval (a test hook).
+	onWait func()
 
 	// handedOver, when record is set, gets the time each Delta was taken
 	// by the receiver. Only the pump writes it; tests read it after run
@@ -47,6 +52,7 @@ func newCoalescer(interval time.Duration, buffer int) *coalescer {
 	return &coalescer{
 		interval: interval,
 		wake:     make(chan struct{}, 1),
+		final:    make(chan struct{}),
 		out:      make(chan Event, buffer),
 	}
 }
@@ -80,9 +86,13 @@ func (c *coalescer) Event(ev Event) {
 		c.mu.Unlock()
 		return
 	}
-	c.closed = isTerminal(ev)
+	terminal := isTerminal(ev)
+	c.closed = terminal
 	c.items = append(c.items, item{ev: ev})
 	c.mu.Unlock()
+	if terminal {
+		close(c.final)
+	}
 	c.signal()
 }
 
@@ -126,10 +136,22 @@ func (c *coalescer) run(abandon <-chan struct{}) {
 			// terminal event makes the receiver render anyway, and an
 			// interrupt should show its end at once.
 			if wait := c.interval - time.Since(last); !last.IsZero() && wait > 0 && !c.finalText() {
+				// A terminal event queued during the wait makes this text
+				// final: stop waiting then. Once it is queued, the text
+				// that waits is not the last, and waits the whole interval.
+				final := c.final
+				if c.closed {
+					final = nil
+				}
 				c.mu.Unlock()
+				if c.onWait != nil {
+					c.onWait()
+				}
 				timer.Reset(wait)
 				select {
 				case <-timer.C:
+				case <-final:
+					timer.Stop()
 				case <-abandon:
 					timer.Stop()
 					return

@@ -211,3 +211,33 @@ func TestCoalescerIntervalNegativeControl(t *testing.T) {
 		t.Fatal("no short gaps without an interval: the check cannot fail")
 	}
 }
+
+// TestCoalescerFinalTextNotHeldBack: text held back for the interval goes
+// out the moment the terminal event is queued (with or without other events
+// between), not when the interval ends, so an interrupted reply shows its
+// end at once. The interval is an hour: a pump that sat it out fails by the
+// guard.
+func TestCoalescerFinalTextNotHeldBack(t *testing.T) {
+	for _, between := range []bool{false, true} {
+		c := newCoalescer(time.Hour, 4)
+		waiting := make(chan struct{}, 1)
+		c.onWait = func() { waiting <- struct{}{} }
+		done := make(chan struct{})
+		go func() { defer close(done); c.run(make(chan struct{})) }()
+		c.Text("first")
+		if ev := <-c.out; ev != (Delta{Text: "first"}) {
+			t.Fatalf("first event %#v", ev)
+		}
+		c.Text("held")
+		<-waiting // the pump now holds "held" back for an hour
+		if between {
+			c.Event(Usage{PromptTokens: 1})
+		}
+		c.Event(Done{})
+		r := collect(t, c.out)
+		<-done
+		if r.text != "held" {
+			t.Fatalf("between=%v: events %#v", between, r.events)
+		}
+	}
+}
