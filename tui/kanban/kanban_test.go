@@ -767,3 +767,22 @@ func TestEditFormOpenedBeforeTheCreateCommits(t *testing.T) {
 		t.Fatalf("rows = %v, want the edit on the created card", titlesNow)
 	}
 }
+
+// TestPasteIsSanitized pastes escape sequences, a bell and a bidi override
+// into every input: the inputs drop the escapes themselves, but the bidi
+// override would be drawn (and saved) as it is.
+func TestPasteIsSanitized(t *testing.T) {
+	h := newHarness(t, 120, 40)
+	threeColumns(h)
+	for _, open := range [][]string{{"/"}, {"c"}, {"n"}, {"n", "enter"}} {
+		h.keys(open...)
+		h.send(tea.PasteMsg{Content: "a\x1b[2Jb\x07\u202ec"})
+		v := h.m.View()
+		for _, bad := range []string{"\x1b[2J", "\x07", "\u202e"} {
+			if strings.Contains(v, bad) {
+				t.Errorf("after pasting into %v the view contains %q", open, bad)
+			}
+		}
+		h.keys("esc")
+	}
+}

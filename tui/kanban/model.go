@@ -175,6 +175,9 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		}
 		return m.handleKey(msg)
 	case tea.PasteMsg:
+		// Pasted text is as untrusted as the model's: it may carry escapes
+		// or bidi overrides that would be drawn, and saved, as they are.
+		msg.Content = sanitize.String(msg.Content)
 		return m.updateInputs(msg)
 	case CancelFormMsg:
 		m.closeEditing()
