@@ -92,14 +92,16 @@ func checkBaseURL(raw string) error {
 		}
 		return fmt.Errorf("bad base URL: %v", oneLine(err.Error()))
 	}
+	// First, so that the messages below, which quote the URL, never
+	// repeat a password.
+	if u.User != nil {
+		return fmt.Errorf("bad base URL: credentials in the URL are not supported; use OPENAI_API_KEY")
+	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return fmt.Errorf("bad base URL %q: scheme must be http or https", raw)
 	}
 	if u.Host == "" {
 		return fmt.Errorf("bad base URL %q: no host", raw)
-	}
-	if u.User != nil {
-		return fmt.Errorf("bad base URL: credentials in the URL are not supported; use OPENAI_API_KEY")
 	}
 	return nil
 }

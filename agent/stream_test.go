@@ -352,7 +352,7 @@ func TestHTTPSToPlainServer(t *testing.T) {
 
 func TestBadBaseURL(t *testing.T) {
 	e := newEnv(t)
-	for _, u := range []string{"ftp://example.com/v1", "localhost:8080", "http://user:hunter2@example.com/v1", "http://%zz"} {
+	for _, u := range []string{"ftp://example.com/v1", "localhost:8080", "http://user:hunter2@example.com/v1", "http://%zz", "ftp://user:hunter2@example.com/v1", "https://user:hunter2@/v1", "http://hunter2@/v1"} {
 		_, err := New(Config{BaseURL: u, State: e.state})
 		if err == nil {
 			t.Errorf("New(%q) succeeded", u)
