@@ -786,3 +786,35 @@ func TestPasteIsSanitized(t *testing.T) {
 		h.keys("esc")
 	}
 }
+
+// TestFailedCreateDropsItsQueuedChanges fails a create that has moves
+// queued behind it: the moves cannot succeed and must not bring the unsaved
+// card back when they fail in turn.
+func TestFailedCreateDropsItsQueuedChanges(t *testing.T) {
+	h := newHarness(t, 120, 40)
+	threeColumns(h)
+	h.board.Close()
+	var cmds []tea.Cmd
+	cmds = append(cmds, h.press("n"))
+	for _, r := range "Ghost" {
+		cmds = append(cmds, h.press(string(r)))
+	}
+	cmds = append(cmds, h.press("ctrl+s"), h.press("L"), h.press("p"))
+	if !strings.Contains(h.screen(), "Ghost") {
+		t.Fatal("the control: the card must be shown before its create runs")
+	}
+	for _, c := range cmds {
+		h.run(c)
+	}
+	if strings.Contains(h.screen(), "Ghost") || h.m.busy() {
+		t.Fatalf("the card whose create failed is back on screen (busy %v):\n%s", h.m.busy(), h.screen())
+	}
+	if len(h.errs) == 0 || !strings.Contains(h.errs[0].Error(), "create card") {
+		t.Fatalf("errors = %v, want the create's first", h.errs)
+	}
+	for _, err := range h.errs {
+		if strings.Contains(err.Error(), "card -") {
+			t.Fatalf("a change queued for the unsaved card was still tried: %v", err)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -193,6 +194,11 @@ func (m Model) handleWriteDone(msg writeDoneMsg) (Model, tea.Cmd) {
 	switch {
 	case msg.err != nil:
 		m.revert(op)
+		if op.kind == opCreate {
+			// Changes queued for the card that was never stored cannot
+			// succeed, and reverting them would bring it back.
+			m.queue = slices.DeleteFunc(m.queue, func(q writeOp) bool { return q.id == op.id })
+		}
 		err := msg.err
 		if op.kind == opUndo && errors.Is(err, store.ErrNothingToUndo) {
 			err = errors.New("kanban: nothing to undo")
