@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -120,5 +121,26 @@ func TestStartingModel(t *testing.T) {
 	m = startTurn(t, m, "hello")
 	if m.turn == nil {
 		t.Fatal("no turn after start")
+	}
+}
+
+// TestWelcomeNamesTheConfiguredKeys: an empty chat tells a newcomer what to
+// do, naming the keys as the key map binds them (overrides included), and
+// gives way to the transcript once there is one.
+func TestWelcomeNamesTheConfiguredKeys(t *testing.T) {
+	keys := keymap.Default()
+	keys.Global.SwitchPane = key.NewBinding(key.WithKeys("f2"), key.WithHelp("f2", "switch pane"))
+	st, b := openStores(t)
+	m := New(Options{Agent: newScriptedAgent(), Sessions: st, Board: b, Keys: keys, Palette: theme.Default()})
+	m = update(t, m, tea.WindowSizeMsg{Width: 120, Height: 40})
+	screen := ansi.Strip(m.View().Content)
+	for _, want := range []string{"Ask a question and press enter", "f2 moves to the board"} {
+		if !strings.Contains(screen, want) {
+			t.Fatalf("empty chat lacks %q:\n%s", want, screen)
+		}
+	}
+	m = startTurn(t, m, "hello")
+	if screen := ansi.Strip(m.View().Content); strings.Contains(screen, "Ask a question") {
+		t.Fatalf("welcome still shown with a transcript:\n%s", screen)
 	}
 }

@@ -73,6 +73,9 @@ func (m Model) chatLines(l layoutRects) []string {
 	out := make([]string, 0, l.bodyH)
 	r := m.renderer(w)
 	hist, below := m.hist.window(r, l.histH)
+	if len(m.hist.items) == 0 && l.histH > 0 {
+		hist = fit(m.welcomeLines(w), w, l.histH)
+	}
 	if l.titleH > 0 {
 		title := "Chat"
 		if m.session.ID != 0 {
@@ -106,6 +109,28 @@ func (m Model) chatLines(l layoutRects) []string {
 		out = append(out, strings.Repeat(" ", w))
 	}
 	return out[:l.bodyH]
+}
+
+// welcomeLines fill an empty chat, so that a newcomer knows what to do:
+// the keys that matter first and, with the demo model, what it can do.
+func (m Model) welcomeLines(w int) []string {
+	g, keyOf := m.keys.Global, func(b key.Binding) string { return b.Help().Key }
+	text := fmt.Sprintf("Ask a question and press %s: the reply streams in here.\n"+
+		"%s or %s stops a reply · %s moves to the board · %s lists every key · /sessions lists earlier chats",
+		keyOf(m.keys.Chat.Send), keyOf(g.Interrupt), keyOf(g.Stop), keyOf(g.SwitchPane), keyOf(g.Help))
+	if m.agent != nil && m.agent.Offline() {
+		text += "\n\nNo endpoint is configured, so a small demo model built into spindle answers, offline. " +
+			"Ask it anything, or say \"add a card Write the README\" and watch it use the board. " +
+			"spindle --help says how to use a real model."
+	}
+	out := []string{""}
+	for _, line := range strings.Split(ansi.Wrap(text, max(w-2, 1), ""), "\n") {
+		if line != "" {
+			line = m.st.Muted.Render(" " + line)
+		}
+		out = append(out, line)
+	}
+	return out
 }
 
 // cursor places the terminal's cursor in the input when the chat has the
