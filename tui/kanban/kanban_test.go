@@ -818,3 +818,17 @@ func TestFailedCreateDropsItsQueuedChanges(t *testing.T) {
 		}
 	}
 }
+
+// TestRuleShowsNoRangeWithoutRoomForCards: a pane too short for any card
+// row must not claim on its rule that some cards are shown.
+func TestRuleShowsNoRangeWithoutRoomForCards(t *testing.T) {
+	h := newHarness(t, 60, 3)
+	threeColumns(h)
+	if s := h.screen(); strings.Contains(s, "/2") {
+		t.Fatalf("rule shows a range of cards it does not draw:\n%s", s)
+	}
+	h.m.SetSize(60, 4) // the first card's title fits
+	if s := h.screen(); !strings.Contains(s, "1–1/2") || !strings.Contains(s, "Alpha") {
+		t.Fatalf("rule or card missing at 60x4:\n%s", s)
+	}
+}

@@ -175,7 +175,7 @@ func (m *Model) columnCells(c, cw, rows int, moreLeft, moreRight bool) []string 
 	capN := m.capacity()
 	off := m.offsets[c]
 	rule := strings.Repeat("─", inner)
-	if n > capN {
+	if n > capN && rows > 2 { // a range only where a card can show
 		rng := fmt.Sprintf(" %d–%d/%d ", off+1, min(off+capN, n), n)
 		if w := width(rng); w+2 <= inner {
 			rule = "──" + rng + strings.Repeat("─", inner-2-w)
