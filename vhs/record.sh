@@ -11,7 +11,7 @@
 #   vhs/record.sh --validate    only install vhs and run `vhs validate` on every
 #                               tape (no chromium, ffmpeg or ttyd needed)
 #   vhs/record.sh --install     only install the tools
-#   vhs/record.sh --normalize FILE   print FILE's normalised transcript
+#   vhs/record.sh --normalize vhs/NAME.txt [TAPE]   print it as it is compared
 #   vhs/record.sh [--update] NAME...   record only these tapes (chat, kanban, ...)
 #
 # Runs on Debian as root (or with sudo). See vhs/README.md for what is
@@ -195,8 +195,9 @@ validate() {
 	return "$rc"
 }
 
-# normalize FILE: the transcript with timing-dependent content replaced; the
-# rules are documented in vhs/README.md, "Normalisation".
+# normalize TXT TAPE: the transcript TXT of TAPE, reduced to the screens read
+# at the tape's Sleep commands, with timing-dependent content replaced; the
+# rules are documented in vhs/README.md, "Transcripts and normalisation".
 normalize() {
 	perl -CSD -e '
 		use strict; use warnings;
@@ -204,11 +205,39 @@ normalize() {
 		my $border = "\x{2502}";                                 # the chat pane'"'"'s right edge
 		my $live = qr/[\x{2800}-\x{28FF}]|interrupting\x{2026}/;  # a turn in progress
 		my $cut = qr/^\s*\S?\s*interrupted\s*$/;                # the marker under an interrupted reply
-		local $/; my $all = <>;
+		my ($txt, $tape) = @ARGV;
+		# Which command of the tape wrote each screen: VHS writes one after
+		# every command it runs while recording (Show included; Hide and what
+		# follows it up to Show excluded). Counted from the end, because the
+		# settings at the top write a few screens of their own.
+		open my $tf, "<", $tape or die "normalize: $tape: $!\n";
+		my ($rec, @cmds) = (1);
+		while (<$tf>) {
+			s/^\s+|\s+$//g;
+			next if $_ eq "" || /^#/;
+			my ($c) = /^([A-Za-z+]+)/;
+			next unless defined $c;
+			if ($c eq "Hide") { $rec = 0; next }
+			$rec = 1 if $c eq "Show";
+			next if $c =~ /^(?:Output|Set|Require|Env|Source)$/;
+			push @cmds, $c if $rec;
+		}
+		close $tf;
+		open my $xf, "<", $txt or die "normalize: $txt: $!\n";
+		local $/; my $all = <$xf>;
+		close $xf;
 		my $width = 0;                                           # the terminal'"'"'s width
 		for (split /\n/, $all) { $width = length if length > $width }
+		my @shots = split /^\Q$sep\E\n/m, $all;
+		die sprintf("normalize: %s has %d screens, fewer than the %d commands of %s\n",
+			$txt, scalar @shots, scalar @cmds, $tape) if @shots < @cmds;
+		@shots = @shots[$#shots - $#cmds .. $#shots];
+		# Only the screens read at a Sleep count: a Sleep follows a Wait+Screen
+		# or a key, so the screen has settled. Any other command'"'"'s screen is
+		# read the instant the command returns, mid-draw or before its effect.
+		@shots = map { $shots[$_] } grep { $cmds[$_] eq "Sleep" } 0 .. $#cmds;
 		my (@out, $prev);
-		for my $shot (split /^\Q$sep\E\n/m, $all) {
+		for my $shot (@shots) {
 			my @rows = split /\n/, $shot, -1;
 			# Outside the full-screen UI, rejoin lines that the terminal wrapped:
 			# where a long log line wraps depends on the width of its numbers. A
@@ -285,7 +314,7 @@ normalize() {
 			push @keep, $out[$i];
 		}
 		print join("$sep\n", @keep), "\n";
-	' "$1"
+	' "$1" "$2"
 }
 
 record() {
@@ -322,7 +351,7 @@ record() {
 		nice gifsicle -b -O3 --colors 48 "$tmp/out/vhs/$t.gif"
 		log "vhs/$t.gif: $before KiB from VHS, $(du -k "$tmp/out/vhs/$t.gif" | cut -f1) KiB after gifsicle"
 		if [ -f "$here/$t.txt" ] && diff -u --label "vhs/$t.txt (committed, normalised)" --label "vhs/$t.txt (new, normalised)" \
-			<(normalize "$here/$t.txt") <(normalize "$tmp/out/vhs/$t.txt"); then
+			<(normalize "$here/$t.txt" "$here/$t.tape") <(normalize "$tmp/out/vhs/$t.txt" "$here/$t.tape"); then
 			log "transcript unchanged: vhs/$t.txt"
 		elif [ -n "$update" ]; then
 			log "transcript accepted: vhs/$t.txt"
@@ -352,15 +381,16 @@ while [ $# -gt 0 ]; do
 	--normalize) mode=normalize ;;
 	-h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) die "unknown flag $1 (see --help)" ;;
-	*) names+=("${1%.tape}") ;;
+	*) if [ "$mode" = normalize ]; then names+=("$1"); else names+=("${1%.tape}"); fi ;;
 	esac
 	shift
 done
 
 case $mode in
 normalize)
-	[ ${#names[@]} = 1 ] || die "--normalize takes one transcript file"
-	normalize "${names[0]}"
+	# --normalize TXT [TAPE]: TAPE defaults to TXT with .tape for .txt.
+	[ ${#names[@]} -ge 1 ] && [ ${#names[@]} -le 2 ] || die "--normalize takes a transcript and its tape"
+	normalize "${names[0]}" "${names[1]:-${names[0]%.txt}.tape}"
 	exit
 	;;
 install)
