@@ -26,6 +26,7 @@ import (
 	"github.com/spindle-sh/spindle/keymap"
 	"github.com/spindle-sh/spindle/store"
 	"github.com/spindle-sh/spindle/tui/kanban"
+	"github.com/spindle-sh/spindle/tui/sanitize"
 	"github.com/spindle-sh/spindle/tui/theme"
 )
 
@@ -253,6 +254,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
 	case tea.PasteMsg:
+		// A paste is text from anywhere (a web page, a log): strip its
+		// escape sequences and bidi overrides before either pane keeps it.
+		msg.Content = sanitize.String(msg.Content)
 		if m.focus == paneChat && !m.showHelp {
 			var cmd tea.Cmd
 			m.input, cmd = m.input.Update(msg)
