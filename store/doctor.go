@@ -72,6 +72,9 @@ func check(ctx context.Context, path string, appID uint32, keepCopy bool) CheckR
 		return refused(err)
 	}
 	res.Exists, res.Size = true, st.Size()
+	if !st.Mode().IsRegular() {
+		return refused(errors.New("not a regular file"))
+	}
 	if err := validateHeader(key, appID); err != nil {
 		return refused(err)
 	}

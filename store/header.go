@@ -80,15 +80,11 @@ func ValidateHeader(path string, appID uint32) error {
 }
 
 func validateHeader(path string, appID uint32) error {
-	f, err := os.Open(path)
+	// Stat before opening: open(2) of a FIFO blocks until a writer comes.
+	st, err := os.Stat(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("store: validate %s: %w", path, err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
 	if err != nil {
 		return fmt.Errorf("store: validate %s: %w", path, err)
 	}
@@ -98,6 +94,11 @@ func validateHeader(path string, appID uint32) error {
 	if st.Size() == 0 {
 		return nil
 	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("store: validate %s: %w", path, err)
+	}
+	defer f.Close()
 	head := make([]byte, headerSize)
 	n, err := io.ReadFull(f, head)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {

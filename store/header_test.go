@@ -12,7 +12,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite the corrupt samples in ../testdata/corrupt")
@@ -396,5 +398,55 @@ func TestHeaderByteRules(t *testing.T) {
 				t.Errorf("refused: %s", got)
 			}
 		})
+	}
+}
+
+// TestSpecialFilesAreNotOpened: a FIFO or a directory where a database
+// should be is an error, not a hang (open(2) of a FIFO blocks until a
+// writer comes) and not a refusal with a corrupt copy. The bound only
+// guards against the hang.
+func TestSpecialFilesAreNotOpened(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.db")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sub := filepath.Join(dir, "dir.db")
+	if err := os.Mkdir(sub, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{fifo, sub} {
+		calls := map[string]func() error{
+			"ValidateHeader": func() error { return ValidateHeader(path, BoardAppID) },
+			"OpenBoard": func() error {
+				b, err := OpenBoard(path)
+				if err == nil {
+					b.Close()
+				}
+				return err
+			},
+			"Check": func() error { return Check(context.Background(), path, BoardAppID).Err },
+		}
+		for name, call := range calls {
+			done := make(chan error, 1)
+			go func() { done <- call() }()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(10 * time.Second):
+				// Release the blocked open so the goroutine can end.
+				if w, werr := os.OpenFile(fifo, os.O_WRONLY, 0); werr == nil {
+					w.Close()
+				}
+				<-done
+				t.Fatalf("%s(%s) blocked", name, filepath.Base(path))
+			}
+			if err == nil || errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "not a regular file") {
+				t.Errorf("%s(%s) = %v, want a \"not a regular file\" error that is not a refusal", name, filepath.Base(path), err)
+			}
+		}
+	}
+	if copies, _ := filepath.Glob(filepath.Join(dir, "*.corrupt.*")); len(copies) != 0 {
+		t.Errorf("special files got corrupt copies: %v", copies)
 	}
 }
