@@ -124,9 +124,34 @@ func (m Model) welcomeLines(w int) []string {
 			"spindle --help says how to use a real model."
 	}
 	out := []string{""}
-	for _, line := range strings.Split(ansi.Wrap(text, max(w-2, 1), ""), "\n") {
+	for _, line := range wrapWords(text, max(w-2, 1)) {
 		if line != "" {
 			line = m.st.Muted.Render(" " + line)
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// wrapWords breaks text at spaces into lines of at most w cells; a word
+// wider than w gets a line of its own (fit cuts it). It is for the UI's own
+// short texts: ansi.Wrap's line-breaking tables would add ≈3.5 MB to the
+// resident size of an idle process that has not shown a reply yet.
+func wrapWords(text string, w int) []string {
+	var out []string
+	for _, para := range strings.Split(text, "\n") {
+		line, lw := "", 0
+		for _, word := range strings.Fields(para) {
+			ww := ansi.StringWidth(word)
+			switch {
+			case lw == 0:
+				line, lw = word, ww
+			case lw+1+ww <= w:
+				line, lw = line+" "+word, lw+1+ww
+			default:
+				out = append(out, line)
+				line, lw = word, ww
+			}
 		}
 		out = append(out, line)
 	}
