@@ -54,15 +54,18 @@ Stop other spindle processes before --restore.`,
 				}
 				fmt.Fprintln(out)
 			}
-			refused := a.checkAll(ctx, out)
+			refused, failed := a.checkAll(ctx, out)
 			if backup {
 				if err := a.backupAll(ctx, out); err != nil {
 					return err
 				}
 			}
 			a.listBackups(out)
-			if refused > 0 {
+			switch {
+			case refused > 0:
 				return fmt.Errorf("doctor: %d database(s) refused; restore one with spindle doctor --restore BACKUP, or move the file away to start afresh", refused)
+			case failed > 0:
+				return fmt.Errorf("doctor: %d database(s) could not be checked (see above)", failed)
 			}
 			return nil
 		},
@@ -72,18 +75,19 @@ Stop other spindle processes before --restore.`,
 	return cmd
 }
 
-// checkAll prints one line per database and returns how many were refused.
-func (a *app) checkAll(ctx context.Context, out io.Writer) int {
+// checkAll prints one line per database and returns how many were refused
+// (damaged) and how many could not be checked (unreadable, not a file).
+func (a *app) checkAll(ctx context.Context, out io.Writer) (refused, failed int) {
 	fmt.Fprintf(out, "data directory: %s\n", a.dataDir)
-	refused := 0
 	for _, d := range a.databases() {
 		res := store.Check(ctx, d.path, d.appID)
 		switch {
-		case res.Err != nil:
-			if errors.Is(res.Err, store.ErrCorrupt) {
-				refused++
-			}
+		case errors.Is(res.Err, store.ErrCorrupt):
+			refused++
 			fmt.Fprintf(out, "%-10s REFUSED: %v\n", d.name+":", res.Err)
+		case res.Err != nil:
+			failed++
+			fmt.Fprintf(out, "%-10s CHECK FAILED: %v\n", d.name+":", res.Err)
 		case !res.Exists:
 			fmt.Fprintf(out, "%-10s missing (created on first use)\n", d.name+":")
 		case res.Size == 0:
@@ -93,7 +97,7 @@ func (a *app) checkAll(ctx context.Context, out io.Writer) int {
 				d.name+":", res.SchemaVersion, res.JournalMode, res.Size)
 		}
 	}
-	return refused
+	return refused, failed
 }
 
 // backupAll writes a VACUUM INTO backup of each database that opens.

@@ -55,6 +55,16 @@ func TestKanbanCLI(t *testing.T) {
 	bin := spindleBin(t)
 	t.Run("refuses a corrupt board", func(t *testing.T) { testRefusesCorruptBoard(t, bin) })
 	t.Run("script", func(t *testing.T) { testScript(t, bin) })
+	t.Run("doctor fails on what it cannot check", func(t *testing.T) {
+		home := t.TempDir()
+		if err := os.Mkdir(filepath.Join(home, "kanban.db"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		stdout, stderr, code := runSpindle(t, bin, home, "doctor")
+		if code == 0 || !strings.Contains(stdout, "CHECK FAILED") || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("doctor with a directory for kanban.db: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+		}
+	})
 }
 
 func testRefusesCorruptBoard(t *testing.T, bin string) {
