@@ -116,15 +116,19 @@ func interruptRuns(t *testing.T, e *env, runs int, mangle func(string) string) [
 		var r result
 		timer := time.NewTimer(guard)
 		interrupted := false
-		for ev := range ch {
-			r.add(ev)
-			if _, ok := ev.(Delta); ok && !interrupted && (racing || r.text == want) {
-				interrupted = a.Interrupt(sid)
-			}
+	events:
+		for {
 			select {
+			case ev, ok := <-ch:
+				if !ok {
+					break events
+				}
+				r.add(ev)
+				if _, ok := ev.(Delta); ok && !interrupted && (racing || r.text == want) {
+					interrupted = a.Interrupt(sid)
+				}
 			case <-timer.C:
 				t.Fatalf("run %d: no end after %s (text %q)", run, guard, r.text)
-			default:
 			}
 		}
 		timer.Stop()
