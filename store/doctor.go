@@ -222,7 +222,6 @@ func Restore(ctx context.Context, path, backup string, appID uint32) (aside stri
 	stamp := time.Now().UTC().Format(fileStamp)
 	tmp := key + ".restore-" + stamp
 	if err := copyFile(bkey, tmp); err != nil {
-		os.Remove(tmp)
 		return fail(err)
 	}
 	if _, err := os.Stat(key); err == nil {
@@ -252,8 +251,9 @@ func Restore(ctx context.Context, path, backup string, appID uint32) (aside stri
 	return aside, nil
 }
 
-// copyFile copies a file that no SQLite connection has open (a backup) to
-// a new file, synced.
+// copyFile copies a file that no SQLite connection of this process has open
+// (a backup, a refused file) to dest, which it creates (mode 0600; an
+// existing dest is os.ErrExist) and syncs. On failure dest is removed.
 func copyFile(src, dest string) error {
 	in, err := os.Open(src)
 	if err != nil {
@@ -264,13 +264,15 @@ func copyFile(src, dest string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
+	_, err = io.Copy(out, in)
+	if err == nil {
+		err = out.Sync()
 	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		return err
+	if cerr := out.Close(); err == nil {
+		err = cerr
 	}
-	return out.Close()
+	if err != nil {
+		os.Remove(dest)
+	}
+	return err
 }

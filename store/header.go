@@ -94,22 +94,15 @@ func validateHeader(path string, appID uint32) error {
 	if st.Size() == 0 {
 		return nil
 	}
-	f, err := os.Open(path)
+	head, err := readHead(path)
 	if err != nil {
 		return fmt.Errorf("store: validate %s: %w", path, err)
 	}
-	defer f.Close()
-	head := make([]byte, headerSize)
-	n, err := io.ReadFull(f, head)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
-		return fmt.Errorf("store: validate %s: %w", path, err)
-	}
-	head = head[:n]
 	reason := headerProblem(head, st.Size(), appID)
 	if reason == "" {
 		return nil
 	}
-	return &CorruptError{Path: path, Reason: reason, Head: bytes.Clone(head[:min(32, n)]), TLSOffset: tlsOffset(head)}
+	return &CorruptError{Path: path, Reason: reason, Head: bytes.Clone(head[:min(32, len(head))]), TLSOffset: tlsOffset(head)}
 }
 
 // headerProblem returns why head (the first bytes of a file of the given
@@ -219,6 +212,8 @@ func refuse(err error) error {
 	return ce
 }
 
+// readHead returns the first headerSize bytes of the file at path (fewer if
+// it is shorter).
 func readHead(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -286,36 +281,15 @@ func keepCorruptCopy(path string) (string, error) {
 			return c, nil
 		}
 	}
-	src, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer src.Close()
 	var dest string
-	var out *os.File
 	for i := 0; ; i++ {
-		stamp := time.Now().UTC().Format(fileStamp)
-		dest = fmt.Sprintf("%s.corrupt.%s.bak", path, stamp)
-		out, err = os.OpenFile(dest, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		dest = fmt.Sprintf("%s.corrupt.%s.bak", path, time.Now().UTC().Format(fileStamp))
+		err = copyFile(path, dest)
 		if err == nil || !errors.Is(err, os.ErrExist) || i == 10 {
 			break
 		}
 	}
 	if err != nil {
-		return "", err
-	}
-	if _, err := io.Copy(out, src); err != nil {
-		out.Close()
-		os.Remove(dest)
-		return "", err
-	}
-	if err := out.Sync(); err != nil {
-		out.Close()
-		os.Remove(dest)
-		return "", err
-	}
-	if err := out.Close(); err != nil {
-		os.Remove(dest)
 		return "", err
 	}
 	all := append(existing, dest)
