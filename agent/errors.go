@@ -62,10 +62,7 @@ type classified struct {
 // whether it may be retried (only meaningful before the first token).
 // streaming is true when a 2xx response had started streaming.
 func classify(err error, streaming bool, baseURL, model string) classified {
-	host := baseURL
-	if u, perr := url.Parse(baseURL); perr == nil && u.Host != "" {
-		host = u.Host
-	}
+	host := hostOf(baseURL)
 	mk := func(kind string, status int, format string, args ...any) *RequestError {
 		return &RequestError{Kind: kind, Status: status, Msg: oneLine(fmt.Sprintf(format, args...)), Err: err}
 	}

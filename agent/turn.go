@@ -78,11 +78,10 @@ type toolCallAcc struct {
 
 // round is what one streamed request produced.
 type round struct {
-	text    strings.Builder
-	calls   []*toolCallAcc
-	finish  string
-	err     *RequestError
-	retries int
+	text   strings.Builder
+	calls  []*toolCallAcc
+	finish string
+	err    *RequestError
 }
 
 // storedToolCall is the JSON saved in Message.ToolCalls: the OpenAI shape.
@@ -320,7 +319,6 @@ func (a *Agent) stream(t *turn, o *transport.Owner, client *openai.Client, model
 		}
 		o.Reap()
 		delay := a.backoff.Delay(attempt, cl.retryAfter)
-		r.retries++
 		a.log.Info("agent: retrying", "session", t.session, "attempt", attempt+1, "delay", delay.Round(time.Millisecond), "kind", cl.err.Kind, "status", cl.err.Status)
 		timer := time.NewTimer(delay)
 		select {
@@ -368,6 +366,7 @@ func (w *staleWatch) stop() {
 	w.mu.Unlock()
 }
 
+// hostOf is the host (and port) of a base URL, for messages.
 func hostOf(base string) string {
 	if i := strings.Index(base, "://"); i >= 0 {
 		base = base[i+3:]
@@ -380,7 +379,6 @@ func hostOf(base string) string {
 
 // attemptInfo records what one HTTP attempt's response looked like.
 type attemptInfo struct {
-	status    int
 	streaming bool // a 2xx event stream started
 	done      *doneWatch
 }
@@ -393,7 +391,6 @@ func (i *attemptInfo) middleware(req *http.Request, next option.MiddlewareNext) 
 	if err != nil || res == nil {
 		return res, err
 	}
-	i.status = res.StatusCode
 	if res.StatusCode < 200 || res.StatusCode > 299 {
 		return res, nil
 	}
