@@ -174,7 +174,11 @@ func newInput(k keymap.Chat, st *Styles) textarea.Model {
 	ta.KeyMap = k.Editor
 	ta.ShowLineNumbers = false
 	ta.Prompt = "› "
-	ta.Placeholder = "Ask anything · enter sends · alt+enter new line · /help"
+	newline := k.Newline.Help().Key
+	if keys := k.Newline.Keys(); len(keys) > 0 {
+		newline = keys[0]
+	}
+	ta.Placeholder = "Ask anything · " + k.Send.Help().Key + " sends · " + newline + " new line · /help"
 	ta.CharLimit = 0
 	ta.SetVirtualCursor(false)
 	s := ta.Styles()

@@ -274,7 +274,9 @@ func (m Model) shortHelp() []key.Binding {
 // helpLines is the full help overlay.
 func (m Model) helpLines() []string {
 	st := m.st
-	out := []string{st.HelpTitle.Render("Keys") + st.Muted.Render("  (? or esc closes)"), ""}
+	g := m.keys.Global
+	closes := fmt.Sprintf("  (%s or %s closes)", g.Help.Help().Key, g.Stop.Help().Key)
+	out := []string{st.HelpTitle.Render("Keys") + st.Muted.Render(closes), ""}
 	out = append(out, st.PaneTitleOn.Render("Global"))
 	out = append(out, strings.Split(m.help.FullHelpView([][]key.Binding{m.keys.Global.FullHelp()}), "\n")...)
 	out = append(out, "", st.PaneTitleOn.Render("Chat"))
