@@ -168,7 +168,7 @@ func (it *item) bodyLines(width int, md *markdown, st *Styles, spin string) []st
 	case statusInterrupted:
 		mark := "⏸ interrupted"
 		if it.reason != "" && it.reason != "interrupt_abort" {
-			mark += " (" + it.reason + ")"
+			mark += " (" + oneLine(it.reason) + ")"
 		}
 		out = append(out, cut(st.Interrupted.Render(mark), width))
 	case statusFailed:
