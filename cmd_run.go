@@ -34,8 +34,16 @@ Ctrl-C (SIGINT) stops the reply at once: what had arrived is printed and kept,
 "interrupted" goes to stderr, and the exit status is 130.
 
 With no endpoint configured, the offline demo model answers.`,
-		Args: cobra.MinimumNArgs(1),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return errors.New(`run: no prompt: give one ("spindle run \"prompt\"") or "-" to read it from stdin`)
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("session") && sessionID <= 0 {
+				return fmt.Errorf("run: --session %d: session IDs start at 1", sessionID)
+			}
 			return a.run(cmd, sessionID, args)
 		},
 	}

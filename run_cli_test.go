@@ -160,6 +160,14 @@ func TestRunCLI(t *testing.T) {
 		if _, errOut, code := e.run(t, "  \n", "run", "-"); code != 1 || !strings.Contains(errOut, "empty prompt") {
 			t.Errorf("empty prompt: exit %d, stderr %q", code, errOut)
 		}
+		if out, errOut, code := e.run(t, "", "run"); code != 1 || out != "" || !strings.HasPrefix(errOut, "spindle: run: no prompt") || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("no prompt: exit %d, stdout %q, stderr %q", code, out, errOut)
+		}
+		for _, id := range []string{"0", "-1"} {
+			if out, errOut, code := e.run(t, "", "run", "--session", id, "x"); code != 1 || out != "" || !strings.Contains(errOut, "--session "+id+": session IDs start at 1") || strings.Count(errOut, "\n") != 1 {
+				t.Errorf("--session %s: exit %d, stdout %q, stderr %q", id, code, out, errOut)
+			}
+		}
 	})
 	t.Run("SIGINT", func(t *testing.T) { testRunSIGINT(t, bin) })
 	t.Run("serve-demo over the network", func(t *testing.T) { testRunServeDemo(t, bin) })
