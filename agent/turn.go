@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -159,17 +160,7 @@ func (a *Agent) work(t *turn, model string, history []store.Message) {
 			return
 		}
 
-		callsJSON := ""
-		if len(r.calls) > 0 {
-			stored := make([]storedToolCall, len(r.calls))
-			for i, c := range r.calls {
-				stored[i].ID, stored[i].Type = c.id, "function"
-				stored[i].Function.Name, stored[i].Function.Arguments = c.name, c.args.String()
-			}
-			bs, _ := json.Marshal(stored)
-			callsJSON = string(bs)
-		}
-		m, err := a.saveAssistant(t.session, text, callsJSON, store.MessageComplete, "")
+		m, err := a.saveAssistant(t.session, text, storedCalls(r.calls), store.MessageComplete, "")
 		if err != nil {
 			finish = transport.RequestErrorCleanup
 			end(Failed{Text: text, Err: err}, "failed")
@@ -193,23 +184,7 @@ func (a *Agent) work(t *turn, model string, history []store.Message) {
 
 		msgs = append(msgs, assistantParam(text, r.calls))
 		for _, c := range r.calls {
-			var content string
-			if _, aborted := o.Aborted(); aborted {
-				content = toolErrorResult(fmt.Errorf("not run: the turn was interrupted"))
-			} else {
-				args := c.args.String()
-				t.c.Event(ToolCall{ID: c.id, Name: c.name, Arguments: args})
-				res, terr := runTool(context.Background(), a.cfg.Board, c.name, args)
-				tr := ToolResult{ID: c.id, Name: c.name, Result: res}
-				if terr != nil {
-					content = toolErrorResult(terr)
-					tr.Result, tr.Err = content, oneLine(terr.Error())
-				} else {
-					content = res
-				}
-				a.log.Info("agent: tool ran", "session", t.session, "tool", c.name, "ok", terr == nil)
-				t.c.Event(tr)
-			}
+			content := a.runCall(t, o, c)
 			a.saveTool(t.session, c.id, content)
 			msgs = append(msgs, openai.ToolMessage(content, c.id))
 		}
@@ -219,6 +194,42 @@ func (a *Agent) work(t *turn, model string, history []store.Message) {
 			return
 		}
 	}
+}
+
+// storedCalls is the JSON saved as an assistant message's tool calls, ""
+// when there are none.
+func storedCalls(calls []*toolCallAcc) string {
+	if len(calls) == 0 {
+		return ""
+	}
+	stored := make([]storedToolCall, len(calls))
+	for i, c := range calls {
+		stored[i].ID, stored[i].Type = c.id, "function"
+		stored[i].Function.Name, stored[i].Function.Arguments = c.name, c.args.String()
+	}
+	bs, _ := json.Marshal(stored) // strings only: cannot fail
+	return string(bs)
+}
+
+// runCall runs one tool call, showing it as ToolCall and ToolResult
+// events, and returns what is fed back to the model. Once the turn is
+// aborted, the remaining calls are answered without running, so that the
+// history stays valid for the next request.
+func (a *Agent) runCall(t *turn, o *transport.Owner, c *toolCallAcc) string {
+	if _, aborted := o.Aborted(); aborted {
+		return toolErrorResult(errors.New("not run: the turn was interrupted"))
+	}
+	args := c.args.String()
+	t.c.Event(ToolCall{ID: c.id, Name: c.name, Arguments: args})
+	res, err := runTool(context.Background(), a.cfg.Board, c.name, args)
+	a.log.Info("agent: tool ran", "session", t.session, "tool", c.name, "ok", err == nil)
+	if err != nil {
+		res = toolErrorResult(err)
+		t.c.Event(ToolResult{ID: c.id, Name: c.name, Result: res, Err: oneLine(err.Error())})
+		return res
+	}
+	t.c.Event(ToolResult{ID: c.id, Name: c.name, Result: res})
+	return res
 }
 
 // stream makes one request (with retries before the first token) and reads
