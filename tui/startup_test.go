@@ -12,6 +12,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"go.uber.org/goleak"
 
 	"github.com/spindle-sh/spindle/keymap"
 	"github.com/spindle-sh/spindle/tui/theme"
@@ -23,6 +24,9 @@ import (
 // program has ended.
 func TestRunDrawsBeforeOpeningParts(t *testing.T) {
 	st, b := openStores(t)
+	// Run's own goroutines (the signal forwarder, the opener) and the
+	// program's are gone once it returns and its input is closed.
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	release := make(chan struct{})
 	var opened, closed atomic.Int32
 	open := func(context.Context) (Parts, func(), error) {
