@@ -294,7 +294,7 @@ func (a *Agent) Models(ctx context.Context) ([]string, error) {
 		}
 		if err != nil {
 			reason = transport.RequestErrorCleanup
-			done <- result{err: fmt.Errorf("agent: list models: %w", classify(err, false, a.baseURL, model).err)}
+			done <- result{err: fmt.Errorf("agent: list models: %w", classify(err, false, a.baseURL, model, a.apiKey).err)}
 			return
 		}
 		ids := make([]string, 0, len(page.Data))

@@ -60,11 +60,16 @@ type classified struct {
 
 // classify turns an attempt's error into a one-line RequestError and says
 // whether it may be retried (only meaningful before the first token).
-// streaming is true when a 2xx response had started streaming.
-func classify(err error, streaming bool, baseURL, model string) classified {
+// streaming is true when a 2xx response had started streaming. key is
+// masked wherever a server's message repeats it.
+func classify(err error, streaming bool, baseURL, model, key string) classified {
 	host := hostOf(baseURL)
 	mk := func(kind string, status int, format string, args ...any) *RequestError {
-		return &RequestError{Kind: kind, Status: status, Msg: oneLine(fmt.Sprintf(format, args...)), Err: err}
+		msg := oneLine(fmt.Sprintf(format, args...))
+		if key != "" {
+			msg = strings.ReplaceAll(msg, key, "[API key]")
+		}
+		return &RequestError{Kind: kind, Status: status, Msg: msg, Err: err}
 	}
 
 	var apiErr *openai.Error

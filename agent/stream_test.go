@@ -178,6 +178,13 @@ func TestMisbehavingServer(t *testing.T) {
 			want: want{status: store.MessageFailed, errHas: "authentication failed (401", attempts: 1},
 		},
 		{
+			name: "400 whose message repeats the key",
+			handler: func(w http.ResponseWriter, r *http.Request, _ int, _ chatRequest) {
+				apiError(w, http.StatusBadRequest, "bad_header", "cannot use header Authorization: "+r.Header.Get("Authorization"))
+			},
+			want: want{status: store.MessageFailed, errHas: "request rejected (400 Bad Request)", attempts: 1},
+		},
+		{
 			name: "404 model",
 			handler: func(w http.ResponseWriter, r *http.Request, _ int, req chatRequest) {
 				apiError(w, http.StatusNotFound, "model_not_found", "The model `"+req.Model+"` does not exist")

@@ -320,7 +320,7 @@ func (a *Agent) stream(t *turn, o *transport.Owner, client *openai.Client, model
 			}
 			return r
 		}
-		cl := classify(err, info.streaming, a.baseURL, model)
+		cl := classify(err, info.streaming, a.baseURL, model, a.apiKey)
 		if shown || !cl.retryable || attempt >= a.maxRetries {
 			if cl.retryable && attempt > 0 {
 				cl.err.Msg += fmt.Sprintf(" (gave up after %d retries)", attempt)
