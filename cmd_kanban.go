@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spindle-sh/spindle/store"
+	"github.com/spindle-sh/spindle/tui/sanitize"
 )
 
 // cliActor is the actor recorded for changes made from the command line.
@@ -134,9 +135,10 @@ func (a *app) kanbanListCmd() *cobra.Command {
 	return cmd
 }
 
-// oneLine keeps a title on one table row.
+// oneLine keeps untrusted text (cards are written by the agent too) on one
+// row and free of terminal controls and escape sequences.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	return strings.Join(strings.Fields(sanitize.String(s)), " ")
 }
 
 func (a *app) kanbanAddCmd() *cobra.Command {
@@ -286,7 +288,7 @@ func (a *app) kanbanShowCmd() *cobra.Command {
 					}
 					return writeJSON(out, cardWithHistory{Card: c, Events: evs})
 				}
-				fmt.Fprintf(out, "#%d %s\n", c.ID, c.Title)
+				fmt.Fprintf(out, "#%d %s\n", c.ID, oneLine(c.Title))
 				fmt.Fprintf(out, "status:   %s (position %d)\n", c.Status, c.Position)
 				fmt.Fprintf(out, "priority: %s\n", c.Priority)
 				fmt.Fprintf(out, "assignee: %s\n", c.Assignee)
@@ -296,7 +298,7 @@ func (a *app) kanbanShowCmd() *cobra.Command {
 					fmt.Fprintf(out, "done:     %s\n", c.CompletedAt.Format("2006-01-02 15:04:05"))
 				}
 				if c.Body != "" {
-					fmt.Fprintf(out, "\n%s\n", c.Body)
+					fmt.Fprintf(out, "\n%s\n", sanitize.String(c.Body))
 				}
 				fmt.Fprintln(out, "\nhistory:")
 				for _, e := range evs {
@@ -304,7 +306,7 @@ func (a *app) kanbanShowCmd() *cobra.Command {
 					if e.Undone {
 						undone = " (undone)"
 					}
-					fmt.Fprintf(out, "  %s  %-9s %-5s %s%s\n", e.At.Format("2006-01-02 15:04:05"), e.Kind, e.Actor, oneLine(e.Text), undone)
+					fmt.Fprintf(out, "  %s  %-9s %-5s %s%s\n", e.At.Format("2006-01-02 15:04:05"), e.Kind, oneLine(e.Actor), oneLine(e.Text), undone)
 				}
 				return nil
 			})
@@ -349,7 +351,7 @@ func (a *app) kanbanUndoCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "undid %s of card %d by %s (%s)\n", ev.Kind, ev.CardID, ev.Actor, oneLine(ev.Text))
+				fmt.Fprintf(cmd.OutOrStdout(), "undid %s of card %d by %s (%s)\n", ev.Kind, ev.CardID, oneLine(ev.Actor), oneLine(ev.Text))
 				return nil
 			})
 		},

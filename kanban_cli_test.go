@@ -167,6 +167,25 @@ func testScript(t *testing.T, bin string) {
 			t.Errorf("%v: exit %d, stderr %q; want one error line and a non-zero exit", args, code, stderr)
 		}
 	}
+	// Card text is untrusted (the agent writes cards): the human-readable
+	// output carries no escape sequence or control character; --json keeps
+	// the text exactly, escaped.
+	evil := "evil\x1b]0;pwned\x07\x1b[2Jtitle\u202e"
+	eid := run("kanban", "add", evil, "--body", "body\x1b[31mred\x9b1m")
+	for _, args := range [][]string{{"kanban", "list"}, {"kanban", "show", eid}} {
+		out := run(args...)
+		if strings.ContainsAny(out, "\x1b\x07\u009b\u202e") || !strings.Contains(out, "eviltitle") {
+			t.Errorf("%v printed terminal controls or lost the text: %q", args, out)
+		}
+	}
+	var raw struct {
+		Title string `json:"title"`
+	}
+	if err := json.Unmarshal([]byte(run("kanban", "show", eid, "--json")), &raw); err != nil || raw.Title != evil {
+		t.Errorf("show --json title = %q, %v; want it exactly", raw.Title, err)
+	}
+	run("kanban", "rm", eid)
+
 	// Missing arguments name the command and what it wants.
 	for _, tt := range []struct {
 		args []string
