@@ -310,8 +310,10 @@ func runCrashRounds(t *testing.T, mode, path string, rounds int, seed uint64) *c
 			// Every fifth round, the first included, it dies during start-up
 			// or the open itself (the first time while creating the file).
 			c.waitAcks(t, 1+rng.IntN(20))
+			time.Sleep(time.Duration(rng.IntN(5000)) * time.Microsecond)
+		} else {
+			time.Sleep(time.Duration(rng.IntN(25000)) * time.Microsecond)
 		}
-		time.Sleep(time.Duration(rng.IntN(5000)) * time.Microsecond)
 		c.cmd.Process.Kill()
 		lines, _ := c.wait()
 		m.apply(t, lines)
