@@ -84,3 +84,28 @@ func (c Chat) FullHelp() [][]key.Binding {
 		{c.PageUp, c.PageDown, c.LineUp, c.LineDown, c.Top, c.Bottom},
 	}
 }
+
+// chatFocused lists, by name, every binding that can fire while the chat
+// pane has focus: the global keys, the chat's and the input's editing keys
+// (named "editor.*"; they cannot be overridden on their own).
+func (k KeyMap) chatFocused() map[string]key.Binding {
+	e := k.Chat.Editor
+	return map[string]key.Binding{
+		"global.interrupt": k.Global.Interrupt, "global.stop": k.Global.Stop,
+		"global.switch_pane": k.Global.SwitchPane, "global.help": k.Global.Help,
+		"chat.send": k.Chat.Send, "chat.newline": k.Chat.Newline,
+		"chat.page_up": k.Chat.PageUp, "chat.page_down": k.Chat.PageDown,
+		"chat.line_up": k.Chat.LineUp, "chat.line_down": k.Chat.LineDown,
+		"chat.top": k.Chat.Top, "chat.bottom": k.Chat.Bottom,
+		"editor.char_back": e.CharacterBackward, "editor.char_fwd": e.CharacterForward,
+		"editor.del_after": e.DeleteAfterCursor, "editor.del_before": e.DeleteBeforeCursor,
+		"editor.del_char_back": e.DeleteCharacterBackward, "editor.del_char_fwd": e.DeleteCharacterForward,
+		"editor.del_word_back": e.DeleteWordBackward, "editor.del_word_fwd": e.DeleteWordForward,
+		"editor.line_end": e.LineEnd, "editor.line_next": e.LineNext, "editor.line_prev": e.LinePrevious,
+		"editor.line_start": e.LineStart, "editor.page_up": e.PageUp, "editor.page_down": e.PageDown,
+		"editor.paste": e.Paste, "editor.word_back": e.WordBackward, "editor.word_fwd": e.WordForward,
+		"editor.input_begin": e.InputBegin, "editor.input_end": e.InputEnd,
+		"editor.select_line_up": e.SelectLineUp, "editor.select_line_down": e.SelectLineDown,
+		"editor.select_all": e.SelectAll,
+	}
+}

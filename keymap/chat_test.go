@@ -1,63 +1,20 @@
 package keymap
 
 import (
+	"strings"
 	"testing"
 
 	"charm.land/bubbles/v2/key"
 )
 
-// chatAndGlobal lists every enabled binding that can fire while the chat
-// pane has focus, the input's editing keys included.
-func chatAndGlobal(k KeyMap) map[string]key.Binding {
-	e := k.Chat.Editor
-	return map[string]key.Binding{
-		"global.interrupt": k.Global.Interrupt, "global.stop": k.Global.Stop,
-		"global.switch_pane": k.Global.SwitchPane, "global.help": k.Global.Help,
-		"chat.send": k.Chat.Send, "chat.newline": k.Chat.Newline,
-		"chat.page_up": k.Chat.PageUp, "chat.page_down": k.Chat.PageDown,
-		"chat.line_up": k.Chat.LineUp, "chat.line_down": k.Chat.LineDown,
-		"chat.top": k.Chat.Top, "chat.bottom": k.Chat.Bottom,
-		"editor.char_back": e.CharacterBackward, "editor.char_fwd": e.CharacterForward,
-		"editor.del_after": e.DeleteAfterCursor, "editor.del_before": e.DeleteBeforeCursor,
-		"editor.del_char_back": e.DeleteCharacterBackward, "editor.del_char_fwd": e.DeleteCharacterForward,
-		"editor.del_word_back": e.DeleteWordBackward, "editor.del_word_fwd": e.DeleteWordForward,
-		"editor.line_end": e.LineEnd, "editor.line_next": e.LineNext, "editor.line_prev": e.LinePrevious,
-		"editor.line_start": e.LineStart, "editor.page_up": e.PageUp, "editor.page_down": e.PageDown,
-		"editor.paste": e.Paste, "editor.word_back": e.WordBackward, "editor.word_fwd": e.WordForward,
-		"editor.input_begin": e.InputBegin, "editor.input_end": e.InputEnd,
-		"editor.select_line_up": e.SelectLineUp, "editor.select_line_down": e.SelectLineDown,
-		"editor.select_all": e.SelectAll,
-	}
-}
-
-// conflicts returns each key bound to more than one action.
-func conflicts(bindings map[string]key.Binding) map[string][]string {
-	byKey := map[string][]string{}
-	for name, b := range bindings {
-		if !b.Enabled() {
-			continue
-		}
-		for _, k := range b.Keys() {
-			byKey[k] = append(byKey[k], name)
-		}
-	}
-	out := map[string][]string{}
-	for k, names := range byKey {
-		if len(names) > 1 {
-			out[k] = names
-		}
-	}
-	return out
-}
-
 func TestChatAndGlobalKeysDoNotConflict(t *testing.T) {
 	k := Default()
-	for key, names := range conflicts(chatAndGlobal(k)) {
+	for key, names := range conflicts(k.chatFocused()) {
 		t.Errorf("key %q is bound to %v", key, names)
 	}
 	// Negative control: the check sees a conflict when there is one.
 	k.Chat.Send.SetKeys("enter", "ctrl+c")
-	if len(conflicts(chatAndGlobal(k))) == 0 {
+	if len(conflicts(k.chatFocused())) == 0 {
 		t.Fatal("conflict check missed ctrl+c bound twice")
 	}
 }
@@ -131,5 +88,28 @@ func TestEveryChatAndGlobalActionHasAnOverrideName(t *testing.T) {
 		if !names[want] {
 			t.Errorf("no override name %q", want)
 		}
+	}
+}
+
+// TestApplyRejectsConflicts: an override that binds a key already used by
+// another action that fires while the chat has focus would make one of
+// them unreachable (the global keys are matched first); Apply refuses it
+// and changes nothing. A key shared with the kanban pane is allowed.
+func TestApplyRejectsConflicts(t *testing.T) {
+	k := Default()
+	err := k.Apply(map[string][]string{"chat.send": {"tab"}})
+	if err == nil || !strings.Contains(err.Error(), `"tab"`) || !strings.Contains(err.Error(), "chat.send") || !strings.Contains(err.Error(), "global.switch_pane") {
+		t.Fatalf("Apply(chat.send=tab) = %v, want a conflict naming both actions", err)
+	}
+	if got := k.Chat.Send.Keys(); len(got) != 1 || got[0] != "enter" {
+		t.Errorf("a refused Apply changed chat.send to %v", got)
+	}
+	// Swapping two keys in one go is no conflict.
+	if err := k.Apply(map[string][]string{"chat.top": {"end"}, "chat.bottom": {"home"}}); err != nil {
+		t.Errorf("swapping top and bottom: %v", err)
+	}
+	// "n" is the kanban pane's "new card", never seen while the chat has focus.
+	if err := k.Apply(map[string][]string{"chat.page_up": {"n"}}); err != nil {
+		t.Errorf("a key shared with the kanban pane was refused: %v", err)
 	}
 }

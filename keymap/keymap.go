@@ -49,8 +49,10 @@ func (k *KeyMap) Names() []string {
 }
 
 // Apply rebinds the named actions to the given keys, keeping each binding's
-// help description. An unknown action name or an empty key list is an error
-// that lists what is wrong; nothing is applied in that case.
+// help description. An unknown action name, an empty key list, or a key
+// that would then fire two actions while the chat has focus (one of them
+// could never be reached) is an error that lists what is wrong; nothing is
+// applied in that case.
 func (k *KeyMap) Apply(overrides map[string][]string) error {
 	m := k.named()
 	var bad []string
@@ -65,12 +67,44 @@ func (k *KeyMap) Apply(overrides map[string][]string) error {
 		sort.Strings(bad)
 		return fmt.Errorf("keymap: %s", strings.Join(bad, "; "))
 	}
+	// Apply to a copy, so that a conflict leaves k as it was.
+	c := *k
+	m = c.named()
 	for name, keys := range overrides {
 		b := m[name]
 		desc := b.Help().Desc
 		b.SetKeys(keys...)
 		b.SetHelp(strings.Join(keys, "/"), desc)
 	}
-	k.Chat.syncEditor()
+	c.Chat.syncEditor()
+	for key, names := range conflicts(c.chatFocused()) {
+		sort.Strings(names)
+		bad = append(bad, fmt.Sprintf("key %q is bound to %s", key, strings.Join(names, " and ")))
+	}
+	if len(bad) > 0 {
+		sort.Strings(bad)
+		return fmt.Errorf("keymap: %s", strings.Join(bad, "; "))
+	}
+	*k = c
 	return nil
+}
+
+// conflicts returns each key bound to more than one action.
+func conflicts(bindings map[string]key.Binding) map[string][]string {
+	byKey := map[string][]string{}
+	for name, b := range bindings {
+		if !b.Enabled() {
+			continue
+		}
+		for _, k := range b.Keys() {
+			byKey[k] = append(byKey[k], name)
+		}
+	}
+	out := map[string][]string{}
+	for k, names := range byKey {
+		if len(names) > 1 {
+			out[k] = names
+		}
+	}
+	return out
 }
