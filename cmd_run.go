@@ -131,17 +131,29 @@ func (a *app) run(cmd *cobra.Command, sessionID int64, args []string) error {
 func streamToTerminal(ctx context.Context, events <-chan agent.Event, sigs <-chan os.Signal, interrupt func(), stdout, stderr io.Writer) error {
 	var f termFilter
 	var last byte = '\n'
+	var werr error // the first failed write to stdout; the reply is still saved
 	write := func(s string) {
-		if s = f.Clean(s); s != "" {
-			io.WriteString(stdout, s)
+		if s == "" || werr != nil {
+			return
+		}
+		if _, werr = io.WriteString(stdout, s); werr == nil {
 			last = s[len(s)-1]
 		}
 	}
 	endLine := func() {
 		if last != '\n' {
-			io.WriteString(stdout, "\n")
-			last = '\n'
+			write("\n")
 		}
+	}
+	// finish ends the loop with err, unless the reply could not be
+	// printed: that is the error then, since what the person asked for
+	// did not reach them (state.db has it).
+	finish := func(err error) error {
+		endLine()
+		if werr != nil {
+			return fmt.Errorf("run: write the reply to stdout: %w", werr)
+		}
+		return err
 	}
 	done := ctx.Done()
 	for {
@@ -157,7 +169,7 @@ func streamToTerminal(ctx context.Context, events <-chan agent.Event, sigs <-cha
 			}
 			switch ev := ev.(type) {
 			case agent.Delta:
-				write(ev.Text)
+				write(f.Clean(ev.Text))
 			case agent.ToolCall:
 				endLine()
 				fmt.Fprintf(stderr, "→ %s %s\n", ev.Name, oneLineClip(ev.Arguments, 200))
@@ -168,10 +180,11 @@ func streamToTerminal(ctx context.Context, events <-chan agent.Event, sigs <-cha
 					fmt.Fprintf(stderr, "✓ %s %s\n", ev.Name, oneLineClip(ev.Result, 200))
 				}
 			case agent.Done:
-				endLine()
-				return nil
+				return finish(nil)
 			case agent.Interrupted:
-				endLine()
+				if err := finish(nil); err != nil {
+					return err
+				}
 				if ev.Reason == "stale_abort" {
 					fmt.Fprintln(stderr, "interrupted: no data from the server for too long (stale_abort)")
 					return exitError{code: 1}
@@ -179,8 +192,7 @@ func streamToTerminal(ctx context.Context, events <-chan agent.Event, sigs <-cha
 				fmt.Fprintln(stderr, "interrupted")
 				return exitError{code: 130}
 			case agent.Failed:
-				endLine()
-				return fmt.Errorf("run: %w", ev.Err)
+				return finish(fmt.Errorf("run: %w", ev.Err))
 			}
 		}
 	}

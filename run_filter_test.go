@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/spindle-sh/spindle/agent"
 )
 
 func TestTermFilter(t *testing.T) {
@@ -154,5 +157,58 @@ func TestTailLogFollow(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// failingWriter accepts n bytes and then fails every write, like a full disk.
+type failingWriter struct {
+	n   int
+	got bytes.Buffer
+}
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if w.got.Len()+len(p) > w.n {
+		return 0, errors.New("no space left on device")
+	}
+	return w.got.Write(p)
+}
+
+// TestStreamToTerminal feeds a turn's events to the printing loop: text is
+// filtered and ends with a newline, tool activity goes to stderr, and a
+// reply that could not be written is an error, not a silent exit 0.
+func TestStreamToTerminal(t *testing.T) {
+	events := func(evs ...agent.Event) <-chan agent.Event {
+		ch := make(chan agent.Event, len(evs))
+		for _, ev := range evs {
+			ch <- ev
+		}
+		close(ch)
+		return ch
+	}
+	turn := func() <-chan agent.Event {
+		return events(
+			agent.Delta{Text: "hel"},
+			agent.Delta{Text: "lo \x1b[31mworld"},
+			agent.ToolCall{Name: "kanban_list", Arguments: "{}"},
+			agent.ToolResult{Name: "kanban_list", Result: `{"cards":[]}`},
+			agent.Delta{Text: "done"},
+			agent.Done{},
+		)
+	}
+	var out, errOut bytes.Buffer
+	err := streamToTerminal(context.Background(), turn(), nil, func() {}, &out, &errOut)
+	if err != nil || out.String() != "hello world\ndone\n" || errOut.String() != "→ kanban_list {}\n✓ kanban_list {\"cards\":[]}\n" {
+		t.Errorf("err %v, stdout %q, stderr %q", err, out.String(), errOut.String())
+	}
+
+	full := &failingWriter{n: 4}
+	err = streamToTerminal(context.Background(), turn(), nil, func() {}, full, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "write the reply to stdout: no space left on device") {
+		t.Errorf("a failed write gave %v (written %q)", err, full.got.String())
+	}
+
+	err = streamToTerminal(context.Background(), events(agent.Delta{Text: "x"}), nil, func() {}, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "without a final status") {
+		t.Errorf("a channel closed early gave %v", err)
 	}
 }
