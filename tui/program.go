@@ -81,7 +81,7 @@ func Run(ctx context.Context, o Options, ro RunOptions) error {
 	)
 	if ro.Open != nil {
 		wg.Go(func() {
-			parts, closeFn, err := ro.Open(ctx)
+			parts, closeFn, err := openRecovered(ctx, ro.Open)
 			if err == nil && closeFn != nil {
 				closeParts = closeFn
 			}
@@ -129,4 +129,15 @@ func drainFor[T any](ch <-chan T, d time.Duration) {
 			return
 		}
 	}
+}
+
+// openRecovered calls open, turning a panic into an error: it runs while
+// the terminal is in raw mode, and a crash there would leave it so.
+func openRecovered(ctx context.Context, open func(context.Context) (Parts, func(), error)) (parts Parts, closeFn func(), err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			parts, closeFn, err = Parts{}, nil, fmt.Errorf("tui: open: panic: %v", r)
+		}
+	}()
+	return open(ctx)
 }

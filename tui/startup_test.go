@@ -84,6 +84,29 @@ func TestRunReturnsOpenError(t *testing.T) {
 	}
 }
 
+// TestRunSurvivesAPanickingOpen: a panic while opening the parts (on a
+// goroutine of Run's, with the terminal in raw mode) ends the program with
+// an error instead of killing the process.
+func TestRunSurvivesAPanickingOpen(t *testing.T) {
+	in, inW := io.Pipe()
+	defer inW.Close()
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(context.Background(), Options{Keys: keymap.Default(), Palette: theme.Default()},
+			RunOptions{Input: in, Output: io.Discard, Open: func(context.Context) (Parts, func(), error) {
+				panic("state.db driver bug")
+			}})
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "state.db driver bug") {
+			t.Fatalf("Run: %v, want the panic as an error", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not end after Open panicked")
+	}
+}
+
 // TestStartingModel: before the parts are open the screen says so, Enter
 // keeps the question instead of sending it, and commands that need state.db
 // answer with a notice; partsOpenedMsg then brings the pane to life.
