@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -120,6 +121,11 @@ func runTool(ctx context.Context, b *store.Board, name, args string) (string, er
 		d.DisallowUnknownFields()
 		if err := d.Decode(v); err != nil {
 			return fmt.Errorf("%s: bad arguments: %v", name, err)
+		}
+		// Anything after the object (two objects run together by a model
+		// merging parallel calls) would otherwise be silently dropped.
+		if _, err := d.Token(); err != io.EOF {
+			return fmt.Errorf("%s: bad arguments: more than one JSON value", name)
 		}
 		return nil
 	}

@@ -124,6 +124,8 @@ func TestToolErrorsFedBack(t *testing.T) {
 		{"bad status", ToolKanbanMove, `{"id": 1, "status": "someday"}`, false, "someday"},
 		{"bad json", ToolKanbanCreate, `{"title": `, false, "bad arguments"},
 		{"unknown field", ToolKanbanCreate, `{"title": "x", "colour": "red"}`, false, "bad arguments"},
+		{"two values run together", ToolKanbanCreate, `{"title": "x"} {"title": "y"}`, false, "more than one JSON value"},
+		{"trailing brace", ToolKanbanCreate, `{"title": "x"}}`, false, "more than one JSON value"},
 		{"empty title", ToolKanbanCreate, `{"title": "  "}`, false, "title is required"},
 		{"no board", ToolKanbanList, `{}`, true, "board is unavailable"},
 		{"unknown tool", "rm_rf", `{}`, false, "unknown tool"},
