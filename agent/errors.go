@@ -38,6 +38,7 @@ type RequestError struct {
 	Err    error
 }
 
+// Error returns the one-line message for people.
 func (e *RequestError) Error() string { return e.Msg }
 
 // Unwrap returns the underlying error.

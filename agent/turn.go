@@ -430,6 +430,7 @@ var (
 	doneLineNoSpace = []byte("data:[DONE]")
 )
 
+// Read passes the body through, watching for the [DONE] line.
 func (w *doneWatch) Read(p []byte) (int, error) {
 	n, err := w.rc.Read(p)
 	if !w.seen {
@@ -458,6 +459,7 @@ func (w *doneWatch) scan(p []byte) {
 	}
 }
 
+// Close closes the body.
 func (w *doneWatch) Close() error { return w.rc.Close() }
 
 func (a *Agent) saveAssistant(session int64, text, toolCalls string, status store.MessageStatus, errText string) (store.Message, error) {
