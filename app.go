@@ -43,8 +43,12 @@ func execute(args []string) int {
 	a := &app{}
 	root := a.rootCmd()
 	root.SetArgs(args)
+	// The first SIGTERM cancels ctx, so the shell and `spindle run` can
+	// interrupt their stream and save it; it also restores the default
+	// action, so a second SIGTERM ends a command that is stuck anyway.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
+	context.AfterFunc(ctx, stop)
 	err := root.ExecuteContext(ctx)
 	a.close()
 	if err == nil {
