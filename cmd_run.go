@@ -155,47 +155,57 @@ func streamToTerminal(ctx context.Context, events <-chan agent.Event, sigs <-cha
 		}
 		return err
 	}
-	done := ctx.Done()
-	for {
-		select {
-		case <-sigs:
-			interrupt()
-		case <-done:
-			done = nil
-			interrupt()
-		case ev, ok := <-events:
-			if !ok {
-				return errors.New("run: the reply ended without a final status")
-			}
-			switch ev := ev.(type) {
-			case agent.Delta:
-				write(f.Clean(ev.Text))
-			case agent.ToolCall:
-				endLine()
-				fmt.Fprintf(stderr, "→ %s %s\n", ev.Name, oneLineClip(ev.Arguments, 200))
-			case agent.ToolResult:
-				if ev.Err != "" {
-					fmt.Fprintf(stderr, "✗ %s: %s\n", ev.Name, oneLineClip(ev.Err, 200))
-				} else {
-					fmt.Fprintf(stderr, "✓ %s %s\n", ev.Name, oneLineClip(ev.Result, 200))
-				}
-			case agent.Done:
-				return finish(nil)
-			case agent.Interrupted:
-				if err := finish(nil); err != nil {
-					return err
-				}
-				if ev.Reason == "stale_abort" {
-					fmt.Fprintln(stderr, "interrupted: no data from the server for too long (stale_abort)")
-					return exitError{code: 1}
-				}
-				fmt.Fprintln(stderr, "interrupted")
-				return exitError{code: 130}
-			case agent.Failed:
-				return finish(fmt.Errorf("run: %w", ev.Err))
+	// Signals are watched on their own goroutine, so that Ctrl-C aborts the
+	// turn even while a write to stdout blocks (a paused terminal, a pipe
+	// nobody drains).
+	quit, watched := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(watched)
+		done := ctx.Done()
+		for {
+			select {
+			case <-sigs:
+				interrupt()
+			case <-done:
+				done = nil
+				interrupt()
+			case <-quit:
+				return
 			}
 		}
+	}()
+	defer func() { close(quit); <-watched }()
+
+	for ev := range events {
+		switch ev := ev.(type) {
+		case agent.Delta:
+			write(f.Clean(ev.Text))
+		case agent.ToolCall:
+			endLine()
+			fmt.Fprintf(stderr, "→ %s %s\n", ev.Name, oneLineClip(ev.Arguments, 200))
+		case agent.ToolResult:
+			if ev.Err != "" {
+				fmt.Fprintf(stderr, "✗ %s: %s\n", ev.Name, oneLineClip(ev.Err, 200))
+			} else {
+				fmt.Fprintf(stderr, "✓ %s %s\n", ev.Name, oneLineClip(ev.Result, 200))
+			}
+		case agent.Done:
+			return finish(nil)
+		case agent.Interrupted:
+			if err := finish(nil); err != nil {
+				return err
+			}
+			if ev.Reason == "stale_abort" {
+				fmt.Fprintln(stderr, "interrupted: no data from the server for too long (stale_abort)")
+				return exitError{code: 1}
+			}
+			fmt.Fprintln(stderr, "interrupted")
+			return exitError{code: 130}
+		case agent.Failed:
+			return finish(fmt.Errorf("run: %w", ev.Err))
+		}
 	}
+	return errors.New("run: the reply ended without a final status")
 }
 
 // oneLineClip folds s onto one line and cuts it to n bytes, for stderr.

@@ -212,3 +212,50 @@ func TestStreamToTerminal(t *testing.T) {
 		t.Errorf("a channel closed early gave %v", err)
 	}
 }
+
+// blockedWriter blocks every write until release is closed, like a paused
+// terminal or a pipe nobody drains.
+type blockedWriter struct {
+	writing chan struct{} // closed when the first write starts
+	release chan struct{}
+	once    sync.Once
+}
+
+func (w *blockedWriter) Write(p []byte) (int, error) {
+	w.once.Do(func() { close(w.writing) })
+	<-w.release
+	return len(p), nil
+}
+
+// TestStreamToTerminalSignalWhileWriteBlocks: SIGINT reaches the turn while
+// the loop is stuck writing to stdout. (Not a speed check: the guard only
+// turns a missed signal into a failure instead of a hang.)
+func TestStreamToTerminalSignalWhileWriteBlocks(t *testing.T) {
+	events := make(chan agent.Event, 2)
+	sigs := make(chan os.Signal, 1)
+	interrupted := make(chan struct{})
+	var once sync.Once
+	out := &blockedWriter{writing: make(chan struct{}), release: make(chan struct{})}
+	var errOut bytes.Buffer
+	result := make(chan error, 1)
+	go func() {
+		result <- streamToTerminal(context.Background(), events, sigs, func() { once.Do(func() { close(interrupted) }) }, out, &errOut)
+	}()
+	events <- agent.Delta{Text: "partial"}
+	<-out.writing
+	sigs <- os.Interrupt
+	select {
+	case <-interrupted:
+	case <-time.After(10 * time.Second):
+		close(out.release)
+		events <- agent.Interrupted{}
+		<-result
+		t.Fatal("SIGINT did not interrupt the turn while a write blocked")
+	}
+	close(out.release)
+	events <- agent.Interrupted{Text: "partial", Reason: "interrupt_abort"}
+	var ee exitError
+	if err := <-result; !errors.As(err, &ee) || ee.code != 130 || errOut.String() != "interrupted\n" {
+		t.Errorf("err %v, stderr %q", err, errOut.String())
+	}
+}
