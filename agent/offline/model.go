@@ -185,6 +185,9 @@ func isShortRequest(prompt string) bool {
 	return false
 }
 
+// cardKeys are the keys under which a tool result may hold its card.
+var cardKeys = []string{"card", "created", "updated", "moved"}
+
 // confirmation is the short answer after a tool result. It refers to what the
 // result says: the card that was made, the error, or the result itself.
 func confirmation(tool, content string) string {
@@ -202,9 +205,14 @@ func confirmation(tool, content string) string {
 		if msg := field(obj, "error"); msg != "" {
 			return fmt.Sprintf(toolErrorText, tool, oneLine(msg, 160))
 		}
+		// spindle's own tools wrap the card in a key that names what
+		// happened ({"created": {...}}); other clients may say "card".
 		card := obj
-		if inner, ok := lookup(obj, "card").(map[string]any); ok {
-			card = inner
+		for _, key := range cardKeys {
+			if inner, ok := lookup(obj, key).(map[string]any); ok {
+				card = inner
+				break
+			}
 		}
 		if title := field(card, "title"); title != "" {
 			where := ""

@@ -95,6 +95,8 @@ func TestConfirmation(t *testing.T) {
 	tests := []struct{ tool, result, want string }{
 		{"kanban_create", `{"id": 12, "title": "Ship it", "status": "todo"}`, "Done: **Ship it** is on the board as card #12 in *todo*."},
 		{"kanban_create", `{"card": {"ID": 3, "Title": "Nested"}}`, "Done: **Nested** is on the board as card #3."},
+		{"kanban_create", `{"created": {"id": 1, "title": "Write the docs", "status": "todo"}}`, "Done: **Write the docs** is on the board as card #1 in *todo*."},
+		{"kanban_move", `{"moved": {"id": 4, "title": "Ship", "status": "done"}}`, "Done: **Ship** is on the board as card #4 in *done*."},
 		{"kanban_create", `{"title": "No id"}`, "Done: **No id** is on the board."},
 		{"kanban_create", `{"error": "board unavailable"}`, "The `kanban_create` tool failed: board unavailable"},
 		{"kanban_create", "error: board refused", "The `kanban_create` tool failed: error: board refused"},
