@@ -11,57 +11,32 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-for tool in tmux sqlite3 go; do
-	command -v "$tool" >/dev/null || { echo "e2e-kanban: needs $tool (apt-get install -y tmux sqlite3)" >&2; exit 1; }
-done
-
-export GOTOOLCHAIN=local
-work=$(mktemp -d)
+e2e_name=e2e-kanban
+. scripts/lib-e2e.sh
+e2e_require tmux sqlite3
 sock="spindle-e2e-kanban-$$"
 session=e2e
+# A private world: data, config, state and logs all under $work; no
+# endpoint, so spindle uses its offline demo model.
+e2e_world
 cleanup() {
 	tmux -L "$sock" kill-server 2>/dev/null || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
-
-go build -o "$work/spindle" .
-
-# A private world: data, config, state and logs all under $work; no
-# endpoint, so spindle uses its offline demo model.
-export SPINDLE_HOME="$work/data"
-export XDG_CONFIG_HOME="$work/config" XDG_STATE_HOME="$work/state" XDG_DATA_HOME="$work/xdg-data" XDG_CACHE_HOME="$work/cache"
-mkdir -p "$SPINDLE_HOME" "$XDG_CONFIG_HOME" "$XDG_STATE_HOME" "$XDG_DATA_HOME" "$XDG_CACHE_HOME"
-unset OPENAI_BASE_URL OPENAI_API_KEY SPINDLE_MODEL
-export TERM=xterm-256color
 db="$SPINDLE_HOME/kanban.db"
-
-screen() { tmux -L "$sock" capture-pane -p -t "$session"; }
-keys() { tmux -L "$sock" send-keys -t "$session" "$@"; }
-fail() {
-	echo "e2e-kanban: FAIL: $*" >&2
-	echo "--- screen ---" >&2
-	screen >&2 || true
-	echo "--- log ---" >&2
-	find "$work" -name '*.log' -exec tail -n 20 {} + >&2 2>/dev/null || true
-	exit 1
-}
-# wait_screen PATTERN SECONDS: until the screen shows the fixed string.
-wait_screen() {
-	local deadline=$(($(date +%s%N) + ${2:-5} * 1000000000))
-	while ! screen | grep -qF -- "$1"; do
-		[ "$(date +%s%N)" -lt "$deadline" ] || fail "screen never showed \"$1\""
-		sleep 0.05
-	done
+e2e_dump() {
+	echo "--- log ---"
+	find "$work" -name '*.log' -exec tail -n 20 {} + 2>/dev/null
 }
 sql() { sqlite3 -batch -noheader "$db" "$1"; }
 # wait_sql QUERY WANT SECONDS: until the query prints WANT.
 wait_sql() {
-	local deadline=$(($(date +%s%N) + ${3:-5} * 1000000000)) got=""
+	local deadline=$(($(now_ns) + ${3:-5} * 1000000000)) got=""
 	while :; do
 		got=$(sql "$1" 2>/dev/null || true)
 		[ "$got" = "$2" ] && return 0
-		[ "$(date +%s%N)" -lt "$deadline" ] || fail "kanban.db: $1 → \"$got\", want \"$2\""
+		[ "$(now_ns)" -lt "$deadline" ] || fail "kanban.db: $1 → \"$got\", want \"$2\""
 		sleep 0.05
 	done
 }
@@ -111,10 +86,10 @@ echo "e2e-kanban: a card added from outside appears"
 keys h
 keys h
 wait_screen "To do 0"
-start=$(date +%s%N)
+start=$(now_ns)
 "$work/spindle" kanban add "Outside card" >/dev/null || fail "spindle kanban add failed"
 wait_screen "Outside card" 3
-ms=$((($(date +%s%N) - start) / 1000000))
+ms=$((($(now_ns) - start) / 1000000))
 echo "e2e-kanban: the outside card was on screen after ${ms} ms"
 # One poll period is 1 s; allow for the add itself and a loaded machine.
 [ "$ms" -le 1500 ] || fail "the outside card took ${ms} ms to appear (want about 1 s)"

@@ -17,24 +17,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need=()
-for tool in tmux sqlite3; do
-	command -v "$tool" >/dev/null || need+=("$tool")
-done
-if [ ${#need[@]} -gt 0 ]; then
-	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-	else
-		echo "e2e-tmux: needs ${need[*]} (apt-get install -y tmux sqlite3)" >&2
-		exit 1
-	fi
-fi
-
-export GOTOOLCHAIN=local
-work=$(mktemp -d)
+e2e_name=e2e-tmux
+. scripts/lib-e2e.sh
+e2e_require tmux sqlite3
 run=0
 sock="spindle-e2e-chat-$$-$run"
 session=e2e
+e2e_world
 cleanup() {
 	for i in $(seq 0 "$run"); do
 		tmux -L "spindle-e2e-chat-$$-$i" kill-server 2>/dev/null || true
@@ -42,35 +31,11 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
-
-go build -o "$work/spindle" .
-
-export SPINDLE_HOME="$work/data"
-export XDG_CONFIG_HOME="$work/config" XDG_STATE_HOME="$work/state" XDG_DATA_HOME="$work/xdg-data" XDG_CACHE_HOME="$work/cache"
-mkdir -p "$SPINDLE_HOME" "$XDG_CONFIG_HOME" "$XDG_STATE_HOME" "$XDG_DATA_HOME" "$XDG_CACHE_HOME"
-unset OPENAI_BASE_URL OPENAI_API_KEY SPINDLE_MODEL
-export TERM=xterm-256color
 log="$XDG_STATE_HOME/spindle/spindle.log"
 statedb="$SPINDLE_HOME/state.db"
-
-screen() { tmux -L "$sock" capture-pane -p -t "$session"; }
-keys() { tmux -L "$sock" send-keys -t "$session" "$@"; }
-fail() {
-	echo "e2e-tmux: FAIL: $*" >&2
-	echo "--- screen ---" >&2
-	screen >&2 || true
-	echo "--- log (last 20 lines) ---" >&2
-	tail -n 20 "$log" >&2 2>/dev/null || true
-	exit 1
-}
-now_ns() { date +%s%N; }
-# wait_screen PATTERN SECONDS: until the screen shows the fixed string.
-wait_screen() {
-	local deadline=$(($(now_ns) + ${2:-5} * 1000000000))
-	while ! screen | grep -qF -- "$1"; do
-		[ "$(now_ns)" -lt "$deadline" ] || fail "screen never showed \"$1\""
-		sleep 0.05
-	done
+e2e_dump() {
+	echo "--- log (last 20 lines) ---"
+	tail -n 20 "$log" 2>/dev/null
 }
 # wait_file FILE SECONDS: until FILE exists.
 wait_file() {
