@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -15,6 +16,9 @@ import (
 // and the agent are opened after the first frame (openTUIParts), so the
 // screen appears as soon as the process has started.
 func (a *app) runTUI(ctx context.Context) error {
+	if err := needTerminal(); err != nil {
+		return err
+	}
 	keys := keymap.Default()
 	if err := keys.Apply(a.cfg.Keys); err != nil {
 		return fmt.Errorf("config keys: %w", err)
@@ -68,4 +72,18 @@ func (a *app) openTUIParts(context.Context) (tui.Parts, func(), error) {
 		ag.Close()
 		closeStores()
 	}, nil
+}
+
+// errNoTerminal is what `spindle` says when it has no terminal to draw on
+// (a cron job, CI, ssh without -t), instead of Bubble Tea's TTY error.
+var errNoTerminal = errors.New(`the full-screen shell needs a terminal and there is none here; in scripts use: spindle run "prompt" (see spindle --help)`)
+
+// needTerminal checks that the process has a controlling terminal, which is
+// what Bubble Tea opens when stdin is not one.
+func needTerminal() error {
+	f, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return errNoTerminal
+	}
+	return f.Close()
 }

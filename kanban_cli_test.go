@@ -11,20 +11,6 @@ import (
 	"testing"
 )
 
-// spindleBin builds the binary.
-func spindleBin(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	bin := filepath.Join(t.TempDir(), "spindle")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // runSpindle runs the binary with a private data, state and config
 // directory and returns stdout, stderr and the exit code.
 func runSpindle(t *testing.T, bin, home string, args ...string) (string, string, int) {

@@ -98,18 +98,6 @@ func (e *runEnv) messages(t *testing.T, session int64) []store.Message {
 	return ms
 }
 
-func buildRunBinary(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	bin := filepath.Join(t.TempDir(), "spindle")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // withNewline is what `spindle run` prints for a reply: the text, ending
 // in a newline.
 func withNewline(s string) string {
@@ -124,7 +112,7 @@ func withNewline(s string) string {
 // an existing session, interrupted by SIGINT, and over the network against
 // `spindle serve-demo`.
 func TestRunCLI(t *testing.T) {
-	bin := buildRunBinary(t)
+	bin := spindleBin(t)
 	t.Run("offline hello", func(t *testing.T) {
 		e := newRunEnv(t, bin)
 		out, errOut, code := e.run(t, "", "run", "hello")
