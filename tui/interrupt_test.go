@@ -9,6 +9,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/spindle-sh/spindle/agent"
+	"github.com/spindle-sh/spindle/keymap"
+	"github.com/spindle-sh/spindle/tui/theme"
 )
 
 // isQuit reports whether cmd quits the program.
@@ -330,5 +332,24 @@ func TestToolCallShownWhileRunning(t *testing.T) {
 	m = event(t, m, agent.ToolResult{ID: "c1", Name: "kanban_create", Err: "board refused"}, time.Now())
 	if s := plain(m); !strings.Contains(s, "✗ board refused") || strings.Contains(s, "… running") {
 		t.Errorf("tool failure not shown:\n%s", s)
+	}
+}
+
+// TestArmedQuitNamesTheReboundKey: with the interrupt rebound in the
+// config, the status bar names the key that quits, not Ctrl-C.
+func TestArmedQuitNamesTheReboundKey(t *testing.T) {
+	st, b := openStores(t)
+	keys := keymap.Default()
+	if err := keys.Apply(map[string][]string{"global.interrupt": {"ctrl+q"}}); err != nil {
+		t.Fatal(err)
+	}
+	m := New(Options{Agent: newScriptedAgent(), Sessions: st, Board: b, Keys: keys, Palette: theme.Default()})
+	m = update(t, m, tea.WindowSizeMsg{Width: 120, Height: 40})
+	m, _ = updateCmd(t, m, tea.KeyPressMsg{Code: 'q', Mod: tea.ModCtrl})
+	if !m.armed {
+		t.Fatal("ctrl+q, the rebound interrupt, did not arm quitting")
+	}
+	if bar := m.statusBar(); !strings.Contains(bar, "press Ctrl-Q again to quit") {
+		t.Errorf("status bar = %q, want it to name Ctrl-Q", bar)
 	}
 }

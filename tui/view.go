@@ -227,7 +227,7 @@ func (m Model) sessionLabel() string {
 func (m Model) stateLabel() string {
 	st := m.st
 	if m.armed {
-		return st.StatusWarn.Render(" press Ctrl-C again to quit ")
+		return st.StatusWarn.Render(" press " + keyName(m.keys.Global.Interrupt) + " again to quit ")
 	}
 	if t := m.turn; t != nil {
 		switch {
@@ -367,4 +367,18 @@ func (m Model) hints(width int) string {
 		m.cache.hintsKey, m.cache.hints = k, h.ShortHelpView(bindings)
 	}
 	return m.cache.hints
+}
+
+// keyName is how the status bar names a binding's first key: Ctrl-C for
+// ctrl+c, as people write it, else the key as the key map spells it (a user
+// may have rebound it).
+func keyName(b key.Binding) string {
+	keys := b.Keys()
+	if len(keys) == 0 {
+		return "the interrupt key"
+	}
+	if k, ok := strings.CutPrefix(keys[0], "ctrl+"); ok && len(k) == 1 {
+		return "Ctrl-" + strings.ToUpper(k)
+	}
+	return keys[0]
 }
