@@ -160,6 +160,11 @@ func New(o Options) Model {
 	m.help.Styles.ShortDesc = st.Muted
 	m.help.Styles.FullKey = st.User
 	m.help.Styles.FullDesc = st.Body
+	// The separators and the ellipsis too: bubbles' defaults are colour
+	// literals of their own.
+	m.help.Styles.ShortSeparator = st.Faint
+	m.help.Styles.FullSeparator = st.Faint
+	m.help.Styles.Ellipsis = st.Faint
 	m.spinner = spinner.New(spinner.WithSpinner(spinner.Dot), spinner.WithStyle(st.Spinner))
 	m.input = newInput(o.Keys.Chat, &st)
 	m.input.Focus()

@@ -18,6 +18,7 @@ type Styles struct {
 	Interrupted  lipgloss.Style // the "interrupted" mark
 	Failed       lipgloss.Style // the "failed" mark and errors
 	Muted        lipgloss.Style // hints, placeholders
+	Faint        lipgloss.Style // separators between hints
 	PaneTitle    lipgloss.Style // an unfocused pane's title
 	PaneTitleOn  lipgloss.Style // the focused pane's title
 	Separator    lipgloss.Style // the rule between the panes and above the input
@@ -45,6 +46,7 @@ func NewStyles(p theme.Palette) Styles {
 		Interrupted:  base.Foreground(p.Warning).Bold(true),
 		Failed:       base.Foreground(p.Error).Bold(true),
 		Muted:        base.Foreground(p.Muted),
+		Faint:        base.Foreground(p.Faint),
 		PaneTitle:    base.Foreground(p.Muted),
 		PaneTitleOn:  base.Foreground(p.Accent).Bold(true),
 		Separator:    base.Foreground(p.Subtle),

@@ -13,6 +13,7 @@ import (
 type Palette struct {
 	Text      color.Color // ordinary text
 	Muted     color.Color // secondary text, borders of unfocused panes, hints
+	Faint     color.Color // separators between hints
 	Accent    color.Color // focus, selection, the user's messages
 	Assistant color.Color // the assistant's name and streaming marks
 	Success   color.Color // done, complete
@@ -27,6 +28,7 @@ func Default() Palette {
 	return Palette{
 		Text:      lipgloss.Color("252"),
 		Muted:     lipgloss.Color("244"),
+		Faint:     lipgloss.Color("238"),
 		Accent:    lipgloss.Color("39"),
 		Assistant: lipgloss.Color("141"),
 		Success:   lipgloss.Color("42"),
