@@ -66,21 +66,7 @@ func benchStream(b *testing.B, tokens int) {
 	}))
 	defer srv.Close()
 
-	dir := b.TempDir()
-	st, err := store.OpenState(filepath.Join(dir, "state.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	a, err := New(Config{BaseURL: srv.URL + "/v1", Model: "m", State: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer a.Close()
-	sess, err := st.CreateSession(context.Background(), "bench")
-	if err != nil {
-		b.Fatal(err)
-	}
+	a, sess := benchAgent(b, srv.URL)
 	want := tokens * len(" tok")
 
 	var ms0, ms1 runtime.MemStats
@@ -132,20 +118,7 @@ func BenchmarkInterruptToEvent(b *testing.B) {
 		}
 	}))
 	defer srv.Close()
-	st, err := store.OpenState(filepath.Join(b.TempDir(), "state.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	a, err := New(Config{BaseURL: srv.URL + "/v1", Model: "m", State: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer a.Close()
-	sess, err := st.CreateSession(context.Background(), "bench")
-	if err != nil {
-		b.Fatal(err)
-	}
+	a, sess := benchAgent(b, srv.URL)
 	lat := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -220,4 +193,26 @@ func (c *coalescer) pending() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.head < len(c.items)
+}
+
+// benchAgent is an agent over a real state.db in b.TempDir(), talking to the
+// test server at url, with a fresh session. Everything is closed when the
+// benchmark ends.
+func benchAgent(b *testing.B, url string) (*Agent, store.Session) {
+	b.Helper()
+	st, err := store.OpenState(filepath.Join(b.TempDir(), "state.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	a, err := New(Config{BaseURL: url + "/v1", Model: "m", State: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { a.Close() })
+	sess, err := st.CreateSession(context.Background(), "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return a, sess
 }
