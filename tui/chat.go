@@ -257,21 +257,13 @@ func (m *Model) applyEvent(t *turn, ev agent.Event, at time.Time) bool {
 		m.outcome = ""
 		return true
 	case agent.Interrupted:
-		it := m.finalReply(t, ev.Text)
-		if it == nil {
-			it = newItem(kindAssistant, "")
-			m.hist.add(it)
-		}
+		it := m.markedReply(t, ev.Text)
 		it.reason = ev.Reason
 		it.setStatus(statusInterrupted)
 		m.outcome = "interrupted"
 		return true
 	case agent.Failed:
-		it := m.finalReply(t, ev.Text)
-		if it == nil {
-			it = newItem(kindAssistant, "")
-			m.hist.add(it)
-		}
+		it := m.markedReply(t, ev.Text)
 		it.errMsg = describeErr(ev.Err)
 		it.setStatus(statusFailed)
 		m.errText, m.outcome = it.errMsg, "error"
@@ -325,6 +317,18 @@ func (m *Model) finalReply(t *turn, text string) *item {
 		m.removeItem(it)
 		return nil
 	}
+	return it
+}
+
+// markedReply is finalReply for a turn that ended interrupted or failed:
+// such a turn always leaves a reply in the transcript, even an empty one, to
+// carry its mark.
+func (m *Model) markedReply(t *turn, text string) *item {
+	if it := m.finalReply(t, text); it != nil {
+		return it
+	}
+	it := newItem(kindAssistant, "")
+	m.hist.add(it)
 	return it
 }
 
