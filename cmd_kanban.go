@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spindle-sh/spindle/store"
-	"github.com/spindle-sh/spindle/tui/sanitize"
+	"github.com/spindle-sh/spindle/sanitize"
 )
 
 // cliActor is the actor recorded for changes made from the command line.

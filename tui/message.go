@@ -7,7 +7,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/spindle-sh/spindle/tui/sanitize"
+	"github.com/spindle-sh/spindle/sanitize"
 )
 
 // fullRenderLimit is the longest reply rendered whole when it completes

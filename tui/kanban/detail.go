@@ -9,7 +9,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/spindle-sh/spindle/store"
-	"github.com/spindle-sh/spindle/tui/sanitize"
+	"github.com/spindle-sh/spindle/sanitize"
 )
 
 // detailState is the open card's detail: its history, the comments being

@@ -13,7 +13,7 @@ import (
 
 	"github.com/spindle-sh/spindle/keymap"
 	"github.com/spindle-sh/spindle/store"
-	"github.com/spindle-sh/spindle/tui/sanitize"
+	"github.com/spindle-sh/spindle/sanitize"
 	"github.com/spindle-sh/spindle/tui/theme"
 )
 
