@@ -11,8 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/spindle-sh/spindle/store"
 	"github.com/spindle-sh/spindle/sanitize"
+	"github.com/spindle-sh/spindle/store"
 )
 
 // cliActor is the actor recorded for changes made from the command line.
@@ -124,7 +124,7 @@ func (a *app) kanbanListCmd() *cobra.Command {
 				tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "ID\tSTATUS\tPRIORITY\tASSIGNEE\tTITLE")
 				for _, c := range cards {
-					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", c.ID, c.Status, c.Priority, c.Assignee, oneLine(c.Title))
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", c.ID, c.Status, c.Priority, c.Assignee, sanitize.Line(c.Title))
 				}
 				return tw.Flush()
 			})
@@ -133,12 +133,6 @@ func (a *app) kanbanListCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the cards as a JSON array")
 	cmd.Flags().BoolVar(&all, "all", false, "include archived cards")
 	return cmd
-}
-
-// oneLine keeps untrusted text (cards are written by the agent too) on one
-// row and free of terminal controls and escape sequences.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(sanitize.String(s)), " ")
 }
 
 func (a *app) kanbanAddCmd() *cobra.Command {
@@ -288,7 +282,7 @@ func (a *app) kanbanShowCmd() *cobra.Command {
 					}
 					return writeJSON(out, cardWithHistory{Card: c, Events: evs})
 				}
-				fmt.Fprintf(out, "#%d %s\n", c.ID, oneLine(c.Title))
+				fmt.Fprintf(out, "#%d %s\n", c.ID, sanitize.Line(c.Title))
 				fmt.Fprintf(out, "status:   %s (position %d)\n", c.Status, c.Position)
 				fmt.Fprintf(out, "priority: %s\n", c.Priority)
 				fmt.Fprintf(out, "assignee: %s\n", c.Assignee)
@@ -306,7 +300,7 @@ func (a *app) kanbanShowCmd() *cobra.Command {
 					if e.Undone {
 						undone = " (undone)"
 					}
-					fmt.Fprintf(out, "  %s  %-9s %-5s %s%s\n", e.At.Format("2006-01-02 15:04:05"), e.Kind, oneLine(e.Actor), oneLine(e.Text), undone)
+					fmt.Fprintf(out, "  %s  %-9s %-5s %s%s\n", e.At.Format("2006-01-02 15:04:05"), e.Kind, sanitize.Line(e.Actor), sanitize.Line(e.Text), undone)
 				}
 				return nil
 			})
@@ -351,7 +345,7 @@ func (a *app) kanbanUndoCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "undid %s of card %d by %s (%s)\n", ev.Kind, ev.CardID, oneLine(ev.Actor), oneLine(ev.Text))
+				fmt.Fprintf(cmd.OutOrStdout(), "undid %s of card %d by %s (%s)\n", ev.Kind, ev.CardID, sanitize.Line(ev.Actor), sanitize.Line(ev.Text))
 				return nil
 			})
 		},

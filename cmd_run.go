@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spindle-sh/spindle/agent"
+	"github.com/spindle-sh/spindle/sanitize"
 	"github.com/spindle-sh/spindle/store"
 )
 
@@ -129,7 +130,7 @@ func (a *app) run(cmd *cobra.Command, sessionID int64, args []string) error {
 // activity to stderr. A signal or ctx's end interrupts the turn; the loop
 // still waits for the terminal event, so that what arrived is printed.
 func streamToTerminal(ctx context.Context, events <-chan agent.Event, sigs <-chan os.Signal, interrupt func(), stdout, stderr io.Writer) error {
-	var f termFilter
+	var f sanitize.Stream
 	var last byte = '\n'
 	var werr error // the first failed write to stdout; the reply is still saved
 	write := func(s string) {
@@ -149,6 +150,7 @@ func streamToTerminal(ctx context.Context, events <-chan agent.Event, sigs <-cha
 	// printed: that is the error then, since what the person asked for
 	// did not reach them (state.db has it).
 	finish := func(err error) error {
+		write(f.Flush())
 		endLine()
 		if werr != nil {
 			return fmt.Errorf("run: write the reply to stdout: %w", werr)
@@ -179,8 +181,9 @@ func streamToTerminal(ctx context.Context, events <-chan agent.Event, sigs <-cha
 	for ev := range events {
 		switch ev := ev.(type) {
 		case agent.Delta:
-			write(f.Clean(ev.Text))
+			write(f.Write(ev.Text))
 		case agent.ToolCall:
+			write(f.Flush()) // the reply before a tool call is a message of its own
 			endLine()
 			fmt.Fprintf(stderr, "→ %s %s\n", ev.Name, oneLineClip(ev.Arguments, 200))
 		case agent.ToolResult:
@@ -210,8 +213,7 @@ func streamToTerminal(ctx context.Context, events <-chan agent.Event, sigs <-cha
 
 // oneLineClip folds s onto one line and cuts it to n bytes, for stderr.
 func oneLineClip(s string, n int) string {
-	var f termFilter
-	s = strings.Join(strings.Fields(f.Clean(s)), " ")
+	s = sanitize.Line(s)
 	if len(s) <= n {
 		return s
 	}
@@ -219,96 +221,4 @@ func oneLineClip(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
-}
-
-// termFilter removes what could drive the terminal from streamed text:
-// escape sequences (CSI, OSC, DCS, SOS, PM, APC and two-byte ESC
-// sequences, in their 7-bit and C1 forms), C0 controls except \n and \t,
-// DEL, the other C1 controls and bidi overrides. It keeps state between
-// calls, because a sequence may be split across two deltas; it holds no
-// text back, because what it removes is never printed.
-type termFilter struct{ state filterState }
-
-type filterState uint8
-
-const (
-	fsText   filterState = iota
-	fsEsc                // after ESC
-	fsEscInt             // ESC then intermediate bytes, waiting for the final
-	fsCSI                // inside a control sequence
-	fsString             // inside OSC/DCS/SOS/PM/APC, until BEL or ST
-	fsStrEsc             // ESC inside a string: ST if a backslash follows
-)
-
-// Clean returns s without control sequences.
-func (f *termFilter) Clean(s string) string {
-	clean := f.state == fsText
-	if clean {
-		for i := 0; i < len(s); i++ {
-			if c := s[i]; (c < 0x20 && c != '\n' && c != '\t') || c >= 0x7f {
-				clean = false
-				break
-			}
-		}
-		if clean {
-			return s // the common case: printable ASCII
-		}
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		switch f.state {
-		case fsText:
-			switch {
-			case r == '\n' || r == '\t':
-				b.WriteRune(r)
-			case r == 0x1b:
-				f.state = fsEsc
-			case r < 0x20 || r == 0x7f:
-			case r == 0x9b:
-				f.state = fsCSI
-			case r == 0x90 || r == 0x98 || r == 0x9d || r == 0x9e || r == 0x9f:
-				f.state = fsString
-			case r >= 0x80 && r <= 0x9f:
-			case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
-			default:
-				b.WriteRune(r)
-			}
-		case fsEsc:
-			switch {
-			case r == '[':
-				f.state = fsCSI
-			case r == ']' || r == 'P' || r == 'X' || r == '^' || r == '_':
-				f.state = fsString
-			case r >= 0x20 && r <= 0x2f:
-				f.state = fsEscInt
-			default:
-				f.state = fsText // a two-byte sequence, or garbage: dropped
-			}
-		case fsEscInt:
-			if r < 0x20 || r > 0x2f {
-				f.state = fsText
-			}
-		case fsCSI:
-			if r < 0x30 || r > 0x3f {
-				if !(r >= 0x20 && r <= 0x2f) {
-					f.state = fsText // final byte (or an invalid one): end
-				}
-			}
-		case fsString:
-			switch r {
-			case 0x07, 0x9c, '\n':
-				f.state = fsText
-			case 0x1b:
-				f.state = fsStrEsc
-			}
-		case fsStrEsc:
-			if r == '\\' {
-				f.state = fsText
-			} else {
-				f.state = fsString
-			}
-		}
-	}
-	return b.String()
 }

@@ -10,68 +10,34 @@ import (
 	"sync"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/spindle-sh/spindle/agent"
+	"github.com/spindle-sh/spindle/sanitize"
+	"github.com/spindle-sh/spindle/sanitize/sanitizetest"
 )
 
-func TestTermFilter(t *testing.T) {
-	cases := []struct{ name, in, want string }{
-		{"plain", "hello\tworld\n", "hello\tworld\n"},
-		{"unicode kept", "héllo — 世界 🎉", "héllo — 世界 🎉"},
-		{"CSI colour", "a\x1b[31mred\x1b[0m b", "ared b"},
-		{"CSI private", "x\x1b[?1049hy", "xy"},
-		{"clear screen", "\x1b[2J\x1b[Htext", "text"},
-		{"OSC title BEL", "a\x1b]0;pwned\x07b", "ab"},
-		{"OSC 52 clipboard ST", "a\x1b]52;c;ZXZpbA==\x1b\\b", "ab"},
-		{"OSC 8 hyperlink", "\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\", "link"},
-		{"DCS", "a\x1bPq#0;2;0;0;0\x1b\\b", "ab"},
-		{"APC PM SOS", "1\x1b_x\x1b\\2\x1b^y\x1b\\3\x1bXz\x1b\\4", "1234"},
-		{"two-byte ESC", "a\x1bcb\x1b7c", "abc"},
-		{"ESC with intermediate", "a\x1b(Bb", "ab"},
-		{"C0 and DEL", "a\rb\x00c\x07d\x08e\x7ff", "abcdef"},
-		{"C1 CSI", "a\u009b31mb", "ab"},
-		{"C1 OSC", "a\u009d0;t\u009cb", "ab"},
-		{"other C1", "a\u0085b", "ab"},
-		{"bidi overrides", "a\u202eb\u2066c\u2069d", "abcd"},
-		{"unterminated OSC ends at newline", "a\x1b]0;xx\nb", "ab"},
-		{"invalid UTF-8 replaced", "a\xffb", "a\uFFFDb"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			var f termFilter
-			if got := f.Clean(tc.in); got != tc.want {
-				t.Errorf("Clean(%q) = %q, want %q", tc.in, got, tc.want)
+// TestRunStreamsSanitizedLikeTheWhole: `spindle run` prints a reply whose
+// escape sequences and characters are cut across deltas exactly as the
+// whole reply sanitized, for every cut of every hostile string.
+func TestRunStreamsSanitizedLikeTheWhole(t *testing.T) {
+	for _, s := range sanitizetest.Hostile {
+		want := sanitize.String(s) + "\n"
+		for _, pieces := range sanitizetest.Splits(s) {
+			ch := make(chan agent.Event, len(pieces)+1)
+			for _, p := range pieces {
+				ch <- agent.Delta{Text: p}
 			}
-			// The same text cut anywhere (on rune boundaries, as deltas
-			// are) must give the same output: sequences span deltas.
-			for cut := 1; cut < len(tc.in); cut++ {
-				if !utf8.RuneStart(tc.in[cut]) {
-					continue
-				}
-				var g termFilter
-				if got := g.Clean(tc.in[:cut]) + g.Clean(tc.in[cut:]); got != tc.want {
-					t.Errorf("cut at %d: %q, want %q", cut, got, tc.want)
-				}
+			ch <- agent.Done{}
+			close(ch)
+			var out, errOut bytes.Buffer
+			if err := streamToTerminal(context.Background(), ch, nil, func() {}, &out, &errOut); err != nil {
+				t.Fatal(err)
 			}
-		})
-	}
-}
-
-// FuzzTermFilter: whatever comes in, nothing that starts a control
-// sequence comes out.
-func FuzzTermFilter(f *testing.F) {
-	f.Add("a\x1b[31mb\x1b]0;t\x07c\u009b1m")
-	f.Add("plain text\n")
-	f.Fuzz(func(t *testing.T, s string) {
-		var tf termFilter
-		out := tf.Clean(s)
-		for _, r := range out {
-			if (r < 0x20 && r != '\n' && r != '\t') || r == 0x7f || (r >= 0x80 && r <= 0x9f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
-				t.Fatalf("Clean(%q) kept %U", s, r)
+			if out.String() != want {
+				t.Fatalf("%q in pieces %q: stdout %q, want %q", s, pieces, out.String(), want)
 			}
 		}
-	})
+	}
 }
 
 // syncWriter collects output written by the tail goroutine.

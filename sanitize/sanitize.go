@@ -38,39 +38,199 @@ const (
 //     U+2066..U+2069) and the marks U+200E, U+200F and U+061C.
 //
 // Invalid UTF-8 is replaced by U+FFFD. String is idempotent: String(String(s))
-// equals String(s). It never panics.
+// equals String(s). It never panics. It is the Stream below run over one
+// piece, so text sanitized whole and text sanitized as a stream agree.
 func String(s string) string {
 	if clean(s) {
 		return s
 	}
+	var z Stream
 	var b strings.Builder
 	b.Grow(len(s))
+	z.run(&b, s, true)
+	return b.String()
+}
+
+// Stream sanitizes text that arrives in pieces (a model's streamed deltas)
+// exactly as String sanitizes the whole: an escape sequence split across
+// pieces is removed whole, and a UTF-8 character split across pieces is
+// held back until it is complete. The zero value is ready to use; a Stream
+// is not safe for concurrent use.
+type Stream struct {
+	state state
+	held  [utf8.UTFMax]byte // an incomplete character at the end of the last piece
+	nheld int
+}
+
+// state is where the machine is inside an escape sequence.
+type state uint8
+
+const (
+	stText   state = iota
+	stEsc          // after ESC
+	stEscInt       // after ESC and intermediate bytes (0x20..0x2F)
+	stCSI          // inside a control sequence
+	stString       // inside OSC, DCS, SOS, PM or APC
+	stStrEsc       // ESC inside a control string: ST if a backslash follows
+)
+
+// Write returns the safe text of the next piece. The concatenation of every
+// Write's result and Flush's equals String of the concatenated pieces.
+func (z *Stream) Write(s string) string {
+	if z.state == stText && z.nheld == 0 && clean(s) {
+		return s
+	}
+	if z.nheld > 0 {
+		s = string(z.held[:z.nheld]) + s
+		z.nheld = 0
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	z.run(&b, s, false)
+	return b.String()
+}
+
+// Flush ends the text: a held incomplete character is replaced by U+FFFD
+// as String would, an unterminated sequence is dropped, and the Stream is
+// ready for a new text.
+func (z *Stream) Flush() string {
+	s := string(z.held[:z.nheld])
+	z.nheld = 0
+	var b strings.Builder
+	z.run(&b, s, true)
+	z.state = stText
+	return b.String()
+}
+
+// Pending reports whether the stream is inside an escape sequence or holds
+// part of a character, i.e. whether Flush would change anything.
+func (z *Stream) Pending() bool { return z.state != stText || z.nheld > 0 }
+
+// run feeds s through the machine, writing safe text to b. Unless final,
+// an incomplete character at the end of s is held for the next piece.
+func (z *Stream) run(b *strings.Builder, s string, final bool) {
+	// decode returns the character at s[i:], or size 0 when it is
+	// incomplete and must wait for the next piece.
+	decode := func(i int) (rune, int) {
+		if !final && !utf8.FullRuneInString(s[i:]) {
+			return 0, 0
+		}
+		return utf8.DecodeRuneInString(s[i:])
+	}
+	hold := func(i int) {
+		z.nheld = copy(z.held[:], s[i:])
+	}
 	i := 0
 	for i < len(s) {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size <= 1 {
-			b.WriteRune(utf8.RuneError)
-			i++
-			continue
-		}
-		switch {
-		case r == esc:
-			i = skipEscape(s, i+size)
-			continue
-		case r == c1CSI:
-			i = skipCSI(s, i+size)
-			continue
-		case r == c1OSC || r == c1DCS || r == c1SOS || r == c1PM || r == c1APC:
-			i = skipString(s, i+size)
-			continue
-		case dropped(r):
+		c := s[i]
+		switch z.state {
+		case stText:
+			if c < utf8.RuneSelf {
+				switch {
+				case c == esc:
+					z.state = stEsc
+				case (c < 0x20 && c != '\n' && c != '\t') || c == 0x7f:
+				default:
+					b.WriteByte(c)
+				}
+				i++
+				continue
+			}
+			r, size := decode(i)
+			if size == 0 {
+				hold(i)
+				return
+			}
+			switch {
+			case r == utf8.RuneError && size <= 1:
+				b.WriteRune(utf8.RuneError)
+			case r == c1CSI:
+				z.state = stCSI
+			case r == c1OSC || r == c1DCS || r == c1SOS || r == c1PM || r == c1APC:
+				z.state = stString
+			case dropped(r):
+			default:
+				b.WriteString(s[i : i+size])
+			}
 			i += size
-			continue
+		case stEsc, stEscInt:
+			if z.state == stEsc {
+				switch c {
+				case '[':
+					z.state = stCSI
+					i++
+					continue
+				case ']', 'P', 'X', '^', '_':
+					z.state = stString
+					i++
+					continue
+				}
+			}
+			switch {
+			case c >= 0x20 && c <= 0x2f:
+				// nF intermediates: the final byte follows.
+				z.state = stEscInt
+				i++
+			case c < 0x20 || c == 0x7f:
+				// A control right after ESC is not part of the sequence:
+				// the text state deals with it (keeps \n, drops the rest).
+				z.state = stText
+			default:
+				// ESC and one character (Fp, Fe, Fs): the character goes
+				// too, whole, so a multi-byte one is not split.
+				_, size := decode(i)
+				if size == 0 {
+					hold(i)
+					return
+				}
+				z.state = stText
+				i += size
+			}
+		case stCSI:
+			switch {
+			case c >= 0x20 && c <= 0x3f:
+				i++
+			case c >= 0x40 && c <= 0x7e:
+				z.state = stText
+				i++
+			default:
+				// Outside the CSI grammar: the sequence ends and the byte
+				// is text again, so what follows a malformed sequence
+				// survives.
+				z.state = stText
+			}
+		case stString:
+			switch {
+			case c == bel:
+				z.state = stText
+				i++
+			case c == esc:
+				z.state = stStrEsc
+				i++
+			case c < utf8.RuneSelf:
+				i++
+			default:
+				r, size := decode(i)
+				if size == 0 {
+					hold(i)
+					return
+				}
+				if r == c1ST {
+					z.state = stText
+				}
+				i += size
+			}
+		case stStrEsc:
+			if c == '\\' {
+				z.state = stText
+				i++
+				continue
+			}
+			// A new sequence starts at that ESC; it aborts the string, as
+			// in a terminal.
+			z.state = stEsc
 		}
-		b.WriteString(s[i : i+size])
-		i += size
 	}
-	return b.String()
 }
 
 // clean reports whether s needs no change, so the common case allocates
@@ -115,78 +275,4 @@ func dropped(r rune) bool {
 		return true
 	}
 	return false
-}
-
-// skipEscape skips what follows an ESC at s[:i] and returns the index of the
-// first byte after the sequence.
-func skipEscape(s string, i int) int {
-	if i >= len(s) {
-		return i
-	}
-	switch s[i] {
-	case '[':
-		return skipCSI(s, i+1)
-	case ']', 'P', 'X', '^', '_':
-		return skipString(s, i+1)
-	}
-	// nF sequences: intermediates 0x20..0x2F, then one final byte.
-	for i < len(s) && s[i] >= 0x20 && s[i] <= 0x2f {
-		i++
-	}
-	if i >= len(s) {
-		return i
-	}
-	if s[i] < 0x20 || s[i] == 0x7f {
-		// A control right after ESC is not part of the sequence; the
-		// caller's loop deals with it (keeps \n, drops the rest).
-		return i
-	}
-	// ESC followed by one character (Fp, Fe, Fs): drop that character too,
-	// decoding it as a rune so a multi-byte character is not split.
-	_, size := utf8.DecodeRuneInString(s[i:])
-	return i + size
-}
-
-// skipCSI skips a control sequence's parameter and intermediate bytes and its
-// final byte (0x40..0x7E). A byte outside the CSI grammar ends the sequence
-// without being consumed, so text after a malformed sequence survives.
-func skipCSI(s string, i int) int {
-	for i < len(s) {
-		c := s[i]
-		switch {
-		case c >= 0x30 && c <= 0x3f, c >= 0x20 && c <= 0x2f:
-			i++
-		case c >= 0x40 && c <= 0x7e:
-			return i + 1
-		default:
-			return i
-		}
-	}
-	return i
-}
-
-// skipString skips a control string (OSC, DCS, SOS, PM, APC) up to and
-// including its terminator: BEL, ESC \ or the C1 ST (U+009C). An unterminated
-// string runs to the end of s: a terminal would swallow it too.
-func skipString(s string, i int) int {
-	for i < len(s) {
-		c := s[i]
-		if c == bel {
-			return i + 1
-		}
-		if c == esc {
-			if i+1 < len(s) && s[i+1] == '\\' {
-				return i + 2
-			}
-			// A new sequence starts here; it aborts the string, as in
-			// a terminal, and is skipped by the caller's loop.
-			return i
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == c1ST {
-			return i + size
-		}
-		i += size
-	}
-	return i
 }

@@ -24,9 +24,9 @@ import (
 
 	"github.com/spindle-sh/spindle/agent"
 	"github.com/spindle-sh/spindle/keymap"
+	"github.com/spindle-sh/spindle/sanitize"
 	"github.com/spindle-sh/spindle/store"
 	"github.com/spindle-sh/spindle/tui/kanban"
-	"github.com/spindle-sh/spindle/sanitize"
 	"github.com/spindle-sh/spindle/tui/theme"
 )
 

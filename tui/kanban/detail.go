@@ -8,8 +8,8 @@ import (
 	"charm.land/glamour/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/spindle-sh/spindle/store"
 	"github.com/spindle-sh/spindle/sanitize"
+	"github.com/spindle-sh/spindle/store"
 )
 
 // detailState is the open card's detail: its history, the comments being

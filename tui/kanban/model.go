@@ -12,8 +12,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/spindle-sh/spindle/keymap"
-	"github.com/spindle-sh/spindle/store"
 	"github.com/spindle-sh/spindle/sanitize"
+	"github.com/spindle-sh/spindle/store"
 	"github.com/spindle-sh/spindle/tui/theme"
 )
 
