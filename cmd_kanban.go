@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,7 +17,7 @@ import (
 )
 
 // cliActor is the actor recorded for changes made from the command line.
-const cliActor = "me"
+const cliActor = store.ActorMe
 
 // kanbanCmd is `spindle kanban`: the board from the shell, for scripts.
 // Output goes to stdout; errors are one line on stderr with a non-zero exit.
@@ -332,22 +333,110 @@ func (a *app) kanbanRmCmd() *cobra.Command {
 }
 
 func (a *app) kanbanUndoCmd() *cobra.Command {
-	return &cobra.Command{
+	var eventID, cardID int64
+	cmd := &cobra.Command{
 		Use:   "undo",
-		Short: "Undo the latest change to the board, whoever made it",
-		Args:  cobra.NoArgs,
+		Short: "Undo your latest change to the board (never the agent's)",
+		Long: `undo reverts your own latest change to the board: one made from this
+command line or in the shell's board pane. Changes made by the agent or by a
+worker are not yours, and are only undone when you name them:
+
+  spindle kanban undo --event ID   undo one change by its event id (see "kanban show")
+  spindle kanban undo --card ID    undo the latest change to that card, whoever made it
+
+A change that a later change to the same card depends on is refused, naming
+the later one: undo that first.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			f := cmd.Flags()
+			if f.Changed("event") && f.Changed("card") {
+				return errors.New("kanban undo: give --event or --card, not both")
+			}
+			if (f.Changed("event") && eventID <= 0) || (f.Changed("card") && cardID <= 0) {
+				return errors.New("kanban undo: ids start at 1")
+			}
 			return a.withBoard(func(b *store.Board) error {
-				ev, err := b.Undo(cmd.Context())
-				if errors.Is(err, store.ErrNothingToUndo) {
-					return errors.New("kanban undo: nothing to undo")
+				ctx := cmd.Context()
+				var ev store.Event
+				var err error
+				switch {
+				case f.Changed("event"):
+					ev, err = b.UndoEvent(ctx, eventID)
+				case f.Changed("card"):
+					ev, err = undoCard(ctx, b, cardID)
+				default:
+					ev, err = b.Undo(ctx, cliActor)
 				}
-				if err != nil {
-					return err
+				var conflict *store.UndoConflictError
+				switch {
+				case errors.As(err, &conflict):
+					return fmt.Errorf("kanban undo: card %d was changed later by %s (%s, event %d): undo that first with --event %d",
+						conflict.Event.CardID, sanitize.Line(conflict.Later.Actor), sanitize.Line(describeEvent(conflict.Later)), conflict.Later.ID, conflict.Later.ID)
+				case errors.Is(err, store.ErrNothingToUndo) && !f.Changed("event") && !f.Changed("card"):
+					return errors.New("kanban undo: you have no change left to undo (changes by the agent are undone with --event or --card)")
+				case errors.Is(err, store.ErrNothingToUndo):
+					return errors.New("kanban undo: that change is already undone")
+				case errors.Is(err, store.ErrNotFound) && f.Changed("event"):
+					return fmt.Errorf("kanban undo: no event %d", eventID)
+				case errors.Is(err, store.ErrNotFound):
+					return fmt.Errorf("kanban undo: card %d has no history", cardID)
+				case err != nil:
+					return fmt.Errorf("kanban undo: %w", err)
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "undid %s of card %d by %s (%s)\n", ev.Kind, ev.CardID, sanitize.Line(ev.Actor), sanitize.Line(ev.Text))
+				fmt.Fprintln(cmd.OutOrStdout(), "undone: "+sanitize.Line(describeUndo(ev)))
 				return nil
 			})
 		},
 	}
+	cmd.Flags().Int64Var(&eventID, "event", 0, "undo this change (an event id from kanban show), whoever made it")
+	cmd.Flags().Int64Var(&cardID, "card", 0, "undo the latest change to this card, whoever made it")
+	return cmd
+}
+
+// undoCard undoes the latest live change to card id.
+func undoCard(ctx context.Context, b *store.Board, id int64) (store.Event, error) {
+	evs, err := b.Events(ctx, id)
+	if err != nil {
+		return store.Event{}, err
+	}
+	for i := len(evs) - 1; i >= 0; i-- {
+		if !evs[i].Undone {
+			return b.UndoEvent(ctx, evs[i].ID)
+		}
+	}
+	return store.Event{}, store.ErrNothingToUndo
+}
+
+// describeEvent is a change in words: "moved todo → review".
+func describeEvent(e store.Event) string {
+	switch e.Kind {
+	case store.EventCreated:
+		return "created it"
+	case store.EventDeleted:
+		return "deleted it"
+	case store.EventCommented:
+		return "commented"
+	case store.EventEdited:
+		return "edited " + e.Text
+	case store.EventMoved:
+		return "moved it " + e.Text
+	}
+	return string(e.Kind)
+}
+
+// describeUndo says what undoing ev did, naming who had made the change.
+func describeUndo(ev store.Event) string {
+	switch ev.Kind {
+	case store.EventCreated:
+		return fmt.Sprintf("removed card %d %q, created by %s", ev.CardID, ev.Text, ev.Actor)
+	case store.EventDeleted:
+		return fmt.Sprintf("restored card %d %q, deleted by %s", ev.CardID, ev.Text, ev.Actor)
+	case store.EventEdited:
+		return fmt.Sprintf("reverted %s's edit of card %d (%s)", ev.Actor, ev.CardID, ev.Text)
+	case store.EventMoved:
+		return fmt.Sprintf("moved card %d back (%s had moved it %s)", ev.CardID, ev.Actor, ev.Text)
+	case store.EventCommented:
+		return fmt.Sprintf("withdrew %s's comment on card %d", ev.Actor, ev.CardID)
+	}
+	return fmt.Sprintf("%s of card %d by %s", ev.Kind, ev.CardID, ev.Actor)
 }

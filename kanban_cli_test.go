@@ -134,7 +134,7 @@ func testScript(t *testing.T, bin string) {
 		t.Fatalf("show --json = %+v", shown)
 	}
 	run("kanban", "rm", id)
-	if out := run("kanban", "undo"); !strings.Contains(out, "deleted") {
+	if out := run("kanban", "undo"); !strings.Contains(out, "restored card") || !strings.Contains(out, "deleted by me") {
 		t.Fatalf("undo said %q", out)
 	}
 	var cards []struct {

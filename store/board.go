@@ -499,6 +499,9 @@ func renumber(ctx context.Context, tx *wtx, st Status) error {
 }
 
 func addEvent(ctx context.Context, tx *wtx, cardID int64, k EventKind, actor, text string, at int64, before *row) error {
+	if !ValidActor(actor) {
+		return fmt.Errorf("unknown actor %q (want me, agent or worker:<card id>)", actor)
+	}
 	var img any
 	if before != nil {
 		b, err := json.Marshal(before)
@@ -681,26 +684,112 @@ func scanEvent(s scanner) (Event, error) {
 	return e, err
 }
 
-// Undo reverts the latest change that is not undone yet, whoever made it,
-// restoring the exact prior row (a deleted card comes back with its id, a
-// created one goes) and keeping positions dense. An undone comment is
-// marked undone. It returns the event it reverted, or ErrNothingToUndo.
-func (b *Board) Undo(ctx context.Context) (Event, error) {
+// Actors name who made a change in a card's history.
+const (
+	// ActorMe is the person, from the TUI or the command line.
+	ActorMe = "me"
+	// ActorAgent is the chat's model, through the kanban_* tools.
+	ActorAgent = "agent"
+	// workerPrefix starts the actor of a dispatcher worker: worker:<card id>.
+	workerPrefix = "worker:"
+)
+
+// WorkerActor is the actor of the worker that runs card id.
+func WorkerActor(cardID int64) string { return workerPrefix + strconv.FormatInt(cardID, 10) }
+
+// ValidActor reports whether actor is one spindle records: me, agent or
+// worker:<card id>.
+func ValidActor(actor string) bool {
+	switch actor {
+	case ActorMe, ActorAgent:
+		return true
+	}
+	id, ok := strings.CutPrefix(actor, workerPrefix)
+	if !ok {
+		return false
+	}
+	n, err := strconv.ParseInt(id, 10, 64)
+	return err == nil && n > 0 && strconv.FormatInt(n, 10) == id
+}
+
+// UndoConflictError is returned by Undo and UndoEvent when the change to
+// undo is not the latest on its card: Later, by Later.Actor, changed the
+// card since, and undoing the earlier change would throw Later away.
+type UndoConflictError struct {
+	Event Event // the change asked to be undone
+	Later Event // the later change in the way
+}
+
+func (e *UndoConflictError) Error() string {
+	return fmt.Sprintf("card %d was changed later by %s (%s %s); undo that first", e.Event.CardID, e.Later.Actor, e.Later.Kind, e.Later.Text)
+}
+
+// Undo reverts actor's latest change that is not undone yet, restoring the
+// exact prior row (a deleted card comes back with its id, a created one
+// goes) and keeping positions dense; changes by other actors are never
+// undone by it. An undone comment is marked undone. It returns the event it
+// reverted, ErrNothingToUndo when actor has nothing left to undo, or an
+// *UndoConflictError when someone else changed that card since (undo theirs
+// first, from the card's history).
+func (b *Board) Undo(ctx context.Context, actor string) (Event, error) {
+	ev, err := b.undo(ctx, `SELECT id FROM card_events WHERE undone_at IS NULL AND actor = ? ORDER BY id DESC LIMIT 1`, actor)
+	if err != nil {
+		return Event{}, fmt.Errorf("store: undo %s's latest change: %w", actor, err)
+	}
+	return ev, nil
+}
+
+// UndoEvent reverts one change by its event id, whoever made it: how the
+// person undoes a model's or a worker's change, from the card's history. It
+// fails with ErrNothingToUndo when the event is already undone, ErrNotFound
+// when there is no such event, and *UndoConflictError when a later change
+// to the same card is in the way.
+func (b *Board) UndoEvent(ctx context.Context, id int64) (Event, error) {
+	ev, err := b.undo(ctx, `SELECT id FROM card_events WHERE id = ?`, id)
+	if err != nil {
+		return Event{}, fmt.Errorf("store: undo event %d: %w", id, err)
+	}
+	return ev, nil
+}
+
+// undo reverts the event that pick (a query with one argument) selects.
+func (b *Board) undo(ctx context.Context, pick string, arg any) (Event, error) {
 	var ev Event
 	err := b.db.write(ctx, func(tx *wtx) error {
-		var before sql.NullString
-		var err error
-		var at int64
-		err = tx.QueryRowContext(ctx, `SELECT id, card_id, kind, actor, text, at, before FROM card_events
-			WHERE undone_at IS NULL ORDER BY id DESC LIMIT 1`).Scan(&ev.ID, &ev.CardID, &ev.Kind, &ev.Actor, &ev.Text, &at, &before)
+		var id int64
+		err := tx.QueryRowContext(ctx, pick, arg).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
+			if _, isID := arg.(int64); isID {
+				return ErrNotFound
+			}
 			return ErrNothingToUndo
 		}
 		if err != nil {
 			return err
 		}
+		var before sql.NullString
+		var at int64
+		var undone sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT id, card_id, kind, actor, text, at, before, undone_at FROM card_events WHERE id = ?`, id).
+			Scan(&ev.ID, &ev.CardID, &ev.Kind, &ev.Actor, &ev.Text, &at, &before, &undone); err != nil {
+			return err
+		}
 		ev.At = fromMilli(at)
+		if undone.Valid {
+			return ErrNothingToUndo
+		}
 		if ev.Kind != EventCommented {
+			// A later change to the card would be lost by restoring the
+			// image taken before this one. Comments change no row and are
+			// never in the way.
+			later, err := scanEvent(tx.QueryRowContext(ctx, `SELECT `+eventColumns+` FROM card_events
+				WHERE card_id = ? AND id > ? AND undone_at IS NULL AND kind != 'commented' ORDER BY id LIMIT 1`, ev.CardID, ev.ID))
+			switch {
+			case err == nil:
+				return &UndoConflictError{Event: ev, Later: later}
+			case !errors.Is(err, sql.ErrNoRows):
+				return err
+			}
 			if err := restore(ctx, tx, ev.CardID, before); err != nil {
 				return fmt.Errorf("event %d: %w", ev.ID, err)
 			}
@@ -711,10 +800,7 @@ func (b *Board) Undo(ctx context.Context) (Event, error) {
 		ev.Undone = true
 		return nil
 	})
-	if err != nil {
-		return Event{}, fmt.Errorf("store: undo: %w", err)
-	}
-	return ev, nil
+	return ev, err
 }
 
 // restore replaces card id's current row (if any) with the image in before

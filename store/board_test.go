@@ -144,7 +144,7 @@ func TestUndoRestoresExactRows(t *testing.T) {
 			_, err := b.Edit(ctx, "me", id, CardPatch{Title: &title, Body: &body, Priority: &prio, Assignee: &who})
 			return err
 		}},
-		{"move across", func(b *Board, id int64) error { _, err := b.Move(ctx, "agent", id, Done, 0); return err }},
+		{"move across", func(b *Board, id int64) error { _, err := b.Move(ctx, "me", id, Done, 0); return err }},
 		{"reorder", func(b *Board, id int64) error { _, err := b.Move(ctx, "me", id, Todo, 3); return err }},
 		{"delete", func(b *Board, id int64) error { return b.Delete(ctx, "me", id) }},
 	}
@@ -168,7 +168,7 @@ func TestUndoRestoresExactRows(t *testing.T) {
 			if reflect.DeepEqual(snapshot(t, b), before) {
 				t.Fatal("the change changed nothing: the test would prove nothing")
 			}
-			ev, err := b.Undo(ctx)
+			ev, err := b.Undo(ctx, ActorMe)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -197,14 +197,19 @@ func TestUndoWalksBackAndStops(t *testing.T) {
 	if err := b.Delete(ctx, "me", a.ID); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []EventKind{EventDeleted, EventCommented, EventMoved, EventCreated} {
-		ev, err := b.Undo(ctx)
+	// The person's undo walks back the person's changes only; the
+	// agent's comment is not in the way (it changes no row) and stays.
+	for _, want := range []EventKind{EventDeleted, EventMoved, EventCreated} {
+		ev, err := b.Undo(ctx, ActorMe)
 		if err != nil || ev.Kind != want {
 			t.Fatalf("Undo = %+v, %v; want %s", ev, err, want)
 		}
 	}
-	if _, err := b.Undo(ctx); !errors.Is(err, ErrNothingToUndo) {
+	if _, err := b.Undo(ctx, ActorMe); !errors.Is(err, ErrNothingToUndo) {
 		t.Fatalf("Undo on nothing = %v, want ErrNothingToUndo", err)
+	}
+	if ev, err := b.Undo(ctx, ActorAgent); err != nil || ev.Kind != EventCommented {
+		t.Fatalf("the agent's Undo = %+v, %v; want its comment", ev, err)
 	}
 	if got := snapshot(t, b); !reflect.DeepEqual(got, empty) {
 		t.Fatalf("board after undoing everything = %+v", got)
@@ -451,7 +456,7 @@ func TestBoardAgainstModel(t *testing.T) {
 			remove(m, id)
 		default:
 			changed = false
-			_, err := b.Undo(ctx)
+			_, err := b.Undo(ctx, ActorMe)
 			if len(history) == 0 {
 				if !errors.Is(err, ErrNothingToUndo) {
 					t.Fatalf("step %d: Undo with empty history = %v", step, err)

@@ -37,6 +37,9 @@ var boardMigrations = []string{
 	);
 	CREATE INDEX card_events_by_card ON card_events (card_id, id);
 	CREATE INDEX card_events_live ON card_events (id) WHERE undone_at IS NULL;`,
+	// 2: undo is per actor; find an actor's latest live change without
+	// walking everyone else's.
+	`CREATE INDEX card_events_live_by_actor ON card_events (actor, id) WHERE undone_at IS NULL;`,
 }
 
 // stateMigrations build state.db.
@@ -60,6 +63,19 @@ var stateMigrations = []string{
 		created_at   INTEGER NOT NULL
 	);
 	CREATE INDEX messages_by_session ON messages (session_id, id);`,
+	// 2: a tool result keeps the tool's name and what the screen shows
+	// beside what the model was told (status failed marks an error
+	// result); a reply keeps its token counts; a session says who made it
+	// (the chat, spindle run, or a worker of a card) and the model it
+	// last used.
+	`ALTER TABLE messages ADD COLUMN tool_name TEXT NOT NULL DEFAULT '';
+	ALTER TABLE messages ADD COLUMN screen TEXT NOT NULL DEFAULT '';
+	ALTER TABLE messages ADD COLUMN prompt_tokens INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE messages ADD COLUMN completion_tokens INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'chat' CHECK (kind IN ('chat','run','worker'));
+	ALTER TABLE sessions ADD COLUMN card_id INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE sessions ADD COLUMN model TEXT NOT NULL DEFAULT '';
+	CREATE INDEX sessions_by_kind ON sessions (kind, updated_at, id);`,
 }
 
 var (

@@ -38,12 +38,38 @@ func (s MessageStatus) valid() bool {
 	return s == MessageComplete || s == MessageInterrupted || s == MessageFailed
 }
 
+// SessionKind says who made a session.
+type SessionKind string
+
+// The session kinds.
+const (
+	// SessionChat is a conversation in the full-screen shell.
+	SessionChat SessionKind = "chat"
+	// SessionRun is one made by `spindle run`.
+	SessionRun SessionKind = "run"
+	// SessionWorker is a dispatcher worker's run of a card.
+	SessionWorker SessionKind = "worker"
+)
+
+func (k SessionKind) valid() bool { return k == SessionChat || k == SessionRun || k == SessionWorker }
+
 // Session is one conversation.
 type Session struct {
 	ID        int64
 	Title     string
+	Kind      SessionKind
+	CardID    int64  // the card a worker session works; 0 otherwise
+	Model     string // the model the session last used; "" = the default
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// NewSession is what StartSession needs.
+type NewSession struct {
+	Title  string
+	Kind   SessionKind // "" = SessionChat
+	CardID int64
+	Model  string
 }
 
 // Message is one message of a session.
@@ -56,9 +82,18 @@ type Message struct {
 	ToolCalls string
 	// ToolCallID is the call a tool message answers.
 	ToolCallID string
-	Status     MessageStatus // "" is stored as complete
-	Error      string
-	CreatedAt  time.Time
+	// ToolName and Screen belong to a tool message: the tool that ran and
+	// what the transcript shows of its result (Content is what the model
+	// was told). A tool result that failed has status failed.
+	ToolName string
+	Screen   string
+	Status   MessageStatus // "" is stored as complete
+	Error    string
+	// PromptTokens and CompletionTokens are an assistant reply's usage, as
+	// the server reported it (0 when it did not).
+	PromptTokens     int64
+	CompletionTokens int64
+	CreatedAt        time.Time
 }
 
 // State is state.db: sessions and messages. It is safe for concurrent use.
@@ -91,12 +126,12 @@ func (s *State) Backup(ctx context.Context, dest string) error {
 	return nil
 }
 
-const sessionColumns = `id, title, created_at, updated_at`
+const sessionColumns = `id, title, kind, card_id, model, created_at, updated_at`
 
 func scanSession(sc scanner) (Session, error) {
 	var s Session
 	var c, u int64
-	err := sc.Scan(&s.ID, &s.Title, &c, &u)
+	err := sc.Scan(&s.ID, &s.Title, &s.Kind, &s.CardID, &s.Model, &c, &u)
 	s.CreatedAt, s.UpdatedAt = fromMilli(c), fromMilli(u)
 	return s, err
 }
@@ -110,9 +145,20 @@ func scanSession(sc scanner) (Session, error) {
 // below an older one. Otherwise a tie would be broken by id, and the older
 // session that had just received a message would not be "last".
 
-// CreateSession starts a session. It sorts first in Sessions until another
-// session has activity.
+// CreateSession starts a chat session. It sorts first in Sessions until
+// another session has activity.
 func (s *State) CreateSession(ctx context.Context, title string) (Session, error) {
+	return s.StartSession(ctx, NewSession{Title: title})
+}
+
+// StartSession starts a session of any kind.
+func (s *State) StartSession(ctx context.Context, ns NewSession) (Session, error) {
+	if ns.Kind == "" {
+		ns.Kind = SessionChat
+	}
+	if !ns.Kind.valid() {
+		return Session{}, fmt.Errorf("store: create session: unknown kind %q", ns.Kind)
+	}
 	now := nowMilli()
 	var se Session
 	err := s.db.write(ctx, func(tx *wtx) error {
@@ -121,12 +167,13 @@ func (s *State) CreateSession(ctx context.Context, title string) (Session, error
 		if err := tx.QueryRowContext(ctx, `SELECT max(?, coalesce(max(updated_at), 0)) FROM sessions`, now).Scan(&updated); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO sessions (title, created_at, updated_at) VALUES (?, ?, ?)`, title, now, updated)
+		res, err := tx.ExecContext(ctx, `INSERT INTO sessions (title, kind, card_id, model, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			ns.Title, string(ns.Kind), ns.CardID, ns.Model, now, updated)
 		if err != nil {
 			return err
 		}
 		id, err := res.LastInsertId()
-		se = Session{ID: id, Title: title, CreatedAt: fromMilli(now), UpdatedAt: fromMilli(updated)}
+		se = Session{ID: id, Title: ns.Title, Kind: ns.Kind, CardID: ns.CardID, Model: ns.Model, CreatedAt: fromMilli(now), UpdatedAt: fromMilli(updated)}
 		return err
 	})
 	if err != nil {
@@ -168,10 +215,10 @@ func (s *State) Session(ctx context.Context, id int64) (Session, error) {
 	return se, nil
 }
 
-// LastSession returns the most recently updated session, or ErrNotFound
-// when there is none.
+// LastSession returns the most recently updated chat session (not one made
+// by spindle run or a worker), or ErrNotFound when there is none.
 func (s *State) LastSession(ctx context.Context) (Session, error) {
-	se, err := scanSession(s.db.r.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions ORDER BY updated_at DESC, id DESC LIMIT 1`))
+	se, err := scanSession(s.db.r.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE kind = 'chat' ORDER BY updated_at DESC, id DESC LIMIT 1`))
 	if errors.Is(err, sql.ErrNoRows) {
 		err = ErrNotFound
 	}
@@ -199,6 +246,28 @@ func (s *State) RenameSession(ctx context.Context, id int64, title string) error
 	})
 	if err != nil {
 		return fmt.Errorf("store: rename session %d: %w", id, err)
+	}
+	return nil
+}
+
+// SetSessionModel records the model a session uses from now on. Like a
+// rename it is not activity.
+func (s *State) SetSessionModel(ctx context.Context, id int64, model string) error {
+	err := s.db.write(ctx, func(tx *wtx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE sessions SET model = ? WHERE id = ?`, model, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			if err == nil {
+				err = ErrNotFound
+			}
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: set the model of session %d: %w", id, err)
 	}
 	return nil
 }
@@ -236,8 +305,10 @@ func (s *State) AddMessage(ctx context.Context, m Message) (Message, error) {
 			}
 			return err
 		}
-		res, err = tx.ExecContext(ctx, `INSERT INTO messages (session_id, role, content, tool_calls, tool_call_id, status, error, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, m.SessionID, string(m.Role), m.Content, m.ToolCalls, m.ToolCallID, string(m.Status), m.Error, now)
+		res, err = tx.ExecContext(ctx, `INSERT INTO messages (session_id, role, content, tool_calls, tool_call_id, tool_name, screen,
+			status, error, prompt_tokens, completion_tokens, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, m.SessionID, string(m.Role), m.Content, m.ToolCalls, m.ToolCallID, m.ToolName, m.Screen,
+			string(m.Status), m.Error, m.PromptTokens, m.CompletionTokens, now)
 		if err != nil {
 			return err
 		}
@@ -268,7 +339,8 @@ func (s *State) Messages(ctx context.Context, sessionID int64) ([]Message, error
 			}
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT id, session_id, role, content, tool_calls, tool_call_id, status, error, created_at
+		rows, err := tx.QueryContext(ctx, `SELECT id, session_id, role, content, tool_calls, tool_call_id, tool_name, screen,
+			status, error, prompt_tokens, completion_tokens, created_at
 			FROM messages WHERE session_id = ? ORDER BY id`, sessionID)
 		if err != nil {
 			return err
@@ -277,7 +349,8 @@ func (s *State) Messages(ctx context.Context, sessionID int64) ([]Message, error
 		for rows.Next() {
 			var m Message
 			var at int64
-			if err := rows.Scan(&m.ID, &m.SessionID, &m.Role, &m.Content, &m.ToolCalls, &m.ToolCallID, &m.Status, &m.Error, &at); err != nil {
+			if err := rows.Scan(&m.ID, &m.SessionID, &m.Role, &m.Content, &m.ToolCalls, &m.ToolCallID, &m.ToolName, &m.Screen,
+				&m.Status, &m.Error, &m.PromptTokens, &m.CompletionTokens, &at); err != nil {
 				return err
 			}
 			m.CreatedAt = fromMilli(at)

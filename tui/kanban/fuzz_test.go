@@ -86,7 +86,7 @@ func elsewhere(rt *rapid.T, h *harness) {
 	}
 	if len(cards) == 0 || rapid.Bool().Draw(rt, "create") {
 		st := rapid.SampledFrom(allStatuses).Draw(rt, "status")
-		if _, err := h.board.Create(ctx, "cli", store.NewCard{Title: "elsewhere", Status: st}); err != nil {
+		if _, err := h.board.Create(ctx, "me", store.NewCard{Title: "elsewhere", Status: st}); err != nil {
 			rt.Fatalf("create: %v", err)
 		}
 		return
@@ -94,12 +94,12 @@ func elsewhere(rt *rapid.T, h *harness) {
 	c := rapid.SampledFrom(cards).Draw(rt, "card")
 	switch rapid.IntRange(0, 2).Draw(rt, "change") {
 	case 0:
-		_, err = h.board.Move(ctx, "cli", c.ID, rapid.SampledFrom(allStatuses).Draw(rt, "to"), -1)
+		_, err = h.board.Move(ctx, "me", c.ID, rapid.SampledFrom(allStatuses).Draw(rt, "to"), -1)
 	case 1:
 		title := c.Title + " +"
-		_, err = h.board.Edit(ctx, "cli", c.ID, store.CardPatch{Title: &title})
+		_, err = h.board.Edit(ctx, "me", c.ID, store.CardPatch{Title: &title})
 	default:
-		err = h.board.Delete(ctx, "cli", c.ID)
+		err = h.board.Delete(ctx, "me", c.ID)
 	}
 	if err != nil {
 		rt.Fatalf("change card %d: %v", c.ID, err)

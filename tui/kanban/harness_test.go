@@ -146,7 +146,7 @@ func (h *harness) seed(cards ...store.NewCard) []store.Card {
 	h.t.Helper()
 	var out []store.Card
 	for _, nc := range cards {
-		c, err := h.board.Create(context.Background(), "test", nc)
+		c, err := h.board.Create(context.Background(), "agent", nc)
 		if err != nil {
 			h.t.Fatalf("seed %q: %v", nc.Title, err)
 		}

@@ -444,7 +444,7 @@ func TestFilter(t *testing.T) {
 func TestToggleArchived(t *testing.T) {
 	h := newHarness(t, 120, 40)
 	cards := threeColumns(h)
-	if _, err := h.board.Move(context.Background(), "test", cards[2].ID, store.Archived, -1); err != nil {
+	if _, err := h.board.Move(context.Background(), "agent", cards[2].ID, store.Archived, -1); err != nil {
 		t.Fatal(err)
 	}
 	h.run(loadCmd(h.board))
@@ -694,7 +694,7 @@ func TestCardDeletedElsewhere(t *testing.T) {
 	if h.m.mode != modeDetail {
 		t.Fatal("detail not open")
 	}
-	if err := h.board.Delete(context.Background(), "cli", cards[0].ID); err != nil {
+	if err := h.board.Delete(context.Background(), "me", cards[0].ID); err != nil {
 		t.Fatal(err)
 	}
 	h.send(pollMsg{})
@@ -703,7 +703,7 @@ func TestCardDeletedElsewhere(t *testing.T) {
 	}
 	// An edit form left open on a card deleted meanwhile reports it.
 	h.keys("e")
-	if err := h.board.Delete(context.Background(), "cli", cards[1].ID); err != nil {
+	if err := h.board.Delete(context.Background(), "me", cards[1].ID); err != nil {
 		t.Fatal(err)
 	}
 	h.send(pollMsg{})
@@ -722,7 +722,7 @@ func TestDetailKeysActOnTheShownCard(t *testing.T) {
 	cards := threeColumns(h)
 	alpha, bravo := cards[0], cards[1]
 	h.keys("enter")
-	if _, err := h.board.Move(context.Background(), "cli", alpha.ID, store.Archived, -1); err != nil {
+	if _, err := h.board.Move(context.Background(), "me", alpha.ID, store.Archived, -1); err != nil {
 		t.Fatal(err)
 	}
 	h.send(pollMsg{})

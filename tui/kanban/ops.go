@@ -14,7 +14,7 @@ import (
 )
 
 // actor is who the board's event history names for changes made here.
-const actor = "me"
+const actor = store.ActorMe
 
 // ioTimeout bounds one store call made from a Cmd.
 const ioTimeout = 10 * time.Second
@@ -113,7 +113,7 @@ func (op writeOp) run(b *store.Board) writeDoneMsg {
 	case opComment:
 		out.event, out.err = b.Comment(ctx, actor, op.id, op.text)
 	default:
-		out.event, out.err = b.Undo(ctx)
+		out.event, out.err = b.Undo(ctx, actor)
 	}
 	return out
 }

@@ -20,7 +20,7 @@ func TestCardFromAnotherConnectionAppearsAfterPoll(t *testing.T) {
 		t.Fatalf("second handle: %v", err)
 	}
 	defer other.Close()
-	if _, err := other.Create(context.Background(), "cli", store.NewCard{Title: "From elsewhere", Status: store.Review}); err != nil {
+	if _, err := other.Create(context.Background(), "me", store.NewCard{Title: "From elsewhere", Status: store.Review}); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(h.screen(), "From elsewhere") {

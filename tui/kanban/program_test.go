@@ -42,7 +42,7 @@ func TestUnderARealProgram(t *testing.T) {
 	}
 	defer b.Close()
 	ctx := context.Background()
-	alpha, err := b.Create(ctx, "test", store.NewCard{Title: "Alpha"})
+	alpha, err := b.Create(ctx, "agent", store.NewCard{Title: "Alpha"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestUnderARealProgram(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	if _, err := other.Create(ctx, "cli", store.NewCard{Title: "Added elsewhere"}); err != nil {
+	if _, err := other.Create(ctx, "me", store.NewCard{Title: "Added elsewhere"}); err != nil {
 		t.Fatal(err)
 	}
 	teatest.WaitFor(t, tm.Output(), func(out []byte) bool { return bytes.Contains(out, []byte("Added elsewhere")) },
