@@ -187,10 +187,10 @@ func streamToTerminal(ctx context.Context, events <-chan agent.Event, sigs <-cha
 			endLine()
 			fmt.Fprintf(stderr, "→ %s %s\n", ev.Name, oneLineClip(ev.Arguments, 200))
 		case agent.ToolResult:
-			if ev.Err != "" {
-				fmt.Fprintf(stderr, "✗ %s: %s\n", ev.Name, oneLineClip(ev.Err, 200))
+			if ev.Result.Err {
+				fmt.Fprintf(stderr, "✗ %s: %s\n", ev.Name, oneLineClip(ev.Result.ScreenText(), 200))
 			} else {
-				fmt.Fprintf(stderr, "✓ %s %s\n", ev.Name, oneLineClip(ev.Result, 200))
+				fmt.Fprintf(stderr, "✓ %s %s\n", ev.Name, oneLineClip(ev.Result.ScreenText(), 200))
 			}
 		case agent.Done:
 			return finish(nil)

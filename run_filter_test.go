@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spindle-sh/spindle/agent"
+	"github.com/spindle-sh/spindle/agent/tool"
 	"github.com/spindle-sh/spindle/sanitize"
 	"github.com/spindle-sh/spindle/sanitize/sanitizetest"
 )
@@ -156,7 +157,7 @@ func TestStreamToTerminal(t *testing.T) {
 			agent.Delta{Text: "hel"},
 			agent.Delta{Text: "lo \x1b[31mworld"},
 			agent.ToolCall{Name: "kanban_list", Arguments: "{}"},
-			agent.ToolResult{Name: "kanban_list", Result: `{"cards":[]}`},
+			agent.ToolResult{Name: "kanban_list", Result: tool.OK(`{"cards":[]}`, "")},
 			agent.Delta{Text: "done"},
 			agent.Done{},
 		)

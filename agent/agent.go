@@ -21,6 +21,8 @@ import (
 	"github.com/openai/openai-go/v3/option"
 
 	"github.com/spindle-sh/spindle/agent/offline"
+	"github.com/spindle-sh/spindle/agent/tool"
+	"github.com/spindle-sh/spindle/agent/tool/board"
 	"github.com/spindle-sh/spindle/store"
 	"github.com/spindle-sh/spindle/transport"
 )
@@ -30,6 +32,9 @@ type Config struct {
 	BaseURL, APIKey, Model string        // BaseURL "" → start the offline demo model in-process
 	State                  *store.State  // required
 	Board                  *store.Board  // may be nil (board refused): kanban tools then fail with a clear error result
+	// Tools are offered to the chat's model after the board tools (the
+	// file and shell tools); nil offers the board tools only.
+	Tools []tool.Tool
 	Logger                 *slog.Logger  // nil = slog.Default()
 	StaleTimeout           time.Duration // 0 = 60s: no chunk for this long aborts with stale_abort
 	MaxRetries             int           // 0 = 3 (before the first token only)
@@ -85,6 +90,8 @@ type Agent struct {
 	frame      time.Duration
 	grace      time.Duration
 
+	tools *tool.Registry // the chat's tools
+
 	mu     sync.Mutex
 	model  string
 	turns  map[int64]*turn
@@ -119,6 +126,11 @@ func New(cfg Config) (*Agent, error) {
 	if a.log == nil {
 		a.log = slog.Default()
 	}
+	var b board.Board
+	if cfg.Board != nil {
+		b = cfg.Board
+	}
+	a.tools = ChatTools(b, cfg.Tools...)
 	if a.stale <= 0 {
 		a.stale = defaultStaleTimeout
 	}
@@ -343,14 +355,28 @@ func (a *Agent) client(o *transport.Owner, model string) openai.Client {
 	return openai.NewClient(opts...)
 }
 
-// Send saves text as the session's next user message and starts a turn that
-// streams the reply. The returned channel carries the turn's events and ends
+// TurnOptions change one turn from the chat's defaults; the zero value is
+// the chat's turn.
+type TurnOptions struct {
+	// Tools replaces the chat's tools (a worker's are scoped to its card).
+	Tools *tool.Registry
+	// System replaces the system prompt.
+	System string
+}
+
+// Send is SendWith with the chat's tools and system prompt.
+func (a *Agent) Send(ctx context.Context, sessionID int64, text string) (<-chan Event, error) {
+	return a.SendWith(ctx, sessionID, text, TurnOptions{})
+}
+
+// SendWith saves text as the session's next user message and starts a turn
+// that streams the reply. The returned channel carries the turn's events and ends
 // with exactly one Done, Interrupted or Failed, after which it is closed.
 // ctx bounds only the saving of the user message; stop a turn with
 // Interrupt. It fails with ErrBusy if the session already streams, and with
 // the store's error if the session does not exist or saving fails (then no
 // turn starts).
-func (a *Agent) Send(ctx context.Context, sessionID int64, text string) (<-chan Event, error) {
+func (a *Agent) SendWith(ctx context.Context, sessionID int64, text string, o TurnOptions) (<-chan Event, error) {
 	if strings.TrimSpace(text) == "" {
 		return nil, errors.New("agent: send: empty message")
 	}
@@ -363,7 +389,14 @@ func (a *Agent) Send(ctx context.Context, sessionID int64, text string) (<-chan 
 		a.mu.Unlock()
 		return nil, ErrBusy
 	}
-	t := newTurn(sessionID, a.frame)
+	tools, system := o.Tools, o.System
+	if tools == nil {
+		tools = a.tools
+	}
+	if system == "" {
+		system = systemPrompt
+	}
+	t := newTurn(sessionID, a.frame, tools, system)
 	a.turns[sessionID] = t
 	model := a.model
 	a.mu.Unlock()

@@ -1,6 +1,26 @@
 package agent
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/spindle-sh/spindle/agent/tool"
+	"github.com/spindle-sh/spindle/transport"
+)
+
+// Reason is why a turn was aborted; the words are the transport's, which
+// its log lines use too.
+type Reason = transport.Reason
+
+// The abort reasons a turn can end with.
+const (
+	// InterruptAbort: someone called Interrupt (Ctrl-C, Esc, /stop, a
+	// worker stop).
+	InterruptAbort = transport.InterruptAbort
+	// StaleAbort: no data from the server for the stale timeout.
+	StaleAbort = transport.StaleAbort
+	// ShutdownAbort: the agent was closed while the turn ran.
+	ShutdownAbort = transport.ShutdownAbort
+)
 
 // ErrInterrupted is returned (wrapped) when a turn ended because someone
 // called Interrupt, or the stale-stream detector fired.
@@ -25,12 +45,15 @@ type ToolCall struct {
 	Arguments string // JSON, as the model sent it
 }
 
-// ToolResult is the outcome of a ToolCall, as fed back to the model.
+// ToolResult is the outcome of a ToolCall: what the model is told and what
+// the screen shows, in the one shape that state.db keeps too.
 type ToolResult struct {
 	ID     string
 	Name   string
-	Result string // JSON or text fed back to the model
-	Err    string // non-empty when the tool failed
+	Result tool.Result
+	// Stopped is true when the call did not run or was stopped because
+	// the turn was interrupted.
+	Stopped bool
 }
 
 // Usage reports token counts when the endpoint sends them.
@@ -55,7 +78,7 @@ type Done struct {
 type Interrupted struct {
 	MessageID int64
 	Text      string
-	Reason    string
+	Reason    Reason
 }
 
 // Failed ends a turn that failed; whatever text arrived is saved with status

@@ -251,7 +251,7 @@ func TestMisbehavingServer(t *testing.T) {
 					t.Errorf("Failed.Err is %T, want *RequestError", ev.Err)
 				}
 			case Interrupted:
-				if tc.want.status != store.MessageInterrupted || ev.MessageID != m.ID || ev.Reason != tc.want.reason {
+				if tc.want.status != store.MessageInterrupted || ev.MessageID != m.ID || string(ev.Reason) != tc.want.reason {
 					t.Errorf("terminal %#v does not match saved %q message %d (want reason %q)", ev, m.Status, m.ID, tc.want.reason)
 				}
 			}

@@ -2,12 +2,16 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spindle-sh/spindle/agent/offline"
+	"github.com/spindle-sh/spindle/agent/tool"
+	"github.com/spindle-sh/spindle/agent/tool/board"
 	"github.com/spindle-sh/spindle/store"
 )
 
@@ -48,7 +52,7 @@ func TestToolCallRoundTrip(t *testing.T) {
 			}
 		case ToolResult:
 			kinds = append(kinds, "result")
-			if ev.Err != "" || !strings.Contains(ev.Result, `"title":"Write the release notes"`) {
+			if ev.Result.Err || !strings.Contains(ev.Result.Model, `"title":"Write the release notes"`) || !strings.Contains(ev.Result.Screen, "Write the release notes") {
 				t.Errorf("ToolResult = %#v", ev)
 			}
 		case Usage:
@@ -72,8 +76,8 @@ func TestToolCallRoundTrip(t *testing.T) {
 		t.Fatalf("cards = %+v", cards)
 	}
 	evs, err := e.board.Events(context.Background(), cards[0].ID)
-	if err != nil || len(evs) == 0 || evs[0].Actor != ToolActor {
-		t.Errorf("card history = %+v, %v (want actor %q)", evs, err, ToolActor)
+	if err != nil || len(evs) == 0 || evs[0].Actor != store.ActorAgent {
+		t.Errorf("card history = %+v, %v (want actor %q)", evs, err, store.ActorAgent)
 	}
 
 	ms := e.messages(sid)
@@ -113,21 +117,23 @@ func TestToolCallRoundTrip(t *testing.T) {
 }
 
 // TestToolErrorsFedBack: bad arguments, unknown cards and a missing board
-// come back to the model as {"error": ...}, not as a failed turn.
+// come back to the model as an error result ("error: ..."), saved with
+// status failed, not as a failed turn.
 func TestToolErrorsFedBack(t *testing.T) {
 	cases := []struct {
 		name, tool, args string
 		noBoard          bool
 		errHas           string
 	}{
-		{"unknown card", ToolKanbanMove, `{"id": 999, "status": "done"}`, false, "not found"},
-		{"bad status", ToolKanbanMove, `{"id": 1, "status": "someday"}`, false, "someday"},
-		{"bad json", ToolKanbanCreate, `{"title": `, false, "bad arguments"},
-		{"unknown field", ToolKanbanCreate, `{"title": "x", "colour": "red"}`, false, "bad arguments"},
-		{"two values run together", ToolKanbanCreate, `{"title": "x"} {"title": "y"}`, false, "more than one JSON value"},
-		{"trailing brace", ToolKanbanCreate, `{"title": "x"}}`, false, "more than one JSON value"},
-		{"empty title", ToolKanbanCreate, `{"title": "  "}`, false, "title is required"},
-		{"no board", ToolKanbanList, `{}`, true, "board is unavailable"},
+		{"unknown card", board.KanbanMove, `{"id": 999, "status": "done"}`, false, "not found"},
+		{"bad status", board.KanbanMove, `{"id": 1, "status": "someday"}`, false, "someday"},
+		{"bad json", board.KanbanCreate, `{"title": `, false, "bad arguments"},
+		{"unknown field", board.KanbanCreate, `{"title": "x", "colour": "red"}`, false, "bad arguments"},
+		{"two values run together", board.KanbanCreate, `{"title": "x"} {"title": "y"}`, false, "more than one JSON value"},
+		{"trailing brace", board.KanbanCreate, `{"title": "x"}}`, false, "more than one JSON value"},
+		{"empty title", board.KanbanCreate, `{"title": "  "}`, false, "title is empty"},
+		{"missing id", board.KanbanMove, `{"status": "done"}`, false, "missing id"},
+		{"no board", board.KanbanList, `{}`, true, "board is unavailable"},
 		{"unknown tool", "rm_rf", `{}`, false, "unknown tool"},
 	}
 	for _, tc := range cases {
@@ -163,11 +169,12 @@ func TestToolErrorsFedBack(t *testing.T) {
 					res = v
 				}
 			}
-			if !strings.Contains(res.Err, tc.errHas) || !strings.Contains(res.Result, `"error"`) {
-				t.Errorf("ToolResult = %#v, want error containing %q", res, tc.errHas)
+			if !res.Result.Err || !strings.Contains(res.Result.Model, tc.errHas) {
+				t.Errorf("ToolResult = %#v, want an error containing %q", res, tc.errHas)
 			}
 			ms := e.messages(sid)
-			if ms[2].Role != store.RoleTool || !strings.Contains(ms[2].Content, tc.errHas) {
+			if ms[2].Role != store.RoleTool || ms[2].Status != store.MessageFailed || !strings.HasPrefix(ms[2].Content, "error: ") ||
+				!strings.Contains(ms[2].Content, tc.errHas) || ms[2].ToolName != tc.tool {
 				t.Errorf("saved tool message = %+v", ms[2])
 			}
 		})
@@ -179,7 +186,7 @@ func TestToolRoundsBounded(t *testing.T) {
 	e := newEnv(t)
 	ts := newTestServer(t, func(w http.ResponseWriter, r *http.Request, _ int, _ chatRequest) {
 		s := startSSE(w)
-		s.toolCall(0, "call_x", ToolKanbanList, `{}`)
+		s.toolCall(0, "call_x", board.KanbanList, `{}`)
 		s.finish("tool_calls")
 		s.done()
 	})
@@ -197,7 +204,7 @@ func TestToolRoundsBounded(t *testing.T) {
 		t.Errorf("%d requests, want 4", n)
 	}
 	// Every call has its answer, so the history is valid for the next turn.
-	msgs := buildMessages(e.messages(sid))
+	msgs := buildMessages(systemPrompt, e.messages(sid))
 	b, _ := json.Marshal(msgs)
 	if c, r := strings.Count(string(b), `"tool_calls"`), strings.Count(string(b), `"tool_call_id"`); c != r || c != 4 {
 		t.Errorf("history has %d tool_calls and %d tool results", c, r)
@@ -290,5 +297,79 @@ func TestOfflineInterrupt(t *testing.T) {
 	}
 	if !strings.Contains(e.log.String(), "OpenAI client aborted (interrupt_abort") {
 		t.Error("no abort line in the log")
+	}
+}
+
+// slowTool blocks until its call's context ends, like a shell command that
+// never finishes, and reports that it saw the end.
+type slowTool struct {
+	started chan struct{}
+	ended   chan error
+}
+
+func (s *slowTool) Name() string        { return "slow" }
+func (s *slowTool) Description() string { return "waits until stopped" }
+func (s *slowTool) Schema() tool.Schema { return tool.Schema{} }
+func (s *slowTool) Run(ctx context.Context, call tool.Call) tool.Result {
+	close(s.started)
+	<-ctx.Done()
+	s.ended <- ctx.Err()
+	return tool.OK("finished anyway", "")
+}
+
+// TestInterruptStopsARunningTool: Ctrl-C while a tool runs ends the call
+// through its context (the tool returns), the call's result says it was
+// stopped, it is saved with status interrupted, and the turn ends
+// Interrupted. With the tool run on a context the interrupt does not end
+// (as before the registry), the tool never returns and the guard fails the
+// test.
+func TestInterruptStopsARunningTool(t *testing.T) {
+	e := newEnv(t)
+	ts := newTestServer(t, func(w http.ResponseWriter, r *http.Request, attempt int, _ chatRequest) {
+		s := startSSE(w)
+		s.toolCall(0, "call_slow", "slow", `{}`)
+		s.finish("tool_calls")
+		s.done()
+	})
+	slow := &slowTool{started: make(chan struct{}), ended: make(chan error, 1)}
+	a := e.agent(ts.base(), func(c *Config) { c.Tools = []tool.Tool{slow} })
+	sid := e.session()
+	ch, err := a.Send(context.Background(), sid, "run the slow thing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-slow.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the tool never started")
+	}
+	if !a.Interrupt(sid) {
+		t.Fatal("Interrupt found no running turn")
+	}
+	select {
+	case err := <-slow.ended:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("the tool's context ended with %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the interrupt did not end the tool's context")
+	}
+	r := collect(t, ch)
+	if it, ok := r.terminal.(Interrupted); !ok || it.Reason != InterruptAbort {
+		t.Fatalf("terminal = %#v", r.terminal)
+	}
+	var res ToolResult
+	for _, ev := range r.events {
+		if v, ok := ev.(ToolResult); ok {
+			res = v
+		}
+	}
+	if !res.Stopped || !res.Result.Err || !strings.Contains(res.Result.Model, "stopped") {
+		t.Errorf("ToolResult = %#v", res)
+	}
+	ms := e.messages(sid)
+	last := ms[len(ms)-1]
+	if last.Role != store.RoleTool || last.Status != store.MessageInterrupted || !strings.Contains(last.Content, "stopped: the turn was interrupted") {
+		t.Errorf("saved tool message = %+v", last)
 	}
 }

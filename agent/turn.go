@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -18,6 +17,7 @@ import (
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/packages/param"
 
+	"github.com/spindle-sh/spindle/agent/tool"
 	"github.com/spindle-sh/spindle/store"
 	"github.com/spindle-sh/spindle/transport"
 )
@@ -27,6 +27,12 @@ import (
 type turn struct {
 	session int64
 	c       *coalescer
+	tools   *tool.Registry
+	system  string // the system prompt
+	// ctx is every tool call's context: abort cancels it, so that a tool
+	// running when the turn is interrupted stops too.
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	mu      sync.Mutex
 	owner   *transport.Owner // nil until the worker has locked its thread
@@ -34,8 +40,12 @@ type turn struct {
 	abortCh chan struct{}    // closed after the first abort reached the owner (or will on creation)
 }
 
-func newTurn(session int64, frame time.Duration) *turn {
-	return &turn{session: session, c: newCoalescer(frame, eventBuffer), abortCh: make(chan struct{})}
+func newTurn(session int64, frame time.Duration, tools *tool.Registry, system string) *turn {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &turn{
+		session: session, c: newCoalescer(frame, eventBuffer), tools: tools, system: system,
+		ctx: ctx, cancel: cancel, abortCh: make(chan struct{}),
+	}
 }
 
 // abort is the stranger path: any goroutine, any number of times. The first
@@ -55,6 +65,7 @@ func (t *turn) abort(r transport.Reason) {
 	if o != nil {
 		o.Abort(r)
 	}
+	t.cancel()
 	close(t.abortCh)
 }
 
@@ -83,6 +94,7 @@ type round struct {
 	calls  []*toolCallAcc
 	finish string
 	err    *RequestError
+	usage  Usage // from the usage chunk, if the server sent one
 }
 
 // storedToolCall is the JSON saved in Message.ToolCalls: the OpenAI shape.
@@ -100,6 +112,7 @@ type storedToolCall struct {
 // turn with exactly one terminal event.
 func (a *Agent) work(t *turn, model string, history []store.Message) {
 	defer a.workers.Done()
+	defer t.cancel()
 	o := transport.NewOwner(a.transportConfig(model))
 	finish := transport.RequestComplete
 	defer func() { o.Finish(finish) }()
@@ -125,7 +138,7 @@ func (a *Agent) work(t *turn, model string, history []store.Message) {
 		}
 	}()
 	client := a.client(o, model)
-	msgs := buildMessages(history)
+	msgs := buildMessages(t.system, history)
 	for n := 0; ; n++ {
 		r := a.stream(t, o, &client, model, msgs)
 		o.Reap()
@@ -140,18 +153,18 @@ func (a *Agent) work(t *turn, model string, history []store.Message) {
 			if a.cfg.mangleInterrupted != nil {
 				text = a.cfg.mangleInterrupted(text)
 			}
-			m, err := a.saveAssistant(t.session, text, "", store.MessageInterrupted, errText)
+			m, err := a.saveAssistant(t.session, text, "", store.MessageInterrupted, errText, r.usage)
 			if err != nil {
 				end(Failed{Text: text, Err: err}, "failed")
 				return
 			}
-			end(Interrupted{MessageID: m.ID, Text: text, Reason: string(reason)}, "interrupted")
+			end(Interrupted{MessageID: m.ID, Text: text, Reason: reason}, "interrupted")
 			return
 		}
 		if r.err != nil {
 			finish = transport.RequestErrorCleanup
 			a.log.Warn("agent: request failed", "session", t.session, "kind", r.err.Kind, "status", r.err.Status, "err", r.err.Msg)
-			m, err := a.saveAssistant(t.session, text, "", store.MessageFailed, r.err.Msg)
+			m, err := a.saveAssistant(t.session, text, "", store.MessageFailed, r.err.Msg, r.usage)
 			if err != nil {
 				end(Failed{Text: text, Err: err}, "failed")
 				return
@@ -160,7 +173,7 @@ func (a *Agent) work(t *turn, model string, history []store.Message) {
 			return
 		}
 
-		m, err := a.saveAssistant(t.session, text, storedCalls(r.calls), store.MessageComplete, "")
+		m, err := a.saveAssistant(t.session, text, storedCalls(r.calls), store.MessageComplete, "", r.usage)
 		if err != nil {
 			finish = transport.RequestErrorCleanup
 			end(Failed{Text: text, Err: err}, "failed")
@@ -176,7 +189,7 @@ func (a *Agent) work(t *turn, model string, history []store.Message) {
 			// The calls the model asked for are answered, so the history
 			// stays valid for the next request.
 			for _, c := range r.calls {
-				a.saveTool(t.session, c.id, toolErrorResult(rerr))
+				a.saveTool(t.session, c.call(), tool.Failed(rerr), store.MessageFailed)
 			}
 			end(Failed{MessageID: m.ID, Text: text, Err: rerr}, "failed")
 			return
@@ -184,13 +197,21 @@ func (a *Agent) work(t *turn, model string, history []store.Message) {
 
 		msgs = append(msgs, assistantParam(text, r.calls))
 		for _, c := range r.calls {
-			content := a.runCall(t, o, c)
-			a.saveTool(t.session, c.id, content)
-			msgs = append(msgs, openai.ToolMessage(content, c.id))
+			call := c.call()
+			res, stopped := a.runCall(t, o, call)
+			status := store.MessageComplete
+			switch {
+			case stopped:
+				status = store.MessageInterrupted
+			case res.Err:
+				status = store.MessageFailed
+			}
+			a.saveTool(t.session, call, res, status)
+			msgs = append(msgs, openai.ToolMessage(res.ForModel(), c.id))
 		}
 		if reason, aborted := o.Aborted(); aborted {
 			finish = reason
-			end(Interrupted{MessageID: m.ID, Text: "", Reason: string(reason)}, "interrupted")
+			end(Interrupted{MessageID: m.ID, Text: "", Reason: reason}, "interrupted")
 			return
 		}
 	}
@@ -211,25 +232,35 @@ func storedCalls(calls []*toolCallAcc) string {
 	return string(bs)
 }
 
-// runCall runs one tool call, showing it as ToolCall and ToolResult
-// events, and returns what is fed back to the model. Once the turn is
-// aborted, the remaining calls are answered without running, so that the
-// history stays valid for the next request.
-func (a *Agent) runCall(t *turn, o *transport.Owner, c *toolCallAcc) string {
+// call is the accumulated call as the tool contract's Call.
+func (c *toolCallAcc) call() tool.Call {
+	return tool.Call{ID: c.id, Name: c.name, Args: c.args.String()}
+}
+
+// runCall runs one tool call with the turn's context, showing it as
+// ToolCall and ToolResult events, and returns its result and whether the
+// interrupt stopped it (or it never ran). Once the turn is aborted, the
+// remaining calls are answered without running, so that the history stays
+// valid for the next request.
+func (a *Agent) runCall(t *turn, o *transport.Owner, call tool.Call) (tool.Result, bool) {
+	t.c.Event(ToolCall{ID: call.ID, Name: call.Name, Arguments: call.Args})
 	if _, aborted := o.Aborted(); aborted {
-		return toolErrorResult(errors.New("not run: the turn was interrupted"))
+		res := stoppedResult(call, false)
+		t.c.Event(ToolResult{ID: call.ID, Name: call.Name, Result: res, Stopped: true})
+		return res, true
 	}
-	args := c.args.String()
-	t.c.Event(ToolCall{ID: c.id, Name: c.name, Arguments: args})
-	res, err := runTool(context.Background(), a.cfg.Board, c.name, args)
-	a.log.Info("agent: tool ran", "session", t.session, "tool", c.name, "ok", err == nil)
-	if err != nil {
-		res = toolErrorResult(err)
-		t.c.Event(ToolResult{ID: c.id, Name: c.name, Result: res, Err: oneLine(err.Error())})
-		return res
+	start := time.Now()
+	res := runTool(t.ctx, t.tools, call)
+	stopped := false
+	if _, aborted := o.Aborted(); aborted && t.ctx.Err() != nil {
+		// The tool saw its context end: whatever it returned, it was cut
+		// short, and says so.
+		res, stopped = stoppedResult(call, true), true
 	}
-	t.c.Event(ToolResult{ID: c.id, Name: c.name, Result: res})
-	return res
+	a.log.Info("agent: tool ran", "session", t.session, "tool", call.Name, "ok", !res.Err, "stopped", stopped,
+		"elapsed", time.Since(start).Round(time.Millisecond))
+	t.c.Event(ToolResult{ID: call.ID, Name: call.Name, Result: res, Stopped: stopped})
+	return res, stopped
 }
 
 // stream makes one request (with retries before the first token) and reads
@@ -239,7 +270,7 @@ func (a *Agent) stream(t *turn, o *transport.Owner, client *openai.Client, model
 	params := openai.ChatCompletionNewParams{
 		Messages:      msgs,
 		Model:         model,
-		Tools:         toolDefs,
+		Tools:         toolParams(t.tools),
 		StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)},
 	}
 	byIndex := map[int64]*toolCallAcc{}
@@ -261,7 +292,8 @@ func (a *Agent) stream(t *turn, o *transport.Owner, client *openai.Client, model
 			stale.kick()
 			chunk := s.Current()
 			if chunk.JSON.Usage.Valid() {
-				t.c.Event(Usage{PromptTokens: chunk.Usage.PromptTokens, CompletionTokens: chunk.Usage.CompletionTokens})
+				r.usage = Usage{PromptTokens: chunk.Usage.PromptTokens, CompletionTokens: chunk.Usage.CompletionTokens}
+				t.c.Event(r.usage)
 			}
 			for i := range chunk.Choices {
 				ch := &chunk.Choices[i]
@@ -462,12 +494,12 @@ func (w *doneWatch) scan(p []byte) {
 // Close closes the body.
 func (w *doneWatch) Close() error { return w.rc.Close() }
 
-func (a *Agent) saveAssistant(session int64, text, toolCalls string, status store.MessageStatus, errText string) (store.Message, error) {
+func (a *Agent) saveAssistant(session int64, text, toolCalls string, status store.MessageStatus, errText string, u Usage) (store.Message, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	m, err := a.cfg.State.AddMessage(ctx, store.Message{
 		SessionID: session, Role: store.RoleAssistant, Content: text, ToolCalls: toolCalls,
-		Status: status, Error: errText,
+		Status: status, Error: errText, PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens,
 	})
 	if err != nil {
 		a.log.Error("agent: save reply", "session", session, "status", status, "err", err)
@@ -476,11 +508,19 @@ func (a *Agent) saveAssistant(session int64, text, toolCalls string, status stor
 	return m, nil
 }
 
-func (a *Agent) saveTool(session int64, callID, content string) {
+// saveTool saves a tool's result: what the model was told, what the screen
+// shows, and the status (failed for an error result, interrupted for a call
+// the interrupt stopped or kept from running).
+func (a *Agent) saveTool(session int64, call tool.Call, res tool.Result, status store.MessageStatus) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	screen := res.Screen
+	if screen == res.Model {
+		screen = ""
+	}
 	if _, err := a.cfg.State.AddMessage(ctx, store.Message{
-		SessionID: session, Role: store.RoleTool, Content: content, ToolCallID: callID, Status: store.MessageComplete,
+		SessionID: session, Role: store.RoleTool, Content: res.ForModel(), ToolCallID: call.ID,
+		ToolName: call.Name, Screen: screen, Status: status,
 	}); err != nil {
 		a.log.Error("agent: save tool result", "session", session, "err", err)
 	}
@@ -506,7 +546,7 @@ func assistantParam(text string, calls []*toolCallAcc) openai.ChatCompletionMess
 // after the system prompt. Assistant tool calls without a stored result
 // (and results without their call) are left out, since endpoints reject an
 // unanswered call; empty failed replies are left out too.
-func buildMessages(history []store.Message) []openai.ChatCompletionMessageParamUnion {
+func buildMessages(system string, history []store.Message) []openai.ChatCompletionMessageParamUnion {
 	answered := map[string]bool{}
 	for _, m := range history {
 		if m.Role == store.RoleTool && m.ToolCallID != "" {
@@ -514,7 +554,7 @@ func buildMessages(history []store.Message) []openai.ChatCompletionMessageParamU
 		}
 	}
 	out := make([]openai.ChatCompletionMessageParamUnion, 0, len(history)+1)
-	out = append(out, openai.SystemMessage(systemPrompt))
+	out = append(out, openai.SystemMessage(system))
 	asked := map[string]bool{}
 	for _, m := range history {
 		switch m.Role {

@@ -239,7 +239,12 @@ func (m *Model) applyEvent(t *turn, ev agent.Event, at time.Time) bool {
 			it.toolID, it.toolName = ev.ID, oneLine(ev.Name)
 			m.hist.add(it)
 		}
-		it.toolResult, it.toolErr, it.toolDone = ev.Result, ev.Err, true
+		it.toolDone = true
+		if ev.Result.Err {
+			it.toolErr = ev.Result.ScreenText()
+		} else {
+			it.toolResult = ev.Result.ScreenText()
+		}
 		it.gen++
 		if !t.interrupted {
 			// The model answers the tool's result next.
@@ -258,7 +263,7 @@ func (m *Model) applyEvent(t *turn, ev agent.Event, at time.Time) bool {
 		return true
 	case agent.Interrupted:
 		it := m.markedReply(t, ev.Text)
-		it.reason = ev.Reason
+		it.reason = string(ev.Reason)
 		it.setStatus(statusInterrupted)
 		m.outcome = "interrupted"
 		return true

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/spindle-sh/spindle/agent"
+	"github.com/spindle-sh/spindle/agent/tool"
 	"github.com/spindle-sh/spindle/store"
 )
 
@@ -20,7 +21,7 @@ func TestModelOutputIsSanitized(t *testing.T) {
 	m := newTestModel(t, ag, 120, 40)
 	m = startTurn(t, m, "hi")
 	m = event(t, m, agent.ToolCall{ID: "c1", Name: "kanban\x1b[31m_create", Arguments: `{"title":"` + "\x1b]0;pwned\x07" + `"}`}, time.Now())
-	m = event(t, m, agent.ToolResult{ID: "c1", Name: "kanban_create", Result: evil}, time.Now())
+	m = event(t, m, agent.ToolResult{ID: "c1", Name: "kanban_create", Result: tool.OK(evil, evil)}, time.Now())
 	m = event(t, m, agent.Delta{Text: evil}, time.Now())
 	check := func(when string) {
 		t.Helper()

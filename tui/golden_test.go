@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/spindle-sh/spindle/agent"
+	"github.com/spindle-sh/spindle/agent/tool"
 )
 
 // answerWithCode is a reply as the model streams it: a heading, a list and
@@ -101,7 +102,7 @@ func TestGoldenScreens(t *testing.T) {
 		{"tool_call", 120, 40, func(t *testing.T, m Model) Model {
 			m = startTurn(t, m, "add a card write the docs")
 			m = event(t, m, agent.ToolCall{ID: "call_1", Name: "kanban_create", Arguments: `{"title": "write the docs"}`}, start)
-			m = event(t, m, agent.ToolResult{ID: "call_1", Name: "kanban_create", Result: `{"id":1,"title":"write the docs"}`}, start)
+			m = event(t, m, agent.ToolResult{ID: "call_1", Name: "kanban_create", Result: tool.OK(`{"id":1,"title":"write the docs"}`, "created #1 write the docs (todo)")}, start)
 			m = streamIn(t, m, "Added card #1, **write the docs**, to To do.", 16, start)
 			return event(t, m, agent.Done{MessageID: 4, Text: "Added card #1, **write the docs**, to To do."}, start)
 		}},

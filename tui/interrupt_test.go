@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/spindle-sh/spindle/agent"
+	"github.com/spindle-sh/spindle/agent/tool"
 	"github.com/spindle-sh/spindle/keymap"
 	"github.com/spindle-sh/spindle/tui/theme"
 )
@@ -329,7 +330,7 @@ func TestToolCallShownWhileRunning(t *testing.T) {
 	if s := plain(m); !strings.Contains(s, `⚙ kanban_create {"title":"x"}`) || !strings.Contains(s, "… running") {
 		t.Errorf("tool call not shown as running:\n%s", s)
 	}
-	m = event(t, m, agent.ToolResult{ID: "c1", Name: "kanban_create", Err: "board refused"}, time.Now())
+	m = event(t, m, agent.ToolResult{ID: "c1", Name: "kanban_create", Result: tool.Errorf("board refused")}, time.Now())
 	if s := plain(m); !strings.Contains(s, "✗ board refused") || strings.Contains(s, "… running") {
 		t.Errorf("tool failure not shown:\n%s", s)
 	}

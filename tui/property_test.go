@@ -10,6 +10,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/spindle-sh/spindle/agent"
+	"github.com/spindle-sh/spindle/agent/tool"
 	"github.com/spindle-sh/spindle/store"
 )
 
@@ -71,11 +72,11 @@ func TestRandomKeysSizesAndEventsKeepTheScreenWhole(t *testing.T) {
 				case 0:
 					ev = agent.ToolCall{ID: "c1", Name: "kanban_create", Arguments: `{"title":"\u001b[2J"}`}
 				case 1:
-					ev = agent.ToolResult{ID: "c1", Name: "kanban_create", Result: "ok\x1b[H"}
+					ev = agent.ToolResult{ID: "c1", Name: "kanban_create", Result: tool.OK("ok\x1b[H", "")}
 				case 2:
 					ev = agent.Done{Text: text}
 				case 3:
-					ev = agent.Interrupted{Text: text, Reason: "interrupt_abort"}
+					ev = agent.Interrupted{Text: text, Reason: agent.InterruptAbort}
 				case 4:
 					ev = agent.Failed{Text: text, Err: errors.New("boom\x1b[2J")}
 				default:

@@ -12,6 +12,7 @@
 package tool
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -133,14 +134,24 @@ func Decode(call Call, v any, required ...string) error {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%s: bad arguments: %s", call.Name, fmt.Sprintf(format, a...))
 	}
+	d := json.NewDecoder(strings.NewReader(args))
+	var raw json.RawMessage
+	if err := d.Decode(&raw); err != nil {
+		return bad("%v", err)
+	}
+	// Anything after the object (two calls run together by a model merging
+	// parallel calls, a stray brace) would otherwise be silently dropped.
+	if _, err := d.Token(); !errors.Is(err, io.EOF) {
+		return bad("more than one JSON value")
+	}
 	if len(required) > 0 {
-		var raw map[string]json.RawMessage
-		if err := json.Unmarshal([]byte(args), &raw); err != nil {
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &fields); err != nil {
 			return bad("%v", err)
 		}
 		var missing []string
 		for _, r := range required {
-			if v, ok := raw[r]; !ok || string(v) == "null" {
+			if v, ok := fields[r]; !ok || string(v) == "null" {
 				missing = append(missing, r)
 			}
 		}
@@ -148,13 +159,10 @@ func Decode(call Call, v any, required ...string) error {
 			return bad("missing %s", strings.Join(missing, ", "))
 		}
 	}
-	d := json.NewDecoder(strings.NewReader(args))
-	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
+	strict := json.NewDecoder(bytes.NewReader(raw))
+	strict.DisallowUnknownFields()
+	if err := strict.Decode(v); err != nil {
 		return bad("%v", err)
-	}
-	if _, err := d.Token(); !errors.Is(err, io.EOF) {
-		return bad("more than one JSON value")
 	}
 	return nil
 }
@@ -204,4 +212,13 @@ func (r *Registry) Names() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// ForModel is the text the model is given: Model, marked as an error when
+// the call failed, so that the model can tell a failure from output.
+func (r Result) ForModel() string {
+	if r.Err {
+		return "error: " + r.Model
+	}
+	return r.Model
 }
