@@ -428,7 +428,7 @@ func TestLoadNotARegularFile(t *testing.T) {
 	}
 	cases := []struct{ path, what string }{
 		{"/dev/zero", "a device"},
-		{zeroLink, "a device"},
+		{zeroLink, "a symlink to /dev/zero, which is a device"},
 		{"/dev/null", "a device"},
 		{dir, "a directory"},
 		{sock, "a socket"},

@@ -69,7 +69,8 @@ func readRegular(path string, beforeOpen func()) ([]byte, error) {
 	return b, nil
 }
 
-// checkRegular refuses anything but a regular file, saying what it is.
+// checkRegular refuses anything but a regular file, saying what it is
+// and, for a symlink, what it points to.
 func checkRegular(path string, info fs.FileInfo) error {
 	m := info.Mode()
 	if m.IsRegular() {
@@ -85,6 +86,9 @@ func checkRegular(path string, info fs.FileInfo) error {
 		what = "a socket"
 	case m&fs.ModeDevice != 0:
 		what = "a device"
+	}
+	if target, err := os.Readlink(path); err == nil {
+		return fmt.Errorf("config: %s is a symlink to %s, which is %s, not a regular file", path, target, what)
 	}
 	return fmt.Errorf("config: %s is %s, not a regular file", path, what)
 }
