@@ -482,3 +482,24 @@ func TestLoadSizeLimit(t *testing.T) {
 		t.Errorf("got %v\nwant %s", err, want)
 	}
 }
+
+// FuzzDecode checks that no document makes decoding, validation or the
+// key index panic, and that every error stays on one line.
+func FuzzDecode(f *testing.F) {
+	for _, seed := range []string{everyField, "allow = [\"rm:x\"]\n", "endpoints = { x = { foo = 1 } }\n", "stale_timeout = 5\n", "[a\n"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, doc string) {
+		var file File
+		err := decode("c.toml", []byte(doc), &file)
+		if err == nil {
+			if ps := file.problems(); len(ps) > 0 {
+				err = problemsError("c.toml", []byte(doc), ps)
+			}
+		}
+		indexKeys([]byte(doc))
+		if err != nil && strings.ContainsAny(err.Error(), "\r\n") {
+			t.Errorf("error is not one line: %q", err)
+		}
+	})
+}
