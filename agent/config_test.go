@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +35,40 @@ func TestResolveEndpointPrecedence(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := ResolveEndpoint(tc.flagURL, tc.flagMod, tc.file, tc.getenv); got != tc.want {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestResolveEndpointFromConfigFile reads a real config.toml and mixes the
+// sources field by field: each field takes its own highest source.
+func TestResolveEndpointFromConfigFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.toml")
+	doc := "base_url = \"https://file.example/v1\"\nmodel = \"file-model\"\napi_key = \"file-key\"\n"
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	file, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name             string
+		flagURL, flagMod string
+		env              map[string]string
+		want             Endpoint
+	}{
+		{"flag URL, env model, file key", "https://flag.example/v1", "", map[string]string{EnvModel: "env-model"},
+			Endpoint{"https://flag.example/v1", "file-key", "env-model"}},
+		{"env URL, flag model, env key", "", "flag-model", map[string]string{EnvBaseURL: "https://env.example/v1", EnvAPIKey: "env-key"},
+			Endpoint{"https://env.example/v1", "env-key", "flag-model"}},
+		{"file only", "", "", nil, Endpoint{"https://file.example/v1", "file-key", "file-model"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := ResolveEndpoint(tc.flagURL, tc.flagMod, file, func(k string) string { return tc.env[k] })
+			if got != tc.want {
 				t.Errorf("got %+v, want %+v", got, tc.want)
 			}
 		})
