@@ -256,3 +256,20 @@ func TestChangesStopOnCancel(t *testing.T) {
 		t.Error("a stopped edit changed its file")
 	}
 }
+
+// TestEditHugeFileNoDiff: a file too big to diff quickly is edited, and
+// the request says so instead of diffing for seconds.
+func TestEditHugeFileNoDiff(t *testing.T) {
+	p, root := project(t)
+	big := strings.Repeat("some line of text\n", 300_000) + "needle\n" // 5.4 MB
+	writeFile(t, filepath.Join(root, "big.log"), big)
+	a := args("path", "big.log", "old_string", "needle", "new_string", "thread")
+	req, res := approval(t, get(t, p, "edit"), a)
+	if res != nil || req == nil || !strings.Contains(req.Detail, "too big to show a diff") {
+		t.Fatalf("request %+v %+v", req, res)
+	}
+	wantOK(t, run(t, get(t, p, "edit"), a))
+	if got := readFile(t, filepath.Join(root, "big.log")); !strings.HasSuffix(got, "thread\n") || len(got) != len(big) {
+		t.Errorf("edit of the big file: %d bytes, tail %q", len(got), got[len(got)-10:])
+	}
+}

@@ -161,8 +161,18 @@ func (w *Write) Run(ctx context.Context, call tool.Call) tool.Result {
 	return tool.OK(msg, msg)
 }
 
-// diff is the unified diff of a change to the file named subject.
+// maxDiffInput bounds the text diffed for a request or a result: a diff of
+// two 13 MB files takes seconds (go-udiff, measured), and only its first
+// maxDiffLines lines are shown anyway.
+const maxDiffInput = 4 << 20
+
+// diff is the unified diff of a change to the file named subject, or a note
+// when the file is too big to diff.
 func diff(subject, before, after string) string {
+	if len(before)+len(after) > maxDiffInput {
+		return fmt.Sprintf("(%s is too big to show a diff: %s bytes before, %s after)\n",
+			subject, thousands(len(before)), thousands(len(after)))
+	}
 	return udiff.Unified("a/"+subject, "b/"+subject, before, after)
 }
 

@@ -175,6 +175,23 @@ func allocated() uint64 {
 	return m.TotalAlloc
 }
 
+// TestInterruptSleep: cancelling the turn stops `sleep 60`.
+func TestInterruptSleep(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir := t.TempDir()
+	done := startBash(ctx, shell.New(dir), bashArgs("echo $$ > pgid; sleep 60"))
+	pgid, _ := strconv.Atoi(waitFile(t, filepath.Join(dir, "pgid")))
+	start := time.Now()
+	cancel()
+	r := await(t, done)
+	if !r.Err || r.Model != "stopped: the turn was interrupted\n(no output)\n" {
+		t.Errorf("result %+v", r)
+	}
+	t.Logf("interrupt → Run returned in %v", time.Since(start))
+	groupGone(t, pgid)
+}
+
 // TestInterruptKillsGroup: cancelling the turn stops a command and every
 // process it started (a background sleep and a foreground one), and Run
 // returns.
