@@ -61,6 +61,9 @@ type classified struct {
 	err        *RequestError
 	retryable  bool          // connect error, 429 or 5xx
 	retryAfter time.Duration // from the response, if any
+	// maybeTLS: an http:// request was dropped before any answer, which
+	// is what a TLS-only server does with one; confirmTLS checks.
+	maybeTLS bool
 }
 
 // classify turns an attempt's error into a one-line RequestError and says
@@ -80,7 +83,10 @@ func classify(err error, streaming bool, baseURL, model, key string) classified 
 
 	var f httpFailure
 	var apiErr *openai.Error
+	var stErr *statusError
 	switch {
+	case errors.As(err, &stErr):
+		f = httpFailure{status: stErr.Status, header: stErr.Header, message: stErr.Message, code: stErr.Code}
 	case errors.As(err, &apiErr):
 		f = httpFailure{status: apiErr.StatusCode, message: apiErr.Message, code: apiErr.Code}
 		if apiErr.Response != nil {
@@ -94,6 +100,8 @@ func classify(err error, streaming bool, baseURL, model, key string) classified 
 			detail = ": " + m
 		}
 		switch {
+		case strings.HasPrefix(baseURL, "http://") && tlsPortPage(f.message):
+			return classified{err: mk("bad_base_url", st, "%s", plainToTLSMessage(host))}
 		case st == http.StatusUnauthorized:
 			// The server's message may echo part of the key; leave it out.
 			return classified{err: mk("auth", st, "authentication failed (401 Unauthorized) at %s: check OPENAI_API_KEY", host)}
@@ -117,6 +125,9 @@ func classify(err error, streaming bool, baseURL, model, key string) classified 
 	if errors.As(err, &ns) {
 		return classified{err: mk("bad_base_url", 0, "%s: %s is probably not an OpenAI-compatible base URL", ns.Error(), baseURL)}
 	}
+	if strings.HasPrefix(baseURL, "http://") && answeredWithTLS(err) {
+		return classified{err: mk("bad_base_url", 0, "%s", plainToTLSMessage(host))}
+	}
 	if m := tlsProblem(err); m != "" {
 		return classified{err: mk("tls", 0, "TLS failure connecting to %s: %s", host, m)}
 	}
@@ -138,7 +149,13 @@ func classify(err error, streaming bool, baseURL, model, key string) classified 
 
 	var streamErr *ssestream.StreamError
 	if errors.As(err, &streamErr) {
-		return classified{err: mk("stream_error", 0, "the server reported an error while streaming: %s", server(strings.TrimPrefix(streamErr.Message, "received error while streaming: "), 200))}
+		// The event's own message rather than openai-go's text, which is
+		// the raw JSON of the error object with its escapes.
+		m, _ := errorBodyMessage(streamErr.Event.Data, "application/json")
+		if m == "" {
+			m = strings.TrimPrefix(streamErr.Message, "received error while streaming: ")
+		}
+		return classified{err: mk("stream_error", 0, "the server reported an error while streaming: %s", server(m, 200))}
 	}
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
@@ -151,9 +168,14 @@ func classify(err error, streaming bool, baseURL, model, key string) classified 
 		}
 		return classified{err: mk("truncated_stream", 0, "the stream from %s failed: %s", host, server(err.Error(), 160))}
 	}
-	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		// The server hung up before answering: a connect-level failure.
-		return classified{err: mk("connect", 0, "%s closed the connection before answering", host), retryable: true}
+	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed) {
+		// The server hung up before answering: a connect-level failure,
+		// or a TLS server that got a plain request. When it hangs up while
+		// the request is still being written, net/http reports the write's
+		// error: a broken pipe, or a closed conn (its reader saw the end
+		// first and closed it).
+		return classified{err: mk("connect", 0, "%s closed the connection before answering", host), retryable: true, maybeTLS: strings.HasPrefix(baseURL, "http://")}
 	}
 	inner := err
 	if urlErr != nil || errors.As(err, &urlErr) {
@@ -162,7 +184,9 @@ func classify(err error, streaming bool, baseURL, model, key string) classified 
 	return classified{err: mk("other", 0, "request to %s failed: %s", host, server(inner.Error(), 200))}
 }
 
-// httpFailure is what classify needs of an HTTP error answer.
+// httpFailure is what classify needs of an HTTP error answer, whether
+// openai-go decoded it (*openai.Error, from a request without spindle's
+// middleware) or the middleware did (*statusError).
 type httpFailure struct {
 	status  int
 	header  http.Header

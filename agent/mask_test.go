@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -142,6 +143,11 @@ func TestServerTextSanitized(t *testing.T) {
 		{"400 message", func(w http.ResponseWriter, r *http.Request, _ int, _ chatRequest) {
 			apiError(w, http.StatusBadRequest, "x", evil)
 		}, "request rejected (400 Bad Request)"},
+		{"error event mid-stream", func(w http.ResponseWriter, r *http.Request, _ int, _ chatRequest) {
+			s := startSSE(w)
+			b, _ := json.Marshal(map[string]any{"error": map[string]any{"message": evil, "type": "server_error"}})
+			s.raw(string(b))
+		}, "while streaming"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -321,6 +321,7 @@ func (a *Agent) stream(t *turn, o *transport.Owner, client *openai.Client, model
 			return r
 		}
 		cl := classify(err, info.streaming, a.baseURL, model, a.apiKey)
+		cl = confirmTLS(o, a.baseURL, cl)
 		if shown || !cl.retryable || attempt >= a.maxRetries {
 			if cl.retryable && attempt > 0 {
 				cl.err.Msg += fmt.Sprintf(" (gave up after %d retries)", attempt)
@@ -394,8 +395,9 @@ type attemptInfo struct {
 	done      *doneWatch
 }
 
-// middleware wraps the response body to watch for "data: [DONE]" and rejects
-// a 2xx answer that is not an event stream.
+// middleware wraps the response body to watch for "data: [DONE]", rejects a
+// 2xx answer that is not an event stream, and reads any other answer into a
+// *statusError (readStatusError).
 func (i *attemptInfo) middleware(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
 	i.done = &doneWatch{}
 	res, err := next(req)
@@ -403,7 +405,7 @@ func (i *attemptInfo) middleware(req *http.Request, next option.MiddlewareNext) 
 		return res, err
 	}
 	if res.StatusCode < 200 || res.StatusCode > 299 {
-		return res, nil
+		return nil, readStatusError(res)
 	}
 	ct := res.Header.Get("Content-Type")
 	if mt, _, perr := mime.ParseMediaType(ct); perr != nil || mt != "text/event-stream" {
