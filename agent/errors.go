@@ -35,7 +35,8 @@ type RequestError struct {
 	// Kind says what went wrong, for callers that branch on it: "auth",
 	// "model_not_found", "not_found", "rate_limited", "server", "rejected",
 	// "connect", "bad_base_url", "tls", "malformed_stream",
-	// "truncated_stream", "stream_error", "tool_rounds", "other".
+	// "truncated_stream", "stream_error", "reply_too_large",
+	// "event_too_large", "tool_rounds", "other".
 	Kind   string
 	Status int    // HTTP status, 0 when there was no response
 	Msg    string // one line, sanitized, the key masked (see scrub)
@@ -124,6 +125,10 @@ func classify(err error, streaming bool, baseURL, model, key string) classified 
 	var ns errNotStreaming
 	if errors.As(err, &ns) {
 		return classified{err: mk("bad_base_url", 0, "%s: %s is probably not an OpenAI-compatible base URL", ns.Error(), baseURL)}
+	}
+	var big *errEventTooLarge
+	if errors.As(err, &big) {
+		return classified{err: mk("event_too_large", 0, "an event from %s passed the %s limit (max_event_bytes); what arrived before it is saved", host, sizeText(big.max))}
 	}
 	if strings.HasPrefix(baseURL, "http://") && answeredWithTLS(err) {
 		return classified{err: mk("bad_base_url", 0, "%s", plainToTLSMessage(host))}
