@@ -43,6 +43,12 @@ type Config struct {
 	// MaxToolRounds bounds how many times one turn loops back to the model
 	// after running tools; 0 = 8.
 	MaxToolRounds int
+	// MaxReplyBytes bounds one reply (its text and tool calls, per round):
+	// past it the turn fails and what arrived is saved; 0 = 4 MiB.
+	MaxReplyBytes int
+	// MaxEventBytes bounds one server-sent event and any one line of the
+	// stream: past it the turn fails; 0 = 1 MiB.
+	MaxEventBytes int
 	// Test seams: the first backoff wait, the delta interval and Close's
 	// grace period for receivers that stopped reading.
 	retryBase     time.Duration
@@ -86,6 +92,8 @@ type Agent struct {
 	stale      time.Duration
 	maxRetries int
 	maxRounds  int
+	maxReply   int
+	maxEvent   int
 	backoff    backoff
 	frame      time.Duration
 	grace      time.Duration
@@ -117,6 +125,8 @@ func New(cfg Config) (*Agent, error) {
 		stale:      cfg.StaleTimeout,
 		maxRetries: cfg.MaxRetries,
 		maxRounds:  cfg.MaxToolRounds,
+		maxReply:   cfg.MaxReplyBytes,
+		maxEvent:   cfg.MaxEventBytes,
 		backoff:    defaultBackoff,
 		model:      strings.TrimSpace(cfg.Model),
 		turns:      make(map[int64]*turn),
@@ -139,6 +149,12 @@ func New(cfg Config) (*Agent, error) {
 	}
 	if a.maxRounds <= 0 {
 		a.maxRounds = defaultMaxToolRounds
+	}
+	if a.maxReply <= 0 {
+		a.maxReply = defaultMaxReplyBytes
+	}
+	if a.maxEvent <= 0 {
+		a.maxEvent = defaultMaxEventBytes
 	}
 	if cfg.retryBase > 0 {
 		a.backoff.Base = cfg.retryBase

@@ -10,12 +10,16 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/packages/ssestream"
+
+	"github.com/spindle-sh/spindle/sanitize"
 )
 
 // ErrBusy is returned by Send when the session already has a running turn.
@@ -31,10 +35,11 @@ type RequestError struct {
 	// Kind says what went wrong, for callers that branch on it: "auth",
 	// "model_not_found", "not_found", "rate_limited", "server", "rejected",
 	// "connect", "bad_base_url", "tls", "malformed_stream",
-	// "truncated_stream", "stream_error", "tool_rounds", "other".
+	// "truncated_stream", "stream_error", "reply_too_large",
+	// "event_too_large", "tool_rounds", "other".
 	Kind   string
-	Status int // HTTP status, 0 when there was no response
-	Msg    string
+	Status int    // HTTP status, 0 when there was no response
+	Msg    string // one line, sanitized, the key masked (see scrub)
 	Err    error
 }
 
@@ -57,57 +62,76 @@ type classified struct {
 	err        *RequestError
 	retryable  bool          // connect error, 429 or 5xx
 	retryAfter time.Duration // from the response, if any
+	// maybeTLS: an http:// request was dropped before any answer, which
+	// is what a TLS-only server does with one; confirmTLS checks.
+	maybeTLS bool
 }
 
 // classify turns an attempt's error into a one-line RequestError and says
 // whether it may be retried (only meaningful before the first token).
-// streaming is true when a 2xx response had started streaming. key is
-// masked wherever a server's message repeats it.
+// streaming is true when a 2xx response had started streaming.
+//
+// Every message goes through scrub once more as a whole, so RequestError.Msg
+// is always sanitized, on one line, and free of the key; every piece of a
+// server's text is scrubbed before it is cut (server), so that no cut can
+// leave part of the key unmasked.
 func classify(err error, streaming bool, baseURL, model, key string) classified {
 	host := hostOf(baseURL)
 	mk := func(kind string, status int, format string, args ...any) *RequestError {
-		msg := oneLine(fmt.Sprintf(format, args...))
-		if key != "" {
-			msg = strings.ReplaceAll(msg, key, "[API key]")
-		}
-		return &RequestError{Kind: kind, Status: status, Msg: msg, Err: err}
+		return &RequestError{Kind: kind, Status: status, Msg: scrub(fmt.Sprintf(format, args...), key), Err: err}
 	}
+	server := func(s string, n int) string { return clip(scrub(s, key), n) }
 
+	var f httpFailure
 	var apiErr *openai.Error
-	if errors.As(err, &apiErr) {
-		st := apiErr.StatusCode
-		text := http.StatusText(st)
-		var h http.Header
+	var stErr *statusError
+	switch {
+	case errors.As(err, &stErr):
+		f = httpFailure{status: stErr.Status, header: stErr.Header, message: stErr.Message, code: stErr.Code}
+	case errors.As(err, &apiErr):
+		f = httpFailure{status: apiErr.StatusCode, message: apiErr.Message, code: apiErr.Code}
 		if apiErr.Response != nil {
-			h = apiErr.Response.Header
+			f.header = apiErr.Response.Header
 		}
+	}
+	if f.status != 0 {
+		st := f.status
 		detail := ""
-		if m := strings.TrimSpace(apiErr.Message); m != "" {
-			detail = ": " + clip(m, 160)
+		if m := server(f.message, 160); m != "" {
+			detail = ": " + m
 		}
 		switch {
+		case strings.HasPrefix(baseURL, "http://") && tlsPortPage(f.message):
+			return classified{err: mk("bad_base_url", st, "%s", plainToTLSMessage(host))}
 		case st == http.StatusUnauthorized:
 			// The server's message may echo part of the key; leave it out.
 			return classified{err: mk("auth", st, "authentication failed (401 Unauthorized) at %s: check OPENAI_API_KEY", host)}
 		case st == http.StatusForbidden:
 			return classified{err: mk("auth", st, "permission denied (403 Forbidden) at %s: the key may not have access to model %q", host, model)}
 		case st == http.StatusNotFound:
-			if apiErr.Code == "model_not_found" || strings.Contains(strings.ToLower(apiErr.Message), "model") {
+			if f.code == "model_not_found" || strings.Contains(strings.ToLower(f.message), "model") {
 				return classified{err: mk("model_not_found", st, "model %q not found at %s (404): check --model or SPINDLE_MODEL", model, host)}
 			}
 			return classified{err: mk("not_found", st, "%s/chat/completions not found (404): check the base URL (it usually ends in /v1) and model %q", strings.TrimRight(baseURL, "/"), model)}
 		case st == http.StatusTooManyRequests:
-			return classified{err: mk("rate_limited", st, "rate limited (429 Too Many Requests) at %s%s", host, detail), retryable: true, retryAfter: retryAfter(h, time.Now())}
+			return classified{err: mk("rate_limited", st, "rate limited (429 Too Many Requests) at %s%s", host, detail), retryable: true, retryAfter: retryAfter(f.header, time.Now())}
 		case st >= 500:
-			return classified{err: mk("server", st, "server error (%d %s) at %s%s", st, text, host, detail), retryable: true, retryAfter: retryAfter(h, time.Now())}
+			return classified{err: mk("server", st, "server error (%s) at %s%s", f.statusText(), host, detail), retryable: true, retryAfter: retryAfter(f.header, time.Now())}
 		default:
-			return classified{err: mk("rejected", st, "request rejected (%d %s) by %s%s", st, text, host, detail)}
+			return classified{err: mk("rejected", st, "request rejected (%s) by %s%s", f.statusText(), host, detail)}
 		}
 	}
 
 	var ns errNotStreaming
 	if errors.As(err, &ns) {
 		return classified{err: mk("bad_base_url", 0, "%s: %s is probably not an OpenAI-compatible base URL", ns.Error(), baseURL)}
+	}
+	var big *errEventTooLarge
+	if errors.As(err, &big) {
+		return classified{err: mk("event_too_large", 0, "an event from %s passed the %s limit (max_event_bytes); what arrived before it is saved", host, sizeText(big.max))}
+	}
+	if strings.HasPrefix(baseURL, "http://") && answeredWithTLS(err) {
+		return classified{err: mk("bad_base_url", 0, "%s", plainToTLSMessage(host))}
 	}
 	if m := tlsProblem(err); m != "" {
 		return classified{err: mk("tls", 0, "TLS failure connecting to %s: %s", host, m)}
@@ -130,28 +154,58 @@ func classify(err error, streaming bool, baseURL, model, key string) classified 
 
 	var streamErr *ssestream.StreamError
 	if errors.As(err, &streamErr) {
-		return classified{err: mk("stream_error", 0, "the server reported an error while streaming: %s", clip(strings.TrimPrefix(streamErr.Message, "received error while streaming: "), 200))}
+		// The event's own message rather than openai-go's text, which is
+		// the raw JSON of the error object with its escapes.
+		m, _ := errorBodyMessage(streamErr.Event.Data, "application/json")
+		if m == "" {
+			m = strings.TrimPrefix(streamErr.Message, "received error while streaming: ")
+		}
+		return classified{err: mk("stream_error", 0, "the server reported an error while streaming: %s", server(m, 200))}
 	}
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	if errors.As(err, &syn) || errors.As(err, &typ) || (streaming && isJSONError(err)) {
-		return classified{err: mk("malformed_stream", 0, "malformed stream from %s: a chunk is not valid chat-completion JSON (%s)", host, clip(err.Error(), 120))}
+		return classified{err: mk("malformed_stream", 0, "malformed stream from %s: a chunk is not valid chat-completion JSON (%s)", host, server(err.Error(), 120))}
 	}
 	if streaming {
 		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) {
-			return classified{err: mk("truncated_stream", 0, "the stream from %s broke off: %s", host, clip(err.Error(), 120))}
+			return classified{err: mk("truncated_stream", 0, "the stream from %s broke off: %s", host, server(err.Error(), 120))}
 		}
-		return classified{err: mk("truncated_stream", 0, "the stream from %s failed: %s", host, clip(err.Error(), 160))}
+		return classified{err: mk("truncated_stream", 0, "the stream from %s failed: %s", host, server(err.Error(), 160))}
 	}
-	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		// The server hung up before answering: a connect-level failure.
-		return classified{err: mk("connect", 0, "%s closed the connection before answering", host), retryable: true}
+	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed) {
+		// The server hung up before answering: a connect-level failure,
+		// or a TLS server that got a plain request. When it hangs up while
+		// the request is still being written, net/http reports the write's
+		// error: a broken pipe, or a closed conn (its reader saw the end
+		// first and closed it).
+		return classified{err: mk("connect", 0, "%s closed the connection before answering", host), retryable: true, maybeTLS: strings.HasPrefix(baseURL, "http://")}
 	}
 	inner := err
 	if urlErr != nil || errors.As(err, &urlErr) {
 		inner = urlErr.Err // drop the `Post "URL":` prefix
 	}
-	return classified{err: mk("other", 0, "request to %s failed: %s", host, clip(inner.Error(), 200))}
+	return classified{err: mk("other", 0, "request to %s failed: %s", host, server(inner.Error(), 200))}
+}
+
+// httpFailure is what classify needs of an HTTP error answer, whether
+// openai-go decoded it (*openai.Error, from a request without spindle's
+// middleware) or the middleware did (*statusError).
+type httpFailure struct {
+	status  int
+	header  http.Header
+	message string
+	code    string
+}
+
+// statusText is "404 Not Found", or only the number for a status that Go
+// has no name for.
+func (f httpFailure) statusText() string {
+	if t := http.StatusText(f.status); t != "" {
+		return strconv.Itoa(f.status) + " " + t
+	}
+	return strconv.Itoa(f.status)
 }
 
 // isJSONError recognises decoding errors that do not use encoding/json's
@@ -212,24 +266,20 @@ func syscallText(e *net.OpError) string {
 	return e.Error()
 }
 
-// oneLine folds an error text onto one line.
-func oneLine(s string) string {
-	if !strings.ContainsAny(s, "\r\n\t") {
-		return s
-	}
-	return strings.Join(strings.Fields(s), " ")
-}
+// oneLine makes an error text safe to show on one line: terminal controls
+// removed and line breaks folded (sanitize.Line). It does not mask the key;
+// a server's text goes through scrub instead.
+func oneLine(s string) string { return sanitize.Line(s) }
 
-// clip shortens s to at most n bytes (on a rune boundary), one line.
+// clip shortens s to at most n bytes (on a rune boundary). It only cuts:
+// s must already be clean (scrub), so that the cut cannot split the key.
 func clip(s string, n int) string {
-	s = oneLine(strings.TrimSpace(s))
+	s = strings.TrimSpace(s)
 	if len(s) <= n {
 		return s
 	}
-	for n > 0 && !utf8RuneStart(s[n]) {
+	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}
 	return s[:n] + "…"
 }
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

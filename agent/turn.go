@@ -278,7 +278,7 @@ func (a *Agent) stream(t *turn, o *transport.Owner, client *openai.Client, model
 		if _, aborted := o.Aborted(); aborted {
 			return r
 		}
-		info := &attemptInfo{}
+		info := &attemptInfo{maxEvent: a.maxEvent}
 		stale := watchStale(t, a.stale)
 		s := client.Chat.Completions.NewStreaming(context.Background(), params, option.WithMiddleware(info.middleware))
 		shown := false
@@ -301,9 +301,13 @@ func (a *Agent) stream(t *turn, o *transport.Owner, client *openai.Client, model
 					continue // spindle asks for one choice
 				}
 				if d := ch.Delta.Content + ch.Delta.Refusal; d != "" {
+					d, over := r.fit(d, a.maxReply)
 					r.text.WriteString(d)
 					t.c.Text(d)
 					shown = true
+					if over {
+						r.err = replyTooLarge(a.maxReply)
+					}
 				}
 				for _, tc := range ch.Delta.ToolCalls {
 					acc := byIndex[tc.Index]
@@ -320,18 +324,25 @@ func (a *Agent) stream(t *turn, o *transport.Owner, client *openai.Client, model
 						// servers repeat it, so never concatenate.
 						acc.name = tc.Function.Name
 					}
-					acc.args.WriteString(tc.Function.Arguments)
+					args, over := r.fit(tc.Function.Arguments, a.maxReply)
+					acc.args.WriteString(args)
 					shown = true
+					if over {
+						r.err = replyTooLarge(a.maxReply)
+					}
 				}
 				if ch.FinishReason != "" {
 					r.finish = ch.FinishReason
 				}
 			}
+			if r.err != nil {
+				break // past the reply limit
+			}
 		}
 		stale.stop()
 		err := s.Err()
 		s.Close()
-		if _, aborted := o.Aborted(); aborted {
+		if _, aborted := o.Aborted(); aborted || r.err != nil {
 			return r
 		}
 		if err == nil {
@@ -353,6 +364,7 @@ func (a *Agent) stream(t *turn, o *transport.Owner, client *openai.Client, model
 			return r
 		}
 		cl := classify(err, info.streaming, a.baseURL, model, a.apiKey)
+		cl = confirmTLS(o, a.baseURL, cl)
 		if shown || !cl.retryable || attempt >= a.maxRetries {
 			if cl.retryable && attempt > 0 {
 				cl.err.Msg += fmt.Sprintf(" (gave up after %d retries)", attempt)
@@ -424,10 +436,12 @@ func hostOf(base string) string {
 type attemptInfo struct {
 	streaming bool // a 2xx event stream started
 	done      *doneWatch
+	maxEvent  int // limit on one event or line (limitEvents)
 }
 
-// middleware wraps the response body to watch for "data: [DONE]" and rejects
-// a 2xx answer that is not an event stream.
+// middleware wraps the response body to watch for "data: [DONE]" and to
+// bound each event (limitEvents), rejects a 2xx answer that is not an event
+// stream, and reads any other answer into a *statusError (readStatusError).
 func (i *attemptInfo) middleware(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
 	i.done = &doneWatch{}
 	res, err := next(req)
@@ -435,7 +449,7 @@ func (i *attemptInfo) middleware(req *http.Request, next option.MiddlewareNext) 
 		return res, err
 	}
 	if res.StatusCode < 200 || res.StatusCode > 299 {
-		return res, nil
+		return nil, readStatusError(res)
 	}
 	ct := res.Header.Get("Content-Type")
 	if mt, _, perr := mime.ParseMediaType(ct); perr != nil || mt != "text/event-stream" {
@@ -444,7 +458,7 @@ func (i *attemptInfo) middleware(req *http.Request, next option.MiddlewareNext) 
 	}
 	i.streaming = true
 	i.done.rc = res.Body
-	res.Body = i.done
+	res.Body = limitEvents(i.done, i.maxEvent)
 	return res, nil
 }
 

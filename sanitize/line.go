@@ -1,14 +1,20 @@
 package sanitize
 
-import "strings"
+import (
+	"strings"
+	"unicode"
+)
 
-// Line is s sanitized and folded onto one line: every run of whitespace
-// (newlines and tabs included) becomes one space, and the ends are trimmed.
-// It is how untrusted text is shown where only one line fits: a status
-// bar, a tool's summary, an error on stderr, a card's title in a list.
+// Line returns s sanitized by String and folded onto one line: every run of
+// white space that holds anything other than plain spaces (newlines, tabs,
+// and Unicode line and paragraph separators, which some terminals draw as
+// line breaks) becomes one space, and the ends are trimmed. It is meant for
+// error messages and other one-line texts built from untrusted input, which
+// end up in a status bar, on stderr or in a log line. Line is idempotent and
+// never panics.
 func Line(s string) string {
 	s = String(s)
-	if !strings.ContainsAny(s, "\n\t\r\v\f") && !strings.HasPrefix(s, " ") && !strings.HasSuffix(s, " ") && !strings.Contains(s, "  ") {
+	if strings.IndexFunc(s, func(r rune) bool { return r != ' ' && unicode.IsSpace(r) }) < 0 {
 		return s
 	}
 	return strings.Join(strings.Fields(s), " ")
