@@ -67,7 +67,10 @@ func (a *app) openTUIParts(context.Context) (tui.Parts, func(), error) {
 		closeStores()
 		return tui.Parts{}, nil, err
 	}
-	parts := tui.Parts{Agent: ag, Sessions: state, Board: board, BoardErr: boardErr}
+	parts := tui.Parts{Agent: ag, Sessions: state, BoardErr: boardErr}
+	if board != nil {
+		parts.Board = board
+	}
 	return parts, func() {
 		ag.Close()
 		closeStores()

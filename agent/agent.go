@@ -29,16 +29,16 @@ import (
 
 // Config is what an Agent needs. BaseURL "" starts the offline demo model.
 type Config struct {
-	BaseURL, APIKey, Model string        // BaseURL "" → start the offline demo model in-process
-	State                  *store.State  // required
-	Board                  *store.Board  // may be nil (board refused): kanban tools then fail with a clear error result
+	BaseURL, APIKey, Model string       // BaseURL "" → start the offline demo model in-process
+	State                  *store.State // required
+	Board                  *store.Board // may be nil (board refused): kanban tools then fail with a clear error result
 	// Tools are offered to the chat's model after the board tools (the
 	// file and shell tools); nil offers the board tools only.
-	Tools []tool.Tool
-	Logger                 *slog.Logger  // nil = slog.Default()
-	StaleTimeout           time.Duration // 0 = 60s: no chunk for this long aborts with stale_abort
-	MaxRetries             int           // 0 = 3 (before the first token only)
-	OfflineTokenDelay      time.Duration // passed to offline.Options
+	Tools             []tool.Tool
+	Logger            *slog.Logger  // nil = slog.Default()
+	StaleTimeout      time.Duration // 0 = 60s: no chunk for this long aborts with stale_abort
+	MaxRetries        int           // 0 = 3 (before the first token only)
+	OfflineTokenDelay time.Duration // passed to offline.Options
 
 	// MaxToolRounds bounds how many times one turn loops back to the model
 	// after running tools; 0 = 8.

@@ -24,6 +24,11 @@ type Chat struct {
 	// also resumes following a stream.
 	Top    key.Binding
 	Bottom key.Binding
+	// Unqueue takes a message typed ahead of a streaming reply back into
+	// the input to edit or drop it. It only fires while the input is empty
+	// and a message is queued, so it may share its key with the input's
+	// line-up.
+	Unqueue key.Binding
 	// Editor is the input's editing keys. Its InsertNewline is kept equal to
 	// Newline by Default and Apply; Home and End belong to Top and Bottom,
 	// so line start and end are Ctrl-A and Ctrl-E.
@@ -40,6 +45,7 @@ func defaultChat() Chat {
 		LineDown: key.NewBinding(key.WithKeys("shift+down", "ctrl+down"), key.WithHelp("shift+↓", "scroll down")),
 		Top:      key.NewBinding(key.WithKeys("home"), key.WithHelp("home", "oldest")),
 		Bottom:   key.NewBinding(key.WithKeys("end"), key.WithHelp("end", "newest / follow")),
+		Unqueue:  key.NewBinding(key.WithKeys("up"), key.WithHelp("↑", "edit the queued message")),
 		Editor:   textarea.DefaultKeyMap(),
 	}
 	e := &c.Editor
@@ -50,6 +56,9 @@ func defaultChat() Chat {
 	e.PageDown.SetEnabled(false)
 	e.SelectLineUp.SetEnabled(false)
 	e.SelectLineDown.SetEnabled(false)
+	// Ctrl-P opens the command palette, so the input's line-up is the
+	// arrow only (and Ctrl-N stays its line-down).
+	e.LinePrevious = key.NewBinding(key.WithKeys("up"), key.WithHelp("↑", "previous line"))
 	e.InputBegin = key.NewBinding(key.WithKeys("alt+<"), key.WithHelp("alt+<", "input begin"))
 	e.InputEnd = key.NewBinding(key.WithKeys("alt+>"), key.WithHelp("alt+>", "input end"))
 	c.syncEditor()
@@ -70,6 +79,7 @@ func (c *Chat) register(pane string, m map[string]*key.Binding) {
 	m[pane+".line_down"] = &c.LineDown
 	m[pane+".top"] = &c.Top
 	m[pane+".bottom"] = &c.Bottom
+	m[pane+".unqueue"] = &c.Unqueue
 }
 
 // ShortHelp is the chat pane's part of the status bar's key hints.
@@ -81,7 +91,7 @@ func (c Chat) ShortHelp() []key.Binding {
 func (c Chat) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{c.Send, c.Newline, c.Editor.DeleteWordBackward, c.Editor.LineStart, c.Editor.LineEnd},
-		{c.PageUp, c.PageDown, c.LineUp, c.LineDown, c.Top, c.Bottom},
+		{c.PageUp, c.PageDown, c.LineUp, c.LineDown, c.Top, c.Bottom, c.Unqueue},
 	}
 }
 
@@ -92,7 +102,7 @@ func (k KeyMap) chatFocused() map[string]key.Binding {
 	e := k.Chat.Editor
 	return map[string]key.Binding{
 		"global.interrupt": k.Global.Interrupt, "global.stop": k.Global.Stop,
-		"global.switch_pane": k.Global.SwitchPane, "global.help": k.Global.Help,
+		"global.switch_pane": k.Global.SwitchPane, "global.help": k.Global.Help, "global.palette": k.Global.Palette,
 		"chat.send": k.Chat.Send, "chat.newline": k.Chat.Newline,
 		"chat.page_up": k.Chat.PageUp, "chat.page_down": k.Chat.PageDown,
 		"chat.line_up": k.Chat.LineUp, "chat.line_down": k.Chat.LineDown,

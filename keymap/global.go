@@ -16,6 +16,9 @@ type Global struct {
 	// Help opens and closes the full help overlay. A printable key here
 	// (the default "?") types itself while the chat input holds text.
 	Help key.Binding
+	// Palette opens the command palette: every command and action, found
+	// by typing part of its name.
+	Palette key.Binding
 }
 
 func defaultGlobal() Global {
@@ -24,6 +27,7 @@ func defaultGlobal() Global {
 		Stop:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "stop the stream")),
 		SwitchPane: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "switch pane")),
 		Help:       key.NewBinding(key.WithKeys("?", "f1"), key.WithHelp("?", "help")),
+		Palette:    key.NewBinding(key.WithKeys("ctrl+p"), key.WithHelp("ctrl+p", "commands")),
 	}
 }
 
@@ -32,14 +36,15 @@ func (g *Global) register(pane string, m map[string]*key.Binding) {
 	m[pane+".stop"] = &g.Stop
 	m[pane+".switch_pane"] = &g.SwitchPane
 	m[pane+".help"] = &g.Help
+	m[pane+".palette"] = &g.Palette
 }
 
 // ShortHelp is the global part of the status bar's key hints.
 func (g Global) ShortHelp() []key.Binding {
-	return []key.Binding{g.SwitchPane, g.Interrupt, g.Help}
+	return []key.Binding{g.SwitchPane, g.Palette, g.Interrupt, g.Help}
 }
 
 // FullHelp is the global column of the help overlay.
 func (g Global) FullHelp() []key.Binding {
-	return []key.Binding{g.Interrupt, g.Stop, g.SwitchPane, g.Help}
+	return []key.Binding{g.Interrupt, g.Stop, g.SwitchPane, g.Palette, g.Help}
 }

@@ -24,9 +24,13 @@ type Kanban struct {
 	MoveDown key.Binding
 	MoveUp   key.Binding
 
-	Priority       key.Binding
-	Assignee       key.Binding
-	Undo           key.Binding
+	Priority key.Binding
+	Assignee key.Binding
+	Undo     key.Binding
+	// UndoCard, in a card's detail, undoes that card's latest change
+	// whoever made it (the agent's, a worker's): Undo only ever undoes the
+	// person's own.
+	UndoCard       key.Binding
 	Filter         key.Binding
 	ToggleArchived key.Binding
 
@@ -62,7 +66,8 @@ func defaultKanban() Kanban {
 
 		Priority:       key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "cycle priority")),
 		Assignee:       key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "assign me/agent")),
-		Undo:           key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "undo")),
+		Undo:           key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "undo my last change")),
+		UndoCard:       key.NewBinding(key.WithKeys("U"), key.WithHelp("U", "undo this card's last change (anyone's)")),
 		Filter:         key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		ToggleArchived: key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "show/hide archived")),
 
@@ -90,6 +95,7 @@ func (k *Kanban) register(pane string, m map[string]*key.Binding) {
 	m[pane+".priority"] = &k.Priority
 	m[pane+".assignee"] = &k.Assignee
 	m[pane+".undo"] = &k.Undo
+	m[pane+".undo_card"] = &k.UndoCard
 	m[pane+".filter"] = &k.Filter
 	m[pane+".toggle_archived"] = &k.ToggleArchived
 	m[pane+".submit"] = &k.Submit
@@ -109,7 +115,7 @@ func (k Kanban) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Left, k.Right, k.Open},
 		{k.New, k.Edit, k.Comment, k.Delete, k.Priority, k.Assignee},
-		{k.MovePrev, k.MoveNext, k.MoveUp, k.MoveDown, k.Undo, k.Filter, k.ToggleArchived},
+		{k.MovePrev, k.MoveNext, k.MoveUp, k.MoveDown, k.Undo, k.UndoCard, k.Filter, k.ToggleArchived},
 		{k.Submit, k.Save, k.Cancel, k.Confirm},
 	}
 }

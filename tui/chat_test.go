@@ -1,31 +1,32 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/spindle-sh/spindle/agent"
 	"github.com/spindle-sh/spindle/agent/tool"
+	"github.com/spindle-sh/spindle/sanitize"
+	"github.com/spindle-sh/spindle/sanitize/sanitizetest"
 	"github.com/spindle-sh/spindle/store"
 )
 
 func TestModelOutputIsSanitized(t *testing.T) {
 	evil := "ok \x1b]52;c;c2VjcmV0\x07 \x1b[2J\u202Egnp.exe\u202C \u009b31m done\r\n"
-	ag := newScriptedAgent()
-	m := newTestModel(t, ag, 120, 40)
-	m = startTurn(t, m, "hi")
-	m = event(t, m, agent.ToolCall{ID: "c1", Name: "kanban\x1b[31m_create", Arguments: `{"title":"` + "\x1b]0;pwned\x07" + `"}`}, time.Now())
-	m = event(t, m, agent.ToolResult{ID: "c1", Name: "kanban_create", Result: tool.OK(evil, evil)}, time.Now())
-	m = event(t, m, agent.Delta{Text: evil}, time.Now())
+	h := newHarness(t, 120, 40)
+	h.startTurn("hi")
+	h.event(agent.ToolCall{ID: "c1", Name: "kanban\x1b[31m_create", Arguments: `{"title":"` + "\x1b]0;pwned\x07" + `"}`})
+	h.event(agent.ToolResult{ID: "c1", Name: "kanban_create", Result: tool.OK(evil, evil)})
+	h.event(agent.Delta{Text: evil})
 	check := func(when string) {
 		t.Helper()
-		screen := m.screen()
+		screen := h.m.screen()
 		for _, bad := range []string{"\x1b]", "\x1b[2J", "\u202E", "\u009b", "\r", "\x07"} {
 			if strings.Contains(screen, bad) {
 				t.Errorf("%s: screen contains %q", when, bad)
@@ -33,25 +34,73 @@ func TestModelOutputIsSanitized(t *testing.T) {
 		}
 	}
 	check("streaming")
-	m = event(t, m, agent.Done{Text: evil + evil}, time.Now())
+	h.event(agent.Done{Text: evil + evil})
 	check("done")
-	// Negative control: the same check does see an unsanitized string.
-	if !strings.Contains(evil, "\x1b]") {
-		t.Fatal("the sample holds no escape sequence")
+}
+
+// TestStreamedEscapesSplitAcrossDeltasAreRemovedWhole is the TUI's half of
+// the streaming sanitizer's property: every hostile string, cut into
+// deltas at every byte boundary, shows on screen exactly as the whole
+// string sanitized. Sanitizing each delta alone (as the TUI did) shows an
+// OSC payload cut in two as text.
+func TestStreamedEscapesSplitAcrossDeltasAreRemovedWhole(t *testing.T) {
+	h := newHarness(t, 110, 12) // the narrow layout: the chat alone
+	for _, s := range sanitizetest.Hostile {
+		want := strings.Join(strings.Fields(sanitize.String(s)), " ")
+		for _, pieces := range sanitizetest.Splits(s) {
+			h.command("/new")
+			h.startTurn("q")
+			for _, p := range pieces {
+				if p != "" {
+					h.event(agent.Delta{Text: p})
+				}
+			}
+			// While streaming, what shows is the start of the whole text
+			// sanitized (a character cut in two waits for its end).
+			if got := replyLine(h.screen()); !strings.HasPrefix(want, got) {
+				t.Fatalf("%q in %q: streaming shows %q, want a prefix of %q", s, pieces, got, want)
+			}
+			h.event(agent.Done{})
+			if got := replyLine(h.screen()); got != want {
+				t.Fatalf("%q in %q: shows %q, want %q", s, pieces, got, want)
+			}
+		}
 	}
 }
 
-// TestSmallSizesAndResizeStorm draws every size from 0×0 to 30×12 and then a
-// random storm of sizes, with a transcript, a running stream and the help
+// replyLine is the reply's text on screen: the lines between "assistant"
+// and the next blank line, joined.
+func replyLine(screen string) string {
+	lines := strings.Split(screen, "\n")
+	var out []string
+	in := false
+	for _, l := range lines {
+		l = strings.TrimRight(l, " ")
+		switch {
+		case strings.HasPrefix(l, "assistant"):
+			in, out = true, nil
+		case in && strings.TrimSpace(l) == "":
+			in = false
+		case in:
+			out = append(out, strings.TrimSpace(l))
+		}
+	}
+	return strings.Join(strings.Fields(strings.Join(out, " ")), " ")
+}
+
+// TestSmallSizesAndResizeStorm draws every size from 0×0 to 30×12 and then
+// a random storm of sizes, with a transcript, a running stream and the help
 // overlay, and checks each frame fills the terminal exactly.
 func TestSmallSizesAndResizeStorm(t *testing.T) {
-	ag := newScriptedAgent()
-	m := newTestModel(t, ag, 120, 40)
-	m = startTurn(t, m, "How do I read a stream in Go?")
-	m = streamIn(t, m, answerWithCode, 20, time.Now())
-	m = typeText(t, m, "a draft\nwith lines")
-	check := func(m Model) {
+	h := newHarness(t, 120, 40)
+	h.startTurn("How do I read a stream in Go?")
+	h.streamIn(answerWithCode, 20)
+	h.typeText("a draft")
+	h.send(tea.KeyPressMsg{Code: tea.KeyEnter, Mod: tea.ModAlt})
+	h.typeText("with lines")
+	check := func() {
 		t.Helper()
+		m := h.m
 		screen := m.screen()
 		if m.width <= 0 || m.height <= 0 {
 			if screen != "" {
@@ -71,338 +120,324 @@ func TestSmallSizesAndResizeStorm(t *testing.T) {
 		_ = m.View()
 	}
 	for _, help := range []bool{false, true} {
-		m.showHelp = help
+		if help {
+			h.m.push(newHelpOverlay(&h.m))
+		}
 		for w := 0; w <= 30; w++ {
-			for h := 0; h <= 12; h++ {
-				m = update(t, m, tea.WindowSizeMsg{Width: w, Height: h})
-				check(m)
+			for hh := 0; hh <= 12; hh++ {
+				h.send(tea.WindowSizeMsg{Width: w, Height: hh})
+				check()
 			}
 		}
 	}
-	m.showHelp = false
+	h.m.overlays = nil
 	r := rand.New(rand.NewPCG(1, 2))
-	for i := range 500 {
-		m = update(t, m, tea.WindowSizeMsg{Width: r.IntN(220), Height: r.IntN(70)})
+	for i := range 300 {
+		h.send(tea.WindowSizeMsg{Width: r.IntN(220), Height: r.IntN(70)})
 		if i%7 == 0 {
-			m = event(t, m, agent.Delta{Text: "more text "}, time.Now())
+			h.event(agent.Delta{Text: "more text "})
 		}
 		if i%11 == 0 {
-			m = update(t, m, tea.KeyPressMsg{Code: tea.KeyPgUp})
+			h.key(tea.KeyPressMsg{Code: tea.KeyPgUp})
 		}
 		if i%13 == 0 {
-			m = update(t, m, tab)
+			h.key(tab)
 		}
-		check(m)
+		check()
 	}
 }
 
-// plain is the screen as text.
-func plain(m Model) string { return ansi.Strip(m.screen()) }
-
-// transcript fills the history with n finished messages.
-func transcript(m Model, n int) Model {
-	items := make([]*item, 0, n)
+// seedSession stores a session of n messages and resumes it.
+func seedSession(t testing.TB, h *harness, n int) {
+	t.Helper()
+	ctx := context.Background()
+	s, err := h.state.CreateSession(ctx, "seeded")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := range n {
-		if i%2 == 0 {
-			items = append(items, newItem(kindUser, fmt.Sprintf("question %d: what about **this**?", i)))
-		} else {
-			items = append(items, newItem(kindAssistant, fmt.Sprintf("Answer %d.\n\n- one point\n- another point\n\n```go\nx := %d\n```", i, i)))
+		m := store.Message{SessionID: s.ID, Role: store.RoleUser, Content: fmt.Sprintf("question %d: what about **this**?", i)}
+		if i%2 == 1 {
+			m = store.Message{SessionID: s.ID, Role: store.RoleAssistant, Content: fmt.Sprintf("Answer %d.\n\n- one point\n- another point\n\n```go\nx := %d\n```", i, i)}
+		}
+		if _, err := h.state.AddMessage(ctx, m); err != nil {
+			t.Fatal(err)
 		}
 	}
-	m.hist.reset(items)
-	return m
+	h.command(fmt.Sprintf("/resume %d", s.ID))
+	h.untilChat()
 }
 
+// topLine is the first line of the chat's history on screen (the line
+// under the pane's title).
+func topLine(h *harness) string {
+	lines := chatLines(h)
+	if len(lines) < 2 {
+		return ""
+	}
+	return strings.TrimSpace(lines[1])
+}
+
+// chatLines are the chat pane's lines on screen (left of the rule).
+func chatLines(h *harness) []string {
+	var out []string
+	for _, l := range strings.Split(h.screen(), "\n") {
+		out = append(out, strings.SplitN(l, "│", 2)[0])
+	}
+	return out
+}
+
+// TestScrollingHistory checks that each scrolling key moves the window, by
+// what is on screen: the first line changes, and moves the right way.
 func TestScrollingHistory(t *testing.T) {
-	m := newTestModel(t, newScriptedAgent(), 120, 40)
-	m = transcript(m, 200)
-	if !strings.Contains(plain(m), "Answer 199.") {
+	h := newHarness(t, 120, 40)
+	seedSession(t, h, 200)
+	if !strings.Contains(h.screen(), "Answer 199.") {
 		t.Fatal("the window does not show the newest message")
 	}
-	m = update(t, m, tea.KeyPressMsg{Code: tea.KeyPgUp})
-	if m.hist.follow || strings.Contains(plain(m), "Answer 199.") || !strings.Contains(plain(m), "more below") {
-		t.Fatal("PgUp did not scroll up")
+	bottom := topLine(h)
+	h.key(tea.KeyPressMsg{Code: tea.KeyPgUp})
+	up := topLine(h)
+	if up == bottom || strings.Contains(h.screen(), "Answer 199.") || !strings.Contains(h.screen(), "more below") {
+		t.Fatalf("PgUp did not move the window (top line %q stayed %q)", up, bottom)
 	}
-	m = update(t, m, tea.KeyPressMsg{Code: tea.KeyHome})
-	if !strings.Contains(plain(m), "question 0:") {
-		t.Fatal("Home did not show the oldest message")
+	h.key(tea.KeyPressMsg{Code: tea.KeyPgUp})
+	up2 := topLine(h)
+	if up2 == up {
+		t.Fatal("a second PgUp did not move the window")
 	}
-	m = update(t, m, tea.KeyPressMsg{Code: tea.KeyPgDown})
-	if strings.Contains(plain(m), "question 0:") {
+	h.key(tea.KeyPressMsg{Code: tea.KeyHome})
+	if !strings.HasPrefix(topLine(h), "you") || !strings.Contains(h.screen(), "question 0:") {
+		t.Fatalf("Home did not show the oldest message first (top line %q)", topLine(h))
+	}
+	h.key(tea.KeyPressMsg{Code: tea.KeyPgDown})
+	if strings.Contains(h.screen(), "question 0:") {
 		t.Fatal("PgDn did not scroll down")
 	}
-	// The mouse wheel over the chat scrolls too; over the board it does not.
-	before := m.hist.topLine + 1000*m.hist.topItem
-	m = update(t, m, tea.MouseWheelMsg{X: 10, Y: 10, Button: tea.MouseWheelDown})
-	if after := m.hist.topLine + 1000*m.hist.topItem; after <= before {
+	// The mouse wheel over the chat scrolls; over the board it does not.
+	before := strings.Join(chatLines(h), "\n")
+	h.send(tea.MouseWheelMsg{X: 10, Y: 10, Button: tea.MouseWheelDown})
+	if strings.Join(chatLines(h), "\n") == before {
 		t.Error("wheel down over the chat did not scroll")
 	}
-	before = m.hist.topLine + 1000*m.hist.topItem
-	m = update(t, m, tea.MouseWheelMsg{X: 110, Y: 10, Button: tea.MouseWheelDown})
-	if after := m.hist.topLine + 1000*m.hist.topItem; after != before {
+	before = strings.Join(chatLines(h), "\n")
+	h.send(tea.MouseWheelMsg{X: 110, Y: 10, Button: tea.MouseWheelDown})
+	if strings.Join(chatLines(h), "\n") != before {
 		t.Error("wheel over the board scrolled the chat")
 	}
-	m = update(t, m, tea.KeyPressMsg{Code: tea.KeyEnd})
-	if !m.hist.follow || !strings.Contains(plain(m), "Answer 199.") {
+	h.key(tea.KeyPressMsg{Code: tea.KeyEnd})
+	if !strings.Contains(h.screen(), "Answer 199.") || strings.Contains(h.screen(), "more below") {
 		t.Fatal("End did not return to the newest message")
 	}
 	// Scrolling down past the end resumes following.
-	m = update(t, m, tea.KeyPressMsg{Code: tea.KeyPgUp})
+	h.key(tea.KeyPressMsg{Code: tea.KeyPgUp})
 	for range 5 {
-		m = update(t, m, tea.KeyPressMsg{Code: tea.KeyPgDown})
+		h.key(tea.KeyPressMsg{Code: tea.KeyPgDown})
 	}
-	if !m.hist.follow {
+	if strings.Contains(h.screen(), "more below") {
 		t.Error("scrolling to the end did not resume following")
 	}
 }
 
-// TestHistoryWindowMatchesFullLayout compares the window with a slice of the
-// whole transcript laid out at once, for every scroll position.
-func TestHistoryWindowMatchesFullLayout(t *testing.T) {
-	m := newTestModel(t, newScriptedAgent(), 100, 30)
-	m = transcript(m, 30)
-	r := m.renderer(60)
-	var all []string
-	for _, it := range m.hist.items {
-		all = append(all, it.lines(60, m.md, m.st, "")...)
-	}
-	const h = 10
-	m.hist.top()
-	for pos := 0; pos+h <= len(all); pos++ {
-		got, _ := m.hist.window(r, h)
-		if strings.Join(got, "\n") != strings.Join(all[pos:pos+h], "\n") {
-			t.Fatalf("window at line %d differs from the full layout", pos)
-		}
-		m.hist.scroll(r, h, 1)
-	}
-	if !m.hist.follow {
-		t.Error("reaching the end did not resume following")
-	}
-}
-
 func TestSlashCommands(t *testing.T) {
-	ag := newScriptedAgent()
-	m := newTestModel(t, ag, 120, 40)
-	run := func(cmdline string) (Model, tea.Cmd) {
-		m = typeText(t, m, cmdline)
-		return updateCmd(t, m, enter)
-	}
+	h := newHarness(t, 120, 40)
 	// A first message creates session 1.
-	m = startTurn(t, m, "first")
-	m = event(t, m, agent.Done{Text: "reply"}, time.Now())
-	first := m.session.ID
+	h.startTurn("first")
+	h.event(agent.Done{Text: "reply"})
+	first := h.m.chat.Session().ID
 	if first == 0 {
 		t.Fatal("no session after the first message")
 	}
-	m, _ = run("/new")
-	if m.session.ID != 0 || len(m.hist.items) != 1 {
-		t.Errorf("/new: session %d, %d items", m.session.ID, len(m.hist.items))
+	h.command("/new")
+	if h.m.chat.Session().ID != 0 || strings.Contains(h.screen(), "reply") {
+		t.Errorf("/new: session %d\n%s", h.m.chat.Session().ID, h.screen())
 	}
-	m, cmd := run("/sessions")
-	m = update(t, m, cmdMsg(t, cmd))
-	if !strings.Contains(plain(m), fmt.Sprintf("%d  ", first)) {
-		t.Errorf("/sessions does not list session %d:\n%s", first, plain(m))
+	h.command("/sessions")
+	h.untilChat()
+	if !strings.Contains(h.screen(), fmt.Sprintf("%d  ", first)) {
+		t.Errorf("/sessions does not list session %d:\n%s", first, h.screen())
 	}
-	m, cmd = run(fmt.Sprintf("/resume %d", first))
-	m = update(t, m, cmdMsg(t, cmd))
-	if m.session.ID != first {
-		t.Errorf("/resume: session %d", m.session.ID)
+	h.command(fmt.Sprintf("/resume %d", first))
+	h.untilChat()
+	if h.m.chat.Session().ID != first || !strings.Contains(h.screen(), "reply") {
+		t.Errorf("/resume: session %d", h.m.chat.Session().ID)
 	}
-	m, cmd = run("/resume 999")
-	m = update(t, m, cmdMsg(t, cmd))
-	if m.errText == "" || m.session.ID != first {
-		t.Errorf("/resume 999: err %q, session %d", m.errText, m.session.ID)
+	h.command("/resume 999")
+	h.untilChat()
+	if !strings.Contains(h.statusBar(), "resume session 999") || h.m.chat.Session().ID != first {
+		t.Errorf("/resume 999: status %q, session %d", h.statusBar(), h.m.chat.Session().ID)
 	}
-	m, _ = run("/model other-model")
-	if ag.Model() != "other-model" {
-		t.Errorf("/model: agent model %q", ag.Model())
+	h.command("/model other-model")
+	if h.ag.Model() != "other-model" {
+		t.Errorf("/model: agent model %q", h.ag.Model())
 	}
-	m, cmd = run("/model")
-	m = update(t, m, cmdMsg(t, cmd))
-	if !strings.Contains(plain(m), "Available") {
+	h.command("/model")
+	h.untilChat()
+	if !strings.Contains(h.screen(), "Available") {
 		t.Error("/model without a name lists nothing")
 	}
-	m, _ = run("/help")
-	if !m.showHelp {
-		t.Error("/help did not open the help")
+	h.command("/help")
+	if len(h.m.overlays) != 1 || !strings.Contains(h.screen(), "Keys") {
+		t.Fatal("/help did not open the help")
 	}
-	m = update(t, m, esc)
-	m, _ = run("/bogus")
-	if !strings.Contains(m.errText, "unknown command") {
-		t.Errorf("/bogus: %q", m.errText)
+	h.key(esc)
+	h.command("/bogus")
+	if !strings.Contains(h.statusBar(), "unknown command /bogus") {
+		t.Errorf("/bogus: %q", h.statusBar())
 	}
-	m, _ = run("/stop")
-	if m.notice == "" {
-		t.Error("/stop when idle says nothing")
+	h.command("/stop")
+	if !strings.Contains(h.statusBar(), "nothing is streaming") {
+		t.Errorf("/stop when idle: %q", h.statusBar())
 	}
-	_, cmd = run("/quit")
-	if !isQuit(t, cmd) {
-		t.Error("/quit did not quit")
+	h.command("/exit")
+	h.untilQuit()
+}
+
+// TestEveryCommandIsInHelpAndPalette: the help overlay and the palette
+// list what the registry holds, each command once, and nothing else does.
+func TestEveryCommandIsInHelpAndPalette(t *testing.T) {
+	h := newHarness(t, 120, 40)
+	h.command("/help")
+	help := newHelpOverlay(&h.m)
+	help.render(&h.m, 120)
+	text := ansi.Strip(strings.Join(help.text, "\n"))
+	h.key(esc)
+	h.key(tea.KeyPressMsg{Code: 'p', Mod: tea.ModCtrl})
+	if len(h.m.overlays) != 1 {
+		t.Fatal("ctrl+p did not open the palette")
+	}
+	palette := h.screen()
+	for _, c := range h.m.cmds {
+		if c.name != "" && strings.Count(text, c.title()) != 1 {
+			t.Errorf("help lists %q %d times", c.title(), strings.Count(text, c.title()))
+		}
+		if !strings.Contains(palette, c.desc) {
+			t.Errorf("palette lacks %q", c.desc)
+		}
 	}
 }
 
-func TestInputNewlineAndSend(t *testing.T) {
-	ag := newScriptedAgent()
-	m := newTestModel(t, ag, 120, 40)
-	m = typeText(t, m, "line one")
-	m = update(t, m, tea.KeyPressMsg{Code: tea.KeyEnter, Mod: tea.ModAlt})
-	m = typeText(t, m, "line two")
-	m = update(t, m, tea.KeyPressMsg{Code: 'j', Mod: tea.ModCtrl})
-	m = typeText(t, m, "three")
-	if got := m.input.Value(); got != "line one\nline two\nthree" {
+// TestPaletteFiltersAndRuns: typing filters the list fuzzily, Enter runs
+// the best match; a command that needs an argument goes to the input.
+func TestPaletteFiltersAndRuns(t *testing.T) {
+	h := newHarness(t, 120, 40)
+	h.key(tea.KeyPressMsg{Code: 'p', Mod: tea.ModCtrl})
+	h.typeText("nwsess")
+	if s := h.screen(); !strings.Contains(s, "start a new session") || strings.Contains(s, "every key and command") {
+		t.Fatalf("filter did not narrow the list:\n%s", s)
+	}
+	h.key(enter)
+	h.until(func(msg tea.Msg) bool { _, ok := msg.(paletteChoseMsg); return ok })
+	if len(h.m.overlays) != 0 || !strings.Contains(h.screen(), "New session") {
+		t.Fatalf("Enter did not run /new:\n%s", h.screen())
+	}
+	h.key(tea.KeyPressMsg{Code: 'p', Mod: tea.ModCtrl})
+	h.typeText("resume")
+	h.key(enter)
+	if v := h.m.chat.InputValue(); v != "/resume " {
+		t.Errorf("a command that needs an argument left input %q", v)
+	}
+	h.key(ctrlC) // clears the input
+	h.key(tea.KeyPressMsg{Code: 'p', Mod: tea.ModCtrl})
+	h.typeText("zzzzqqq")
+	if !strings.Contains(h.screen(), "no command matches") {
+		t.Error("no match is not said")
+	}
+	h.key(esc)
+	if len(h.m.overlays) != 0 {
+		t.Error("esc did not close the palette")
+	}
+}
+
+// TestHelpScrollsAtSmallSizes: at 80×24 the help is longer than the
+// screen; the arrows reach its last line.
+func TestHelpScrollsAtSmallSizes(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.command("/help")
+	first := h.screen()
+	if strings.Contains(first, "/quit") {
+		t.Skip("the help fits at 80×24; nothing to scroll")
+	}
+	for range 60 {
+		h.key(tea.KeyPressMsg{Code: tea.KeyDown})
+	}
+	if !strings.Contains(h.screen(), "/quit") {
+		t.Fatalf("scrolling did not reach the end of the help:\n%s", h.screen())
+	}
+	h.key(tea.KeyPressMsg{Code: tea.KeyHome})
+	if h.screen() != first {
+		t.Error("Home did not return to the top")
+	}
+}
+
+func TestInputNewlineSendAndTypeAhead(t *testing.T) {
+	h := newHarness(t, 120, 40)
+	h.typeText("line one")
+	h.key(tea.KeyPressMsg{Code: tea.KeyEnter, Mod: tea.ModAlt})
+	h.typeText("line two")
+	h.key(tea.KeyPressMsg{Code: 'j', Mod: tea.ModCtrl})
+	h.typeText("three")
+	if got := h.m.chat.InputValue(); got != "line one\nline two\nthree" {
 		t.Fatalf("input = %q", got)
 	}
-	if l := m.computeLayout(); l.inputH != 3 {
-		t.Errorf("input height %d, want 3", l.inputH)
-	}
-	m = update(t, m, enter)
-	if m.turn == nil || m.input.Value() != "" {
+	h.key(enter)
+	h.untilChat()
+	if !h.m.chat.Streaming() || h.m.chat.InputValue() != "" {
 		t.Fatal("Enter did not send")
 	}
-	// Sending while a reply streams is refused, the input is kept.
-	m = typeText(t, m, "again")
-	m = update(t, m, enter)
-	if m.input.Value() != "again" || m.errText == "" {
-		t.Errorf("second send: input %q err %q", m.input.Value(), m.errText)
+	// Typed while the reply streams: queued, shown as such, sent once
+	// when the reply ends.
+	h.typeText("next question")
+	h.key(enter)
+	if h.m.chat.InputValue() != "" || !strings.Contains(h.screen(), "queued") || len(h.ag.Sent()) != 1 {
+		t.Fatalf("type-ahead: input %q, sent %v\n%s", h.m.chat.InputValue(), h.ag.Sent(), h.screen())
+	}
+	h.event(agent.Delta{Text: "an answer"})
+	h.event(agent.Done{Text: "an answer"})
+	h.untilStarted() // the queued message's turn
+	if sent := h.ag.Sent(); len(sent) != 2 || sent[1] != "next question" {
+		t.Fatalf("queued message sent as %v", sent)
+	}
+	if strings.Contains(h.screen(), "queued") {
+		t.Error("the queued mark stayed after sending")
+	}
+	// Ctrl-C still interrupts first; a message queued behind the
+	// interrupted reply comes back to the input instead of being sent.
+	h.typeText("third")
+	h.key(enter)
+	h.key(ctrlC)
+	if len(h.ag.Interrupts()) != 1 {
+		t.Fatal("Ctrl-C with a queued message did not interrupt")
+	}
+	h.event(agent.Interrupted{Reason: agent.InterruptAbort})
+	if len(h.ag.Sent()) != 2 || h.m.chat.InputValue() != "third" {
+		t.Errorf("after the interrupt: sent %v, input %q", h.ag.Sent(), h.m.chat.InputValue())
 	}
 }
 
 func TestTabSwitchesFocusAndHelpToggles(t *testing.T) {
-	m := newTestModel(t, newScriptedAgent(), 80, 24)
-	if !strings.Contains(plain(m), "Ask anything") {
+	h := newHarness(t, 80, 24)
+	if !strings.Contains(h.screen(), "Ask anything") {
 		t.Fatal("narrow layout does not start on the chat tab")
 	}
-	m = update(t, m, tab)
-	if m.focus != paneKanban || strings.Contains(plain(m), "Ask anything") {
+	h.key(tab)
+	if h.m.focus != paneKanban || strings.Contains(h.screen(), "Ask anything") {
 		t.Fatal("tab did not switch to the board tab")
 	}
-	m = update(t, m, tab)
-	if m.focus != paneChat {
+	h.key(tab)
+	if h.m.focus != paneChat {
 		t.Fatal("tab did not switch back")
 	}
-	m = update(t, m, tea.KeyPressMsg{Code: '?', Text: "?"})
-	if !m.showHelp {
+	h.typeText("?")
+	if len(h.m.overlays) != 1 {
 		t.Fatal("? did not open help")
 	}
-	m = update(t, m, tea.KeyPressMsg{Code: '?', Text: "?"})
-	if m.showHelp {
+	h.typeText("?")
+	if len(h.m.overlays) != 0 {
 		t.Fatal("? did not close help")
 	}
-	m = typeText(t, m, "why?")
-	if m.showHelp || m.input.Value() != "why?" {
-		t.Errorf("? in a question opened help: input %q", m.input.Value())
-	}
-}
-
-func TestNoTickerWhenIdle(t *testing.T) {
-	ag := newScriptedAgent()
-	m := newTestModel(t, ag, 120, 40)
-	m = startTurn(t, m, "hi")
-	m = event(t, m, agent.Done{Text: "ok"}, time.Now())
-	// A spinner tick arriving after the turn is dropped: no re-arm.
-	if _, cmd := updateCmd(t, m, m.spinner.Tick()); cmd != nil {
-		t.Error("spinner re-armed while idle")
-	}
-	// The input draws the terminal's cursor: no blink timer.
-	if m.input.VirtualCursor() {
-		t.Error("the input uses a virtual (blinking, ticking) cursor")
-	}
-}
-
-// TestStreamingRendersEachBlockOnce streams a reply in small deltas with a
-// frame after each and counts glamour calls: one per closed block while
-// streaming, however many frames, then none for frames of the finished
-// history. Re-rendering the open message every frame (the unusable
-// strategy in DESIGN.md) would make one call per frame.
-func TestStreamingRendersEachBlockOnce(t *testing.T) {
-	m := newTestModel(t, newScriptedAgent(), 120, 40)
-	m = startTurn(t, m, "stream")
-	start := m.md.renders
-	frames := 0
-	at := time.Now()
-	for rest := answerWithCode; len(rest) > 0; frames++ {
-		k := min(8, len(rest))
-		m = event(t, m, agent.Delta{Text: rest[:k]}, at)
-		rest = rest[k:]
-		_ = m.View()
-	}
-	var sc blockScanner
-	sc.scan(answerWithCode)
-	blocks := len(sc.ends)
-	if got := m.md.renders - start; got != blocks {
-		t.Errorf("%d glamour calls over %d frames, want one per closed block (%d)", got, frames, blocks)
-	}
-	if frames < 3*blocks {
-		t.Fatalf("only %d frames for %d blocks: the test cannot tell the strategies apart", frames, blocks)
-	}
-	m = event(t, m, agent.Done{Text: answerWithCode}, at)
-	_ = m.View()
-	done := m.md.renders
-	for range 10 {
-		_ = m.View()
-	}
-	if m.md.renders != done {
-		t.Errorf("frames of a finished history called glamour %d times", m.md.renders-done)
-	}
-}
-
-// TestFrameTouchesOnlyVisibleMessages loads 10,000 messages and checks that
-// drawing frames (following the end, after PgUp, after Home) rendered only
-// messages near the window: the rest have no cached render at all.
-func TestFrameTouchesOnlyVisibleMessages(t *testing.T) {
-	m := newTestModel(t, newScriptedAgent(), 120, 40)
-	m = transcript(m, 10000)
-	rendered := func() int {
-		n := 0
-		for _, it := range m.hist.items {
-			if it.cache != nil {
-				n++
-			}
-		}
-		return n
-	}
-	_ = m.View()
-	m = update(t, m, tea.KeyPressMsg{Code: tea.KeyPgUp})
-	_ = m.View()
-	m = update(t, m, tea.KeyPressMsg{Code: tea.KeyHome})
-	_ = m.View()
-	// Three windows of 40 rows; a message takes at least 3 rows.
-	if n := rendered(); n == 0 || n > 3*40 {
-		t.Errorf("%d of 10,000 messages rendered for three frames", n)
-	}
-}
-
-func TestItemsFromStoredMessages(t *testing.T) {
-	msgs := []store.Message{
-		{Role: store.RoleSystem, Content: "hidden"},
-		{Role: store.RoleUser, Content: "add a card x"},
-		{Role: store.RoleAssistant, ToolCalls: `[{"id":"c1","type":"function","function":{"name":"kanban_create","arguments":"{\"title\":\"x\"}"}},{"id":"c2","type":"function","function":{"name":"kanban_move","arguments":"{}"}}]`},
-		{Role: store.RoleTool, ToolCallID: "c1", Content: `{"created":{"id":1}}`},
-		{Role: store.RoleTool, ToolCallID: "c2", Content: `{"error":"card 9 not found"}`},
-		{Role: store.RoleAssistant, Content: "Done.", Status: store.MessageComplete},
-		{Role: store.RoleAssistant, Content: "half", Status: store.MessageInterrupted},
-		{Role: store.RoleAssistant, Content: "", Status: store.MessageFailed, Error: "HTTP 500"},
-	}
-	items := itemsFromMessages(msgs)
-	want := []struct {
-		kind   itemKind
-		status itemStatus
-	}{
-		{kindUser, statusDone}, {kindToolCall, statusDone}, {kindToolCall, statusDone},
-		{kindAssistant, statusDone}, {kindAssistant, statusInterrupted}, {kindAssistant, statusFailed},
-	}
-	if len(items) != len(want) {
-		t.Fatalf("%d items, want %d", len(items), len(want))
-	}
-	for i, w := range want {
-		if items[i].kind != w.kind || items[i].status != w.status {
-			t.Errorf("item %d: kind %v status %v, want %v %v", i, items[i].kind, items[i].status, w.kind, w.status)
-		}
-	}
-	if items[1].toolResult == "" || items[1].toolErr != "" || items[2].toolErr != "card 9 not found" {
-		t.Errorf("tool results: %+v / %+v", items[1], items[2])
-	}
-	if items[5].errMsg != "HTTP 500" {
-		t.Errorf("failed reply error %q", items[5].errMsg)
+	h.typeText("why?")
+	if len(h.m.overlays) != 0 || h.m.chat.InputValue() != "why?" {
+		t.Errorf("? in a question opened help: input %q", h.m.chat.InputValue())
 	}
 }

@@ -2,9 +2,9 @@ package tui
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
@@ -21,20 +21,6 @@ const answerWithCode = "## Reading a stream\n\nA client reads one event at a tim
 	"- append each delta\n- flush often\n\n" +
 	"```go\nfunc read(r io.Reader) error {\n\tsc := bufio.NewScanner(r)\n\tfor sc.Scan() {\n\t\tfmt.Println(sc.Text())\n\t}\n\treturn sc.Err()\n}\n```\n\n" +
 	"That is all it takes.\n"
-
-// streamIn feeds text to the running turn in chunks of n bytes, 16 ms
-// apart (fixed timestamps keep the tokens/s figure stable).
-func streamIn(t testing.TB, m Model, text string, n int, start time.Time) Model {
-	t.Helper()
-	at := start
-	for len(text) > 0 {
-		k := min(n, len(text))
-		m = event(t, m, agent.Delta{Text: text[:k]}, at)
-		text = text[k:]
-		at = at.Add(16 * time.Millisecond)
-	}
-	return m
-}
 
 // ansi256 passes a frame through the colour downsampling a 256-colour
 // terminal gets, so the styled goldens hold one fixed colour profile
@@ -55,7 +41,7 @@ func ansi256(t *testing.T, screen string) string {
 // Run with -update to refresh them.
 func checkScreen(t *testing.T, m Model) {
 	t.Helper()
-	screen := m.screen()
+	screen := steady(m.screen())
 	lines := strings.Split(screen, "\n")
 	if len(lines) != m.height {
 		t.Errorf("screen has %d lines, want %d", len(lines), m.height)
@@ -73,60 +59,69 @@ func checkScreen(t *testing.T, m Model) {
 }
 
 func TestGoldenScreens(t *testing.T) {
-	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	tests := []struct {
 		name string
 		w, h int
-		run  func(t *testing.T, m Model) Model
+		run  func(h *harness)
 	}{
-		{"empty_start", 120, 40, func(t *testing.T, m Model) Model { return m }},
-		{"streaming_with_code", 120, 40, func(t *testing.T, m Model) Model {
-			m = startTurn(t, m, "How do I read a stream in Go?")
+		{"empty_start", 120, 40, func(h *harness) {}},
+		{"streaming_with_code", 120, 40, func(h *harness) {
+			h.startTurn("How do I read a stream in Go?")
 			// Stop inside the code block: closed blocks are rendered, the
 			// open tail is plain text.
 			cut := strings.Index(answerWithCode, "\treturn")
-			return streamIn(t, m, answerWithCode[:cut], 12, start)
+			h.streamIn(answerWithCode[:cut], 12)
 		}},
-		{"streamed_answer_with_code", 120, 40, func(t *testing.T, m Model) Model {
-			m = startTurn(t, m, "How do I read a stream in Go?")
-			m = streamIn(t, m, answerWithCode, 24, start)
-			return event(t, m, agent.Done{MessageID: 2, Text: answerWithCode}, start.Add(time.Second))
+		{"streamed_answer_with_code", 120, 40, func(h *harness) {
+			h.startTurn("How do I read a stream in Go?")
+			h.streamIn(answerWithCode, 24)
+			h.event(agent.Done{MessageID: 2, Text: answerWithCode})
 		}},
-		{"interrupted_answer", 120, 40, func(t *testing.T, m Model) Model {
-			m = startTurn(t, m, "How do I read a stream in Go?")
+		{"interrupted_answer", 120, 40, func(h *harness) {
+			h.startTurn("How do I read a stream in Go?")
 			partial := answerWithCode[:strings.Index(answerWithCode, "```go")]
-			m = streamIn(t, m, partial, 24, start)
-			m = update(t, m, ctrlC)
-			return event(t, m, agent.Interrupted{MessageID: 2, Text: partial, Reason: "interrupt_abort"}, start.Add(time.Second))
+			h.streamIn(partial, 24)
+			h.key(ctrlC)
+			h.event(agent.Interrupted{MessageID: 2, Text: partial, Reason: agent.InterruptAbort})
 		}},
-		{"tool_call", 120, 40, func(t *testing.T, m Model) Model {
-			m = startTurn(t, m, "add a card write the docs")
-			m = event(t, m, agent.ToolCall{ID: "call_1", Name: "kanban_create", Arguments: `{"title": "write the docs"}`}, start)
-			m = event(t, m, agent.ToolResult{ID: "call_1", Name: "kanban_create", Result: tool.OK(`{"id":1,"title":"write the docs"}`, "created #1 write the docs (todo)")}, start)
-			m = streamIn(t, m, "Added card #1, **write the docs**, to To do.", 16, start)
-			return event(t, m, agent.Done{MessageID: 4, Text: "Added card #1, **write the docs**, to To do."}, start)
+		{"tool_call", 120, 40, func(h *harness) {
+			h.startTurn("add a card write the docs")
+			h.event(agent.ToolCall{ID: "call_1", Name: "kanban_create", Arguments: `{"title": "write the docs"}`})
+			h.event(agent.ToolResult{ID: "call_1", Name: "kanban_create", Result: tool.OK(`{"id":1,"title":"write the docs"}`, "created #1 write the docs (todo)")})
+			h.streamIn("Added card #1, **write the docs**, to To do.", 16)
+			h.event(agent.Done{MessageID: 4, Text: "Added card #1, **write the docs**, to To do."})
 		}},
-		{"help_overlay", 120, 40, func(t *testing.T, m Model) Model {
-			return update(t, m, tea.KeyPressMsg{Code: '?', Text: "?"})
+		{"help_overlay", 120, 40, func(h *harness) { h.typeText("?") }},
+		{"palette", 120, 40, func(h *harness) { h.key(tea.KeyPressMsg{Code: 'p', Mod: tea.ModCtrl}) }},
+		{"palette_80x24", 80, 24, func(h *harness) { h.key(tea.KeyPressMsg{Code: 'p', Mod: tea.ModCtrl}) }},
+		{"narrow_layout", 80, 24, func(h *harness) {
+			h.startTurn("How do I read a stream in Go?")
+			h.streamIn(answerWithCode, 24)
+			h.event(agent.Done{MessageID: 2, Text: answerWithCode})
 		}},
-		{"narrow_layout", 80, 24, func(t *testing.T, m Model) Model {
-			m = startTurn(t, m, "How do I read a stream in Go?")
-			m = streamIn(t, m, answerWithCode, 24, start)
-			return event(t, m, agent.Done{MessageID: 2, Text: answerWithCode}, start.Add(time.Second))
-		}},
-		{"narrow_layout_board_tab", 80, 24, func(t *testing.T, m Model) Model {
-			return update(t, m, tab)
-		}},
-		{"tiny_20x6", 20, 6, func(t *testing.T, m Model) Model {
-			m = startTurn(t, m, "hi")
-			return streamIn(t, m, answerWithCode, 24, start)
+		{"narrow_layout_board_tab", 80, 24, func(h *harness) { h.key(tab) }},
+		{"tiny_20x6", 20, 6, func(h *harness) {
+			h.startTurn("hi")
+			h.streamIn(answerWithCode, 24)
 		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m := newTestModel(t, newScriptedAgent(), tc.w, tc.h)
-			m = tc.run(t, m)
-			checkScreen(t, m)
+			h := newHarness(t, tc.w, tc.h)
+			tc.run(h)
+			checkScreen(t, h.m)
 		})
 	}
 }
+
+// steady removes what changes from run to run in a frame: the tokens per
+// second (from the clock) and the spinner's frame (from its ticks).
+func steady(screen string) string {
+	screen = rateRE.ReplaceAllString(screen, "streaming")
+	return spinnerRE.ReplaceAllString(screen, "⣾")
+}
+
+var (
+	rateRE    = regexp.MustCompile(`streaming \d+ tok/s`)
+	spinnerRE = regexp.MustCompile(`[⣾⣽⣻⢿⡿⣟⣯⣷]`)
+)

@@ -99,11 +99,15 @@ func Run(ctx context.Context, o Options, ro RunOptions) error {
 		return openErr
 	}
 
-	if fm, ok := final.(Model); ok && fm.turn != nil && fm.turn.events != nil {
-		// The program ended before the interrupted turn did (quitGrace):
-		// keep draining its channel for a while so the agent can finish
-		// and save it; the agent's Close bounds the rest.
-		drainFor(fm.turn.events, drainGrace)
+	if fm, ok := final.(Model); ok {
+		// The program ended before interrupted turns did (quitGrace):
+		// keep draining their channels for a while so the agent can
+		// finish and save them; the agent's Close bounds the rest.
+		var dw sync.WaitGroup
+		for _, ch := range fm.chat.Unfinished() {
+			dw.Go(func() { drainFor(ch, drainGrace) })
+		}
+		dw.Wait()
 	}
 	if err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		return fmt.Errorf("tui: %w", err)

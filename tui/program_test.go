@@ -12,6 +12,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/spindle-sh/spindle/keymap"
+	"github.com/spindle-sh/spindle/tui/internal/tuitest"
 	"github.com/spindle-sh/spindle/tui/theme"
 )
 
@@ -36,12 +37,12 @@ func (w *frameWriter) Write(p []byte) (int, error) {
 // channel once the first frame has been written.
 func runProgram(t *testing.T, ctx context.Context) (<-chan error, *io.PipeWriter) {
 	t.Helper()
-	st, b := openStores(t)
+	st, b := tuitest.OpenStores(t)
 	in, inW := io.Pipe()
 	out := &frameWriter{started: make(chan struct{})}
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(ctx, Options{Agent: newScriptedAgent(), Sessions: st, Board: b, Keys: keymap.Default(), Palette: theme.Default()},
+		done <- Run(ctx, Options{Agent: tuitest.NewAgent(), Sessions: st, Board: b, Keys: keymap.Default(), Palette: theme.Default()},
 			RunOptions{Input: in, Output: out})
 	}()
 	select {
@@ -99,8 +100,8 @@ func TestRunQuitsWhenContextIsCancelled(t *testing.T) {
 // once; with it the program stays up (it only arms quitting).
 func TestFilterKeepsInterruptMsgFromEndingTheProgram(t *testing.T) {
 	for _, withFilter := range []bool{false, true} {
-		st, b := openStores(t)
-		m := New(Options{Agent: newScriptedAgent(), Sessions: st, Board: b, Keys: keymap.Default(), Palette: theme.Default()})
+		st, b := tuitest.OpenStores(t)
+		m := New(Options{Agent: tuitest.NewAgent(), Sessions: st, Board: b, Keys: keymap.Default(), Palette: theme.Default()})
 		in, inW := io.Pipe()
 		opts := []tea.ProgramOption{tea.WithInput(in), tea.WithOutput(io.Discard), tea.WithoutSignalHandler()}
 		if withFilter {

@@ -2,6 +2,8 @@ package tui
 
 import (
 	"errors"
+	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -11,16 +13,15 @@ import (
 
 	"github.com/spindle-sh/spindle/agent"
 	"github.com/spindle-sh/spindle/agent/tool"
-	"github.com/spindle-sh/spindle/store"
 )
 
 // keyPool is every kind of key the root model routes: global keys, chat
 // keys and editing, slash-command text, and the kanban pane's keys.
 var keyPool = []tea.KeyPressMsg{
 	ctrlC, enter, esc, tab,
-	{Code: '?', Text: "?"}, {Code: tea.KeyF1},
+	{Code: '?', Text: "?"}, {Code: tea.KeyF1}, {Code: 'p', Mod: tea.ModCtrl},
 	{Code: '/', Text: "/"}, {Code: 'n', Text: "n"}, {Code: 'e', Text: "e"}, {Code: 'w', Text: "w"},
-	{Code: 'd', Text: "d"}, {Code: 'y', Text: "y"}, {Code: 'u', Text: "u"}, {Code: 'H', Text: "H"},
+	{Code: 'd', Text: "d"}, {Code: 'y', Text: "y"}, {Code: 'u', Text: "u"}, {Code: 'U', Text: "U"}, {Code: 'H', Text: "H"},
 	{Code: 'L', Text: "L"}, {Code: 'J', Text: "J"}, {Code: 'K', Text: "K"}, {Code: ' ', Text: " "},
 	{Code: 'j', Mod: tea.ModCtrl}, {Code: tea.KeyEnter, Mod: tea.ModAlt},
 	{Code: tea.KeyPgUp}, {Code: tea.KeyPgDown}, {Code: tea.KeyHome}, {Code: tea.KeyEnd},
@@ -30,49 +31,49 @@ var keyPool = []tea.KeyPressMsg{
 }
 
 // commandPool is slash commands typed whole, valid and not.
-var commandPool = []string{"/new", "/sessions", "/resume 1", "/resume x", "/model", "/model other", "/stop", "/help", "/nope", "/"}
+var commandPool = []string{"/new", "/sessions", "/resume 1", "/resume x", "/model", "/model other", "/stop", "/help", "/commands", "/nope", "/"}
+
+// deltaPool is streamed text, hostile pieces included: escape sequences
+// that other deltas complete, bidi overrides, code fences.
+var deltaPool = []string{"plain ", "\n\n", "```go\nx := 1\n", "\x1b[31mred\x1b]0;title\a", "# head\n", "\u202eevil",
+	"\x1b]52;c;c2Vj", "cmV0\x07after", "\x1b[2", "J", "\x1bP", "dcs\x1b\\", "\u009b3", "1m"}
 
 // TestRandomKeysSizesAndEventsKeepTheScreenWhole drives the root model
 // with random key presses, pastes, wheel turns, resizes (down to 0×0) and
-// turn events (escape sequences in the text included), and checks after
-// each step that the frame is exactly the terminal's size and that no
-// model text brought an escape sequence of its own. Nothing may panic.
+// turn events (escape sequences in the text included, some split across
+// deltas), and checks after each step that the frame is exactly the
+// terminal's size and that no model text brought an escape sequence of its
+// own. Nothing may panic.
 func TestRandomKeysSizesAndEventsKeepTheScreenWhole(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
-		m := newTestModel(t, newScriptedAgent(), 120, 40)
-		var ch chan agent.Event
-		steps := rapid.IntRange(1, 60).Draw(rt, "steps")
+		h := newHarness(t, 120, 40)
+		steps := rapid.IntRange(1, 50).Draw(rt, "steps")
 		for i := range steps {
 			switch rapid.IntRange(0, 9).Draw(rt, "action") {
 			case 0:
-				w, h := rapid.IntRange(0, 200).Draw(rt, "w"), rapid.IntRange(0, 60).Draw(rt, "h")
-				m = update(t, m, tea.WindowSizeMsg{Width: w, Height: h})
+				w, hh := rapid.IntRange(0, 200).Draw(rt, "w"), rapid.IntRange(0, 60).Draw(rt, "h")
+				h.send(tea.WindowSizeMsg{Width: w, Height: hh})
 			case 1:
-				m = typeText(t, m, rapid.SampledFrom(commandPool).Draw(rt, "command"))
+				h.typeText(rapid.SampledFrom(commandPool).Draw(rt, "command"))
 			case 2:
-				m = update(t, m, tea.PasteMsg{Content: rapid.String().Draw(rt, "paste")})
+				h.send(tea.PasteMsg{Content: rapid.String().Draw(rt, "paste")})
 			case 3:
-				m = update(t, m, tea.MouseWheelMsg{X: rapid.IntRange(0, 200).Draw(rt, "x"), Button: tea.MouseWheelUp})
+				h.send(tea.MouseWheelMsg{X: rapid.IntRange(0, 200).Draw(rt, "x"), Button: tea.MouseWheelUp})
 			case 4, 5:
-				// The turn's Send returns (once), then its events.
-				if m.turn == nil {
-					m = typeText(t, m, "q")
-					m = update(t, m, enter)
-					continue
-				}
-				if m.turn.events == nil {
-					ch = make(chan agent.Event, 1)
-					close(ch)
-					m = update(t, m, turnStartedMsg{turn: m.turn.id, session: store.Session{ID: 1}, events: ch})
+				if !h.m.chat.Streaming() {
+					if h.m.chat.InputValue() != "" || len(h.m.overlays) > 0 || h.m.focus != paneChat {
+						continue
+					}
+					h.startTurn("q")
 					continue
 				}
 				var ev agent.Event
-				text := rapid.SampledFrom([]string{"plain ", "\n\n", "```go\nx := 1\n", "\x1b[31mred\x1b]0;title\a", "# head\n", "\u202eevil"}).Draw(rt, "delta")
+				text := rapid.SampledFrom(deltaPool).Draw(rt, "delta")
 				switch rapid.IntRange(0, 6).Draw(rt, "event") {
 				case 0:
 					ev = agent.ToolCall{ID: "c1", Name: "kanban_create", Arguments: `{"title":"\u001b[2J"}`}
 				case 1:
-					ev = agent.ToolResult{ID: "c1", Name: "kanban_create", Result: tool.OK("ok\x1b[H", "")}
+					ev = agent.ToolResult{ID: "c1", Name: "kanban_create", Result: tool.OK("ok\x1b[H", "ok\x1b]0;x\a")}
 				case 2:
 					ev = agent.Done{Text: text}
 				case 3:
@@ -82,35 +83,80 @@ func TestRandomKeysSizesAndEventsKeepTheScreenWhole(t *testing.T) {
 				default:
 					ev = agent.Delta{Text: text}
 				}
-				m = update(t, m, turnEventMsg{turn: m.turn.id, event: ev})
+				h.event(ev)
 			default:
-				m = update(t, m, rapid.SampledFrom(keyPool).Draw(rt, "key"))
+				h.key(rapid.SampledFrom(keyPool).Draw(rt, "key"))
 			}
-			checkFrame(rt, m, i)
+			if msg := checkFrame(h.m); msg != "" {
+				rt.Fatalf("step %d: %s", i, msg)
+			}
 		}
 	})
 }
 
-// checkFrame: the frame is exactly width×height cells, and every escape
-// sequence in it is one the UI drew (SGR styles), none from model text.
-func checkFrame(rt *rapid.T, m Model, step int) {
+// sgr matches the styles the UI draws: ESC [ params m.
+var sgr = regexp.MustCompile(`\x1b\[[0-9;:]*m`)
+
+// checkFrame says what is wrong with a frame, or "": it must be exactly
+// width×height cells, and the only escape sequences in it may be the
+// styles (SGR) the UI draws itself. It looks at the frame as the terminal
+// gets it, escapes and all: an OSC, a cursor move, a screen clear, a C1
+// control or a bidi override can only have come from text that escaped the
+// sanitizer.
+func checkFrame(m Model) string {
 	screen := m.screen()
 	if m.width <= 0 || m.height <= 0 {
 		if screen != "" {
-			rt.Fatalf("step %d, %dx%d: non-empty screen", step, m.width, m.height)
+			return "non-empty screen at zero size"
 		}
-		return
+		return ""
 	}
 	lines := strings.Split(screen, "\n")
 	if len(lines) != m.height {
-		rt.Fatalf("step %d, %dx%d: %d lines", step, m.width, m.height, len(lines))
+		return "wrong number of lines"
 	}
 	for i, l := range lines {
 		if w := ansi.StringWidth(l); w != m.width {
-			rt.Fatalf("step %d, %dx%d: line %d is %d wide: %q", step, m.width, m.height, i, w, l)
+			return fmt.Sprintf("line %d is %d wide", i, w)
 		}
-		if strings.Contains(ansi.Strip(l), "\x1b") || strings.ContainsRune(l, '\u202e') || strings.Contains(l, "\x1b]") || strings.Contains(l, "\a") {
-			rt.Fatalf("step %d: line %d carries a foreign escape or bidi override: %q", step, i, l)
+	}
+	return foreignEscape(screen)
+}
+
+// foreignEscape names the first control character, C1 control or bidi
+// override left in a frame once the UI's own styles are taken out, or "".
+func foreignEscape(screen string) string {
+	for i, l := range strings.Split(screen, "\n") {
+		for _, r := range sgr.ReplaceAllString(l, "") {
+			if r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
+				return fmt.Sprintf("line %d carries %U, which the UI did not draw: %q", i, r, l)
+			}
+		}
+	}
+	return ""
+}
+
+// TestFrameCheckSeesForeignEscapes is the check's negative control: a frame
+// with model text that bypassed the sanitizer (an OSC title, a screen
+// clear, a C1 CSI, a bidi override put into a transcript line, as an
+// unsanitized reply would be drawn) fails it, while the same frame with
+// only the UI's own styles passes.
+func TestFrameCheckSeesForeignEscapes(t *testing.T) {
+	h := newHarness(t, 120, 40)
+	h.startTurn("hi")
+	h.event(agent.Delta{Text: "a normal reply"})
+	if msg := checkFrame(h.m); msg != "" {
+		t.Fatalf("a clean frame fails the check: %s", msg)
+	}
+	clean := h.m.screen()
+	for _, foreign := range []string{"\x1b]0;pwned\a", "\x1b[2J", "\u009b31m", "\u202eevil", "\x1b]52;c;c2VjcmV0\x07"} {
+		// An unsanitized reply: the model's text reaches the frame as is.
+		dirty := strings.Replace(clean, "a normal reply", "a normal"+foreign+"rep", 1)
+		if dirty == clean {
+			t.Fatal("the reply is not on screen")
+		}
+		if msg := foreignEscape(dirty); msg == "" {
+			t.Errorf("the check missed %q in a frame", foreign)
 		}
 	}
 }

@@ -6,14 +6,17 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/spindle-sh/spindle/agent"
+	"github.com/spindle-sh/spindle/agent/offline"
 	"github.com/spindle-sh/spindle/keymap"
 	"github.com/spindle-sh/spindle/store"
+	"github.com/spindle-sh/spindle/tui/internal/tuitest"
 	"github.com/spindle-sh/spindle/tui/theme"
 )
 
@@ -48,31 +51,32 @@ func TestCtrlCInterruptsRealAgentStream(t *testing.T) {
 	}
 	defer ag.Close()
 
-	m := New(Options{Agent: ag, Sessions: state, Board: board, Keys: keymap.Default(), Palette: theme.Default(), Logger: logger})
-	m = update(t, m, tea.WindowSizeMsg{Width: 120, Height: 40})
-	if !strings.Contains(m.statusBar(), "demo model (offline)") {
-		t.Errorf("status bar = %q", m.statusBar())
+	tee := &teeAgent{Agent: ag}
+	h := &harness{t: t, ag: nil, state: state, board: board, pump: tuitest.NewPump(t)}
+	h.m = New(Options{Agent: tee, Sessions: state, Board: board, Keys: keymap.Default(), Palette: theme.Default(), Logger: logger})
+	h.send(tea.WindowSizeMsg{Width: 120, Height: 40})
+	if !strings.Contains(h.statusBar(), "demo model (offline)") {
+		t.Errorf("status bar = %q", h.statusBar())
 	}
-	m = startTurn(t, m, "Explain streaming, please")
-	sessionID := m.session.ID
-	cmd := waitEvent(m.turn.id, m.turn.events)
+	const prompt = "Explain streaming, please"
+	h.typeText(prompt)
+	h.key(enter)
+	h.untilChat() // the turn started
+	sessionID := h.m.chat.Session().ID
 	deadline := time.Now().Add(20 * time.Second)
-	var reply *item
-	for m.turn != nil && time.Now().Before(deadline) {
-		m, cmd = updateCmd(t, m, cmd())
-		if reply == nil && m.turn != nil && m.turn.cur != nil && len(m.turn.cur.text) > 40 {
-			reply = m.turn.cur
+	pressed := false
+	for h.m.chat.Streaming() && time.Now().Before(deadline) {
+		h.untilChat()
+		if !pressed && len(tee.text()) > 40 {
+			pressed = true
 			// Negative control: nothing has aborted yet, so the check
 			// below can only pass because of this Ctrl-C.
 			if log, _ := os.ReadFile(logPath); strings.Contains(string(log), "deferred_close=stranger_thread") {
 				t.Fatal("abort line logged before Ctrl-C")
 			}
-			m = update(t, m, ctrlC)
-			if reply.status != statusInterrupted {
-				t.Fatalf("reply not marked interrupted at once: %v", reply.status)
-			}
-			if !ag.Running(sessionID) && m.turn == nil {
-				t.Fatal("turn ended before the interrupt")
+			h.key(ctrlC)
+			if !strings.Contains(h.screen(), "⏸ interrupted") {
+				t.Fatalf("reply not marked interrupted at once:\n%s", h.screen())
 			}
 			// The stranger abort is logged synchronously by Interrupt.
 			log, _ := os.ReadFile(logPath)
@@ -81,14 +85,14 @@ func TestCtrlCInterruptsRealAgentStream(t *testing.T) {
 			}
 		}
 	}
-	if reply == nil {
+	if !pressed {
 		t.Fatal("the stream never produced enough text to interrupt")
 	}
-	if m.turn != nil {
+	if h.m.chat.Streaming() {
 		t.Fatal("the interrupted turn did not end")
 	}
-	if reply.status != statusInterrupted || m.outcome != "interrupted" {
-		t.Errorf("after the turn: status=%v outcome=%q", reply.status, m.outcome)
+	if !strings.Contains(h.statusBar(), " interrupted ") {
+		t.Errorf("status bar after the turn: %q", h.statusBar())
 	}
 	log, _ := os.ReadFile(logPath)
 	var abortLine string
@@ -103,6 +107,10 @@ func TestCtrlCInterruptsRealAgentStream(t *testing.T) {
 		}
 	}
 
+	// The whole partial reply: what streamed, what the Interrupted event
+	// carried and what state.db holds are the same text, and it is a strict
+	// prefix of the demo model's full answer.
+	streamed, final := tee.text(), tee.interrupted()
 	msgs, err := state.Messages(context.Background(), sessionID)
 	if err != nil {
 		t.Fatal(err)
@@ -119,15 +127,66 @@ func TestCtrlCInterruptsRealAgentStream(t *testing.T) {
 	if saved.Status != store.MessageInterrupted {
 		t.Errorf("saved status = %q, want interrupted", saved.Status)
 	}
-	if prefix := strings.TrimSpace(saved.Content); len(prefix) < 20 || !strings.HasPrefix(strings.TrimSpace(reply.text), prefix[:20]) {
-		t.Errorf("saved partial reply %q does not match the shown one %q", saved.Content, reply.text)
+	full := offline.Reply(prompt)
+	if saved.Content != final || final != streamed || !strings.HasPrefix(full, streamed) || len(streamed) >= len(full) {
+		t.Errorf("partial replies differ: streamed %d bytes, Interrupted %d, saved %d, full answer %d",
+			len(streamed), len(final), len(saved.Content), len(full))
+	}
+	words := strings.Fields(streamed)
+	if last := words[len(words)-1]; !strings.Contains(h.screen(), strings.Trim(last, "*`_.,:;")) {
+		t.Errorf("the reply's last word %q is not on screen:\n%s", last, h.screen())
 	}
 
 	// --continue shows the same interrupted reply from state.db.
-	m2 := New(Options{Agent: ag, Sessions: state, Board: board, Keys: keymap.Default(), Palette: theme.Default(), Continue: true})
-	m2 = update(t, m2, tea.WindowSizeMsg{Width: 120, Height: 40})
-	m2 = update(t, m2, m2.loadLastSession()())
-	if m2.session.ID != sessionID || !strings.Contains(m2.screen(), "interrupted") {
-		t.Errorf("--continue: session %d, screen:\n%s", m2.session.ID, m2.screen())
+	h2 := &harness{t: t, state: state, board: board, pump: tuitest.NewPump(t)}
+	h2.m = New(Options{Agent: tee, Sessions: state, Board: board, Keys: keymap.Default(), Palette: theme.Default(), Continue: true})
+	h2.send(tea.WindowSizeMsg{Width: 120, Height: 40})
+	h2.pump.Run(h2.m.Init())
+	h2.untilChat()
+	if h2.m.chat.Session().ID != sessionID || !strings.Contains(h2.screen(), "⏸ interrupted") {
+		t.Errorf("--continue: session %d, screen:\n%s", h2.m.chat.Session().ID, h2.screen())
 	}
+}
+
+// teeAgent is the real agent with every event of its turns recorded.
+type teeAgent struct {
+	*agent.Agent
+	mu     sync.Mutex
+	deltas strings.Builder
+	final  string
+}
+
+func (a *teeAgent) Send(ctx context.Context, sessionID int64, text string) (<-chan agent.Event, error) {
+	in, err := a.Agent.Send(ctx, sessionID, text)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan agent.Event)
+	go func() {
+		defer close(out)
+		for ev := range in {
+			a.mu.Lock()
+			switch ev := ev.(type) {
+			case agent.Delta:
+				a.deltas.WriteString(ev.Text)
+			case agent.Interrupted:
+				a.final = ev.Text
+			}
+			a.mu.Unlock()
+			out <- ev
+		}
+	}()
+	return out, nil
+}
+
+func (a *teeAgent) text() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.deltas.String()
+}
+
+func (a *teeAgent) interrupted() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.final
 }

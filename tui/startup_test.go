@@ -11,10 +11,11 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 	"go.uber.org/goleak"
 
 	"github.com/spindle-sh/spindle/keymap"
+	"github.com/spindle-sh/spindle/tui/chat"
+	"github.com/spindle-sh/spindle/tui/internal/tuitest"
 	"github.com/spindle-sh/spindle/tui/theme"
 )
 
@@ -23,7 +24,7 @@ import (
 // the agent. Once opened, the parts are closed exactly once, after the
 // program has ended.
 func TestRunDrawsBeforeOpeningParts(t *testing.T) {
-	st, b := openStores(t)
+	st, b := tuitest.OpenStores(t)
 	// Run's own goroutines (the signal forwarder, the opener) and the
 	// program's are gone once it returns and its input is closed.
 	defer verifyNoLeaks(t, goleak.IgnoreCurrent())
@@ -32,7 +33,7 @@ func TestRunDrawsBeforeOpeningParts(t *testing.T) {
 	open := func(context.Context) (Parts, func(), error) {
 		opened.Add(1)
 		<-release
-		return Parts{Agent: newScriptedAgent(), Sessions: st, Board: b}, func() { closed.Add(1) }, nil
+		return Parts{Agent: tuitest.NewAgent(), Sessions: st, Board: b}, func() { closed.Add(1) }, nil
 	}
 	in, inW := io.Pipe()
 	defer inW.Close()
@@ -109,46 +110,39 @@ func TestRunSurvivesAPanickingOpen(t *testing.T) {
 
 // TestStartingModel: before the parts are open the screen says so, Enter
 // keeps the question instead of sending it, and commands that need state.db
-// answer with a notice; partsOpenedMsg then brings the pane to life.
+// answer with a notice; partsOpenedMsg then brings the panes to life.
 func TestStartingModel(t *testing.T) {
-	m := New(Options{Keys: keymap.Default(), Palette: theme.Default()})
-	if cmd := m.Init(); cmd != nil {
+	h := &harness{t: t, ag: tuitest.NewAgent(), pump: tuitest.NewPump(t)}
+	h.m = New(Options{Keys: keymap.Default(), Palette: theme.Default()})
+	if cmd := h.m.Init(); cmd != nil {
 		t.Fatal("Init before the parts are open returned a command")
 	}
-	m = update(t, m, tea.WindowSizeMsg{Width: 120, Height: 40})
-	screen := ansi.Strip(m.View().Content)
+	h.send(tea.WindowSizeMsg{Width: 120, Height: 40})
 	for _, want := range []string{"starting…", "opening the board…"} {
-		if !strings.Contains(screen, want) {
-			t.Fatalf("starting screen lacks %q:\n%s", want, screen)
+		if !strings.Contains(h.screen(), want) {
+			t.Fatalf("starting screen lacks %q:\n%s", want, h.screen())
 		}
 	}
-	for _, text := range []string{"hello", "/sessions", "/model", "/resume 1"} {
-		m = typeText(t, m, text)
-		var cmd tea.Cmd
-		m, cmd = updateCmd(t, m, enter)
-		if cmd != nil || m.turn != nil {
-			t.Fatalf("%q before start: command %v, turn %v", text, cmd != nil, m.turn != nil)
+	h.typeText("hello")
+	h.key(enter)
+	if h.m.chat.Streaming() || h.m.chat.InputValue() != "hello" || !strings.Contains(h.statusBar(), chat.StartingNotice) {
+		t.Fatalf("Enter before start: input %q, status %q", h.m.chat.InputValue(), h.statusBar())
+	}
+	h.m.chat.ClearInput()
+	for _, text := range []string{"/sessions", "/model", "/resume 1", "/new"} {
+		h.command(text)
+		if !strings.Contains(h.statusBar(), chat.StartingNotice) {
+			t.Fatalf("%q before start: status %q", text, h.statusBar())
 		}
-		if m.notice != startingNotice {
-			t.Fatalf("%q before start: notice %q", text, m.notice)
-		}
-		m.input.Reset()
 	}
 
-	st, b := openStores(t)
-	m, cmd := updateCmd(t, m, partsOpenedMsg{parts: Parts{Agent: newScriptedAgent(), Sessions: st, Board: b}})
-	if cmd == nil {
-		t.Fatal("opening the parts did not load the board")
+	st, b := tuitest.OpenStores(t)
+	h.send(partsOpenedMsg{parts: Parts{Agent: h.ag, Sessions: st, Board: b}})
+	h.until(func(msg tea.Msg) bool { return strings.Contains(typeName(msg), "loadedMsg") })
+	if s := h.screen(); strings.Contains(s, "starting…") || strings.Contains(s, "opening the board…") || !strings.Contains(s, "To do") {
+		t.Fatalf("screen after start:\n%s", s)
 	}
-	m = update(t, m, firstMsg(t, cmd))
-	screen = ansi.Strip(m.View().Content)
-	if strings.Contains(screen, "starting…") || strings.Contains(screen, "opening the board…") || !strings.Contains(screen, "To do") {
-		t.Fatalf("screen after start:\n%s", screen)
-	}
-	m = startTurn(t, m, "hello")
-	if m.turn == nil {
-		t.Fatal("no turn after start")
-	}
+	h.startTurn("hello")
 }
 
 // TestWelcomeNamesTheConfiguredKeys: an empty chat tells a newcomer what to
@@ -157,18 +151,15 @@ func TestStartingModel(t *testing.T) {
 func TestWelcomeNamesTheConfiguredKeys(t *testing.T) {
 	keys := keymap.Default()
 	keys.Global.SwitchPane = key.NewBinding(key.WithKeys("f2"), key.WithHelp("f2", "switch pane"))
-	st, b := openStores(t)
-	m := New(Options{Agent: newScriptedAgent(), Sessions: st, Board: b, Keys: keys, Palette: theme.Default()})
-	m = update(t, m, tea.WindowSizeMsg{Width: 120, Height: 40})
-	screen := ansi.Strip(m.View().Content)
-	for _, want := range []string{"Ask a question and press enter", "f2 moves to the board"} {
-		if !strings.Contains(screen, want) {
-			t.Fatalf("empty chat lacks %q:\n%s", want, screen)
+	h := newHarnessWith(t, keys, 120, 40)
+	for _, want := range []string{"Ask a question and press enter", "f2 moves to the board", "ctrl+p finds any command"} {
+		if !strings.Contains(h.screen(), want) {
+			t.Fatalf("empty chat lacks %q:\n%s", want, h.screen())
 		}
 	}
-	m = startTurn(t, m, "hello")
-	if screen := ansi.Strip(m.View().Content); strings.Contains(screen, "Ask a question") {
-		t.Fatalf("welcome still shown with a transcript:\n%s", screen)
+	h.startTurn("hello")
+	if strings.Contains(h.screen(), "Ask a question") {
+		t.Fatalf("welcome still shown with a transcript:\n%s", h.screen())
 	}
 }
 

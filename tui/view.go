@@ -6,12 +6,15 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
+
+	"github.com/spindle-sh/spindle/sanitize"
+	"github.com/spindle-sh/spindle/tui/cell"
+	"github.com/spindle-sh/spindle/tui/chat"
 )
 
-// View draws the screen: the panes (or the help overlay), then the status
-// bar. Every line is cut and padded to the terminal's width, so no size, down
-// to 1×1, can break the layout.
+// View draws the screen: the panes (or the top overlay), then the status
+// bar. Every line is cut and padded to the terminal's width, so no size,
+// down to 1×1, can break the layout.
 func (m Model) View() tea.View {
 	v := tea.NewView(m.screen())
 	v.AltScreen = true
@@ -31,24 +34,24 @@ func (m Model) screen() string {
 	l := m.computeLayout()
 	rows := make([]string, 0, m.height)
 	if l.tabsH > 0 {
-		rows = append(rows, fit([]string{m.tabBar()}, m.width, 1)...)
+		rows = append(rows, cell.Pad(m.tabBar(), m.width))
 	}
 	switch {
-	case m.showHelp:
-		rows = append(rows, fit(m.helpLines(), m.width, l.bodyH)...)
+	case len(m.overlays) > 0:
+		rows = append(rows, m.overlays[len(m.overlays)-1].lines(&m, m.width, l.bodyH)...)
 	case l.wide:
-		chat := m.chatLines(l)
+		chat := m.chat.Lines()
 		board := m.boardLines(l.kanbanW, l.bodyH)
 		sep := m.st.Separator.Render("│")
 		for i := range l.bodyH {
 			rows = append(rows, chat[i]+sep+board[i])
 		}
 	case l.chatVisible:
-		rows = append(rows, m.chatLines(l)...)
+		rows = append(rows, m.chat.Lines()...)
 	default:
 		rows = append(rows, m.boardLines(m.width, l.bodyH)...)
 	}
-	rows = append(rows, fit([]string{m.statusBar()}, m.width, 1)...)
+	rows = append(rows, cell.Pad(m.statusBar(), m.width))
 	// Every row is exactly m.width wide by construction; only their count
 	// can be off at tiny heights.
 	if len(rows) > m.height {
@@ -60,120 +63,24 @@ func (m Model) screen() string {
 // boardLines draws the kanban pane in exactly h lines of w cells; until the
 // board has been opened it says so.
 func (m Model) boardLines(w, h int) []string {
-	if !m.started() {
-		return fit([]string{m.st.Muted.Render("opening the board…")}, w, h)
+	if !m.started {
+		return cell.Fit([]string{m.st.Muted.Render("opening the board…")}, w, h)
 	}
-	return fit(strings.Split(m.kanban.View(), "\n"), w, h)
+	return cell.Fit(strings.Split(m.kanban.View(), "\n"), w, h)
 }
 
-// chatLines draws the chat pane: title, history, rule and input, exactly
-// l.bodyH lines of l.chatW cells.
-func (m Model) chatLines(l layoutRects) []string {
-	w := l.chatW
-	out := make([]string, 0, l.bodyH)
-	r := m.renderer(w)
-	hist, below := m.hist.window(r, l.histH)
-	if len(m.hist.items) == 0 && l.histH > 0 {
-		hist = fit(m.welcomeLines(w), w, l.histH)
-	}
-	if l.titleH > 0 {
-		title := "Chat"
-		if m.session.ID != 0 {
-			title += fmt.Sprintf(" · #%d", m.session.ID)
-			if m.session.Title != "" {
-				title += " " + oneLine(m.session.Title)
-			}
-		}
-		style := m.st.PaneTitle
-		if m.focus == paneChat {
-			style = m.st.PaneTitleOn
-		}
-		line := style.Render(title)
-		if below {
-			line += m.st.ScrollMarker.Render("  ↓ more below (end)")
-		}
-		out = append(out, fit([]string{line}, w, 1)...)
-	}
-	out = append(out, hist...) // exactly w wide already
-	if l.inputSep > 0 {
-		style := m.st.Separator
-		if m.focus == paneChat {
-			style = m.st.SeparatorOn
-		}
-		out = append(out, style.Render(strings.Repeat("─", w)))
-	}
-	if l.inputH > 0 {
-		out = append(out, m.inputLines(w, l.inputH)...)
-	}
-	for len(out) < l.bodyH {
-		out = append(out, strings.Repeat(" ", w))
-	}
-	return out[:l.bodyH]
-}
-
-// welcomeLines fill an empty chat, so that a newcomer knows what to do:
-// the keys that matter first and, with the demo model, what it can do.
-func (m Model) welcomeLines(w int) []string {
-	g, keyOf := m.keys.Global, func(b key.Binding) string { return b.Help().Key }
-	text := fmt.Sprintf("Ask a question and press %s: the reply streams in here.\n"+
-		"%s or %s stops a reply · %s moves to the board · %s lists every key · /sessions lists earlier chats",
-		keyOf(m.keys.Chat.Send), keyOf(g.Interrupt), keyOf(g.Stop), keyOf(g.SwitchPane), keyOf(g.Help))
-	if m.agent != nil && m.agent.Offline() {
-		text += "\n\nNo endpoint is configured, so a small demo model built into spindle answers, offline. " +
-			"Ask it anything, or say \"add a card Write the README\" and watch it use the board. " +
-			"spindle --help says how to use a real model."
-	}
-	out := []string{""}
-	for _, line := range wrapWords(text, max(w-2, 1)) {
-		if line != "" {
-			line = m.st.Muted.Render(" " + line)
-		}
-		out = append(out, line)
-	}
-	return out
-}
-
-// wrapWords breaks text at spaces into lines of at most w cells; a word
-// wider than w gets a line of its own (fit cuts it). It is for the UI's own
-// short texts: ansi.Wrap's line-breaking tables would add ≈3.5 MB to the
-// resident size of an idle process that has not shown a reply yet.
-func wrapWords(text string, w int) []string {
-	var out []string
-	for _, para := range strings.Split(text, "\n") {
-		line, lw := "", 0
-		for _, word := range strings.Fields(para) {
-			ww := ansi.StringWidth(word)
-			switch {
-			case lw == 0:
-				line, lw = word, ww
-			case lw+1+ww <= w:
-				line, lw = line+" "+word, lw+1+ww
-			default:
-				out = append(out, line)
-				line, lw = word, ww
-			}
-		}
-		out = append(out, line)
-	}
-	return out
-}
-
-// cursor places the terminal's cursor in the input when the chat has the
-// keyboard.
+// cursor places the terminal's cursor in the chat's input when the chat
+// has the keyboard.
 func (m Model) cursor() *tea.Cursor {
-	if m.showHelp || m.focus != paneChat || m.width <= 0 || m.height <= 0 {
+	if len(m.overlays) > 0 || m.focus != paneChat || m.width <= 0 || m.height <= 0 {
 		return nil
 	}
-	l := m.computeLayout()
-	if l.inputH <= 0 {
-		return nil
-	}
-	c := m.input.Cursor()
+	c := m.chat.Cursor()
 	if c == nil {
 		return nil
 	}
-	c.Position.X += l.chatX
-	c.Position.Y += l.tabsH + l.titleH + l.histH + l.inputSep
+	l := m.computeLayout()
+	c.Position.Y += l.tabsH
 	if c.Position.X >= m.width || c.Position.Y >= m.height-1 {
 		return nil
 	}
@@ -188,7 +95,7 @@ func (m Model) tabBar() string {
 	} else {
 		board = m.st.PaneTitleOn.Reverse(true).Render(" Board ")
 	}
-	return cut(chat+" "+board+m.st.Muted.Render("  tab switches"), m.width)
+	return cell.Cut(chat+" "+board+m.st.Muted.Render("  "+m.keys.Global.SwitchPane.Help().Key+" switches"), m.width)
 }
 
 // statusBar is the bottom line: model, session, state, then key hints.
@@ -201,60 +108,73 @@ func (m Model) statusBar() string {
 	case m.agent.Offline():
 		model = "demo model (offline)"
 	default:
-		model = oneLine(m.agent.Model())
+		model = sanitize.Line(m.agent.Model())
 	}
-	left := st.StatusModel.Render(" "+model+" ") + st.Status.Render(" "+m.sessionLabel()+" ")
-	left += m.stateLabel()
-	lw := ansi.StringWidth(left)
+	cs := m.chat.Status()
+	left := st.StatusModel.Render(" "+model+" ") + st.Status.Render(" "+sessionLabel(cs.Session.ID)+" ")
+	left += m.stateLabel(cs)
+	lw := cell.Width(left)
 	if lw >= m.width {
-		return cut(left, m.width)
+		return cell.Cut(left, m.width)
 	}
 	// The hints get what is left, cut at a whole binding by bubbles/help.
 	hints := m.hints(max(m.width-lw-2, 0))
-	hw := ansi.StringWidth(hints)
+	hw := cell.Width(hints)
 	gap := max(m.width-lw-hw-1, 0)
-	return cut(left+st.Status.Render(strings.Repeat(" ", gap))+hints+st.Status.Render(" "), m.width)
+	return cell.Cut(left+st.Status.Render(strings.Repeat(" ", gap))+hints+st.Status.Render(" "), m.width)
 }
 
-func (m Model) sessionLabel() string {
-	if m.session.ID == 0 {
+func sessionLabel(id int64) string {
+	if id == 0 {
 		return "new session"
 	}
-	return fmt.Sprintf("session #%d", m.session.ID)
+	return fmt.Sprintf("session #%d", id)
 }
 
-// stateLabel is idle, waiting, streaming N tok/s, interrupted or the error.
-func (m Model) stateLabel() string {
+// stateLabel is idle, waiting, streaming N tok/s, interrupted or the error,
+// with how many turns run in other sessions.
+func (m Model) stateLabel(cs chat.Status) string {
 	st := m.st
 	if m.armed {
 		return st.StatusWarn.Render(" press " + keyName(m.keys.Global.Interrupt) + " again to quit ")
 	}
-	if t := m.turn; t != nil {
-		switch {
-		case t.interrupted:
-			return st.StatusWarn.Render(" interrupting… ")
-		case t.firstAt.IsZero():
-			return st.StatusState.Render(" " + m.spinner.View() + " waiting ")
-		}
-		rate := ""
-		if d := t.lastAt.Sub(t.firstAt).Seconds(); d >= 0.2 {
-			rate = fmt.Sprintf(" %.0f tok/s", t.tokens/d)
-		}
-		return st.StatusState.Render(" " + m.spinner.View() + " streaming" + rate + " ")
-	}
 	var s string
-	switch m.outcome {
-	case "interrupted":
-		s = st.StatusWarn.Render(" interrupted ")
-	case "error":
-		s = st.StatusError.Render(" error ")
+	others := cs.Running
+	switch cs.Turn {
+	case chat.Interrupting:
+		s, others = st.StatusWarn.Render(" interrupting… "), others-1
+	case chat.Waiting:
+		s, others = st.StatusState.Render(" "+cs.Spinner+" waiting "), others-1
+	case chat.Streaming:
+		rate := ""
+		if cs.Rate > 0 {
+			rate = fmt.Sprintf(" %.0f tok/s", cs.Rate)
+		}
+		s, others = st.StatusState.Render(" "+cs.Spinner+" streaming"+rate+" "), others-1
 	default:
-		s = st.StatusState.Render(" idle ")
+		switch cs.Outcome {
+		case "interrupted":
+			s = st.StatusWarn.Render(" interrupted ")
+		case "error":
+			s = st.StatusError.Render(" error ")
+		default:
+			s = st.StatusState.Render(" idle ")
+		}
 	}
-	if m.errText != "" {
-		s += st.StatusError.Render(" " + m.errText + " ")
-	} else if m.notice != "" {
+	if others > 0 {
+		s += st.StatusState.Render(fmt.Sprintf(" %d running elsewhere ", others))
+	}
+	// A notice is about the latest key press (any key clears it), so it
+	// shows before an older error.
+	switch {
+	case m.notice != "":
 		s += st.Status.Render(" " + m.notice + " ")
+	case cs.Notice != "":
+		s += st.Status.Render(" " + cs.Notice + " ")
+	case m.errText != "":
+		s += st.StatusError.Render(" " + m.errText + " ")
+	case cs.Err != "" && cs.Turn == chat.Idle:
+		s += st.StatusError.Render(" " + cs.Err + " ")
 	}
 	return s
 }
@@ -266,87 +186,16 @@ func (m Model) shortHelp() []key.Binding {
 	if m.focus == paneKanban {
 		b = append(b, m.kanban.ShortHelp()...)
 	} else {
-		b = append(b, m.keys.Chat.ShortHelp()...)
+		b = append(b, m.chat.ShortHelp()...)
 	}
 	return append(b, m.keys.Global.ShortHelp()...)
 }
 
-// helpLines is the full help overlay.
-func (m Model) helpLines() []string {
-	st := m.st
-	g := m.keys.Global
-	closes := fmt.Sprintf("  (%s or %s closes)", g.Help.Help().Key, g.Stop.Help().Key)
-	out := []string{st.HelpTitle.Render("Keys") + st.Muted.Render(closes), ""}
-	out = append(out, st.PaneTitleOn.Render("Global"))
-	out = append(out, strings.Split(m.help.FullHelpView([][]key.Binding{m.keys.Global.FullHelp()}), "\n")...)
-	out = append(out, "", st.PaneTitleOn.Render("Chat"))
-	out = append(out, strings.Split(m.help.FullHelpView(m.keys.Chat.FullHelp()), "\n")...)
-	out = append(out, "", st.PaneTitleOn.Render("Board"))
-	out = append(out, strings.Split(m.help.FullHelpView(m.kanban.FullHelp()), "\n")...)
-	out = append(out, "", st.PaneTitleOn.Render("Commands"))
-	for _, c := range [][2]string{
-		{"/new", "start a new session"},
-		{"/sessions", "list sessions"},
-		{"/resume ID", "resume a session"},
-		{"/model [NAME]", "show or set the model"},
-		{"/stop", "stop the stream"},
-		{"/help", "this help"},
-		{"/quit", "quit"},
-	} {
-		out = append(out, st.User.Render(fmt.Sprintf("%-14s", c[0]))+" "+st.Body.Render(c[1]))
-	}
-	return out
-}
-
-// fit returns exactly h lines, each exactly w cells wide: longer lines are
-// cut, shorter ones padded with spaces, missing ones added blank.
-func fit(lines []string, w, h int) []string {
-	if h <= 0 {
-		return nil
-	}
-	w = max(w, 0)
-	out := make([]string, h)
-	for i := range h {
-		var l string
-		if i < len(lines) {
-			l = lines[i]
-		}
-		lw := ansi.StringWidth(l)
-		switch {
-		case lw > w:
-			l = ansi.Truncate(l, w, "")
-			if pad := w - ansi.StringWidth(l); pad > 0 {
-				l += strings.Repeat(" ", pad)
-			}
-		case lw < w:
-			l += strings.Repeat(" ", w-lw)
-		}
-		out[i] = l
-	}
-	return out
-}
-
-// viewCache keeps the parts of a frame that rarely change: the empty input
-// (its placeholder costs a third of a frame to draw) and the key hints. It
-// is shared by the model's copies; only the UI goroutine uses it.
+// viewCache keeps the status bar's key hints, which rarely change. It is
+// shared by the model's copies; only the UI goroutine uses it.
 type viewCache struct {
-	inputKey   string
-	inputLines []string
-	hintsKey   string
-	hints      string
-}
-
-// inputLines draws the input, from the cache while it is empty.
-func (m Model) inputLines(w, h int) []string {
-	if m.input.Value() != "" {
-		return fit(strings.Split(m.input.View(), "\n"), w, h)
-	}
-	k := fmt.Sprintf("%d/%d/%t", w, h, m.input.Focused())
-	if m.cache.inputKey != k {
-		m.cache.inputKey = k
-		m.cache.inputLines = fit(strings.Split(m.input.View(), "\n"), w, h)
-	}
-	return m.cache.inputLines
+	hintsKey string
+	hints    string
 }
 
 // hints draws the status bar's key hints in at most width cells.
@@ -381,4 +230,12 @@ func keyName(b key.Binding) string {
 		return "Ctrl-" + strings.ToUpper(k)
 	}
 	return keys[0]
+}
+
+// describeErr is an error as one sanitized line.
+func describeErr(err error) string {
+	if err == nil {
+		return ""
+	}
+	return sanitize.Line(err.Error())
 }

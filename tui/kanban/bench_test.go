@@ -11,9 +11,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/spindle-sh/spindle/keymap"
 	"github.com/spindle-sh/spindle/store"
-	"github.com/spindle-sh/spindle/tui/theme"
 )
 
 // bigBoard is n synthetic cards spread evenly over the five columns.
@@ -34,7 +32,7 @@ func bigBoard(n int) []store.Card {
 
 func benchModel(b *testing.B, n int) Model {
 	b.Helper()
-	m := New(nil, nil, keymap.Default().Kanban, theme.Default())
+	m := newPane(nil, nil)
 	// A board is needed for keys to act; writes are not run here.
 	m.board = &store.Board{}
 	m.poll = 0
@@ -98,11 +96,11 @@ func BenchmarkMoveCommit(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	m := New(board, nil, keymap.Default().Kanban, theme.Default())
+	m := newPane(board, nil)
 	m.poll = 0
 	m.SetSize(120, 40)
 	m.Focus()
-	m, _ = m.Update(loadCmd(board)())
+	m, _ = m.Update(m.loadCmd()())
 	keys := []tea.KeyPressMsg{keyMsg("L"), keyMsg("H")}
 	var lat []time.Duration
 	i := 0

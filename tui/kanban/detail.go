@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/glamour/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/spindle-sh/spindle/sanitize"
@@ -25,9 +24,7 @@ type detailState struct {
 	header []string // title and meta, always shown
 	lines  []string // body and history, scrolled
 
-	md       *glamour.TermRenderer
-	mdWidth  int
-	bodyKey  string // the body and width mdLines were rendered from
+	bodyKey  string // the body and width bodyRows were rendered from
 	bodyRows []string
 }
 
@@ -57,9 +54,9 @@ func (m *Model) rebuildDetail() {
 	s := m.styles
 	w := max(m.width, 1)
 
-	title := ansi.Truncate(fmt.Sprintf("#%d %s", card.ID, displayText(card.Title)), w, "…")
+	title := ansi.Truncate(fmt.Sprintf("#%d %s", card.ID, sanitize.Line(card.Title)), w, "…")
 	if card.ID < 0 {
-		title = ansi.Truncate("(saving) "+displayText(card.Title), w, "…")
+		title = ansi.Truncate("(saving) "+sanitize.Line(card.Title), w, "…")
 	}
 	meta := fmt.Sprintf("%s · %s · %s · created %s · updated %s",
 		columnName(card.Status), s.priorityStyle(card.Priority).Render(card.Priority.String()),
@@ -100,23 +97,9 @@ func (m *Model) bodyLines(body string, w int) []string {
 	if d.bodyKey == keyStr {
 		return append([]string(nil), d.bodyRows...)
 	}
-	if d.md == nil || d.mdWidth != w {
-		r, err := glamour.NewTermRenderer(glamour.WithStandardStyle("dark"), glamour.WithWordWrap(max(w-4, 10)))
-		if err == nil {
-			d.md, d.mdWidth = r, w
-		}
-	}
-	var rows []string
-	if d.md != nil {
-		if out, err := d.md.Render(body); err == nil {
-			rows = strings.Split(strings.Trim(out, "\n"), "\n")
-		}
-	}
-	if rows == nil {
-		rows = strings.Split(ansi.Wrap(body, w, ""), "\n")
-	}
+	rows := m.md.Render(body, max(w-2, 10))
 	for i, r := range rows {
-		rows[i] = ansi.Truncate(strings.TrimRight(r, " "), w, "")
+		rows[i] = ansi.Truncate(r, w, "")
 	}
 	d.bodyKey, d.bodyRows = keyStr, rows
 	return append([]string(nil), rows...)
@@ -130,13 +113,13 @@ func (m *Model) eventLines(e store.Event, w int) []string {
 	if !e.At.IsZero() {
 		when = stamp(e.At)
 	}
-	what := displayText(string(e.Kind))
+	what := sanitize.Line(string(e.Kind))
 	text := sanitize.String(e.Text)
 	if e.Kind != "commented" && text != "" {
-		what += ": " + displayText(text)
+		what += ": " + sanitize.Line(text)
 		text = ""
 	}
-	line := s.EventTime.Render(when) + "  " + s.EventActor.Render(displayText(e.Actor)) + "  " + what
+	line := s.EventTime.Render(when) + "  " + s.EventActor.Render(sanitize.Line(e.Actor)) + "  " + what
 	if e.Undone {
 		line = s.Undone.Render(ansi.Strip(line)) + s.Meta.Render(" (undone)")
 	}
@@ -173,5 +156,5 @@ func columnName(s store.Status) string {
 	case store.Archived:
 		return "Archived"
 	}
-	return displayText(string(s))
+	return sanitize.Line(string(s))
 }

@@ -8,9 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"pgregory.net/rapid"
 
-	"github.com/spindle-sh/spindle/keymap"
 	"github.com/spindle-sh/spindle/store"
-	"github.com/spindle-sh/spindle/tui/theme"
 )
 
 // anyKeys are the keys the property test presses: every kanban binding,
@@ -30,7 +28,7 @@ func TestAnyKeysAtAnySize(t *testing.T) {
 	threeColumns(h)
 	h.seed(store.NewCard{Title: "Done one", Status: store.Done}, store.NewCard{Title: "Old", Status: store.Archived})
 	rapid.Check(t, func(rt *rapid.T) {
-		h.m = New(h.board, nil, keymap.Default().Kanban, theme.Default())
+		h.m = newPane(h.board, nil)
 		h.m.poll = 0
 		w, ht := rapid.IntRange(1, 130).Draw(rt, "w"), rapid.IntRange(1, 45).Draw(rt, "h")
 		h.m.SetSize(w, ht)

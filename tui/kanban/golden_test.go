@@ -1,17 +1,17 @@
 package kanban
 
 import (
+	"bytes"
 	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
-	"github.com/spindle-sh/spindle/keymap"
 	"github.com/spindle-sh/spindle/store"
-	"github.com/spindle-sh/spindle/tui/theme"
 )
 
 // Golden screens are the pane's View with colours stripped, at a fixed
@@ -58,7 +58,7 @@ func goldenModel(t *testing.T, w, h int) Model {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close() })
-	m := New(b, nil, keymap.Default().Kanban, theme.Default())
+	m := newPane(b, nil)
 	m.poll = 0
 	m.SetSize(w, h)
 	m.Focus()
@@ -97,4 +97,41 @@ func TestGoldenForm(t *testing.T) {
 	m := goldenModel(t, 60, 20)
 	m, _ = m.Update(keyMsg("e"))
 	golden.RequireEqual(t, ansi.Strip(m.View()))
+}
+
+// TestGoldenBoardStyled keeps the styles: the focused pane's selected card
+// is drawn differently from the rest, and the text-only goldens cannot see
+// that. The controls show what this golden catches that they miss: the
+// same board blurred, or with the selection moved, has the same text but
+// different styles.
+func TestGoldenBoardStyled(t *testing.T) {
+	m := goldenModel(t, 48, 38)
+	m, _ = m.Update(keyMsg("j"))
+	focused := m.View()
+	golden.RequireEqualEscape(t, []byte(ansi256(t, focused)), true)
+
+	blurred := m
+	blurred.Blur()
+	moved, _ := m.Update(keyMsg("k"))
+	for name, other := range map[string]string{"blurred": blurred.View(), "selection moved": moved.View()} {
+		if other == focused {
+			t.Errorf("%s: the styled view did not change; the golden could not catch it", name)
+		}
+	}
+	if ansi.Strip(blurred.View()) != ansi.Strip(focused) {
+		t.Error("blurring changed the text too: the control no longer shows what only styles reveal")
+	}
+}
+
+// ansi256 passes a view through the colour downsampling a 256-colour
+// terminal gets, so the styled golden holds one fixed colour profile.
+func ansi256(t *testing.T, view string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	w := colorprofile.NewWriter(&buf, nil)
+	w.Profile = colorprofile.ANSI256
+	if _, err := w.WriteString(view); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
 }

@@ -42,7 +42,7 @@ func newHarness(t *testing.T, w, h int) *harness {
 		t.Fatalf("open board: %v", err)
 	}
 	t.Cleanup(func() { b.Close() })
-	m := New(b, nil, keymap.Default().Kanban, theme.Default())
+	m := newPane(b, nil)
 	m.poll = 0 // tests send pollMsg themselves
 	m.SetSize(w, h)
 	m.Focus()
@@ -152,7 +152,7 @@ func (h *harness) seed(cards ...store.NewCard) []store.Card {
 		}
 		out = append(out, c)
 	}
-	h.run(loadCmd(h.board))
+	h.run(h.m.loadCmd())
 	return out
 }
 
@@ -201,3 +201,13 @@ func (h *harness) press(k string) tea.Cmd {
 func stripView(m Model) string { return ansi.Strip(m.View()) }
 
 func lineWidth(s string) int { return ansi.StringWidth(s) }
+
+// newPane builds the pane over b (nil: refused with err) with the default
+// keys and palette.
+func newPane(b *store.Board, err error) Model {
+	o := Options{BoardErr: err, Keys: keymap.Default().Kanban, Palette: theme.Default()}
+	if b != nil {
+		o.Board = b
+	}
+	return New(o)
+}

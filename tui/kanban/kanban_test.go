@@ -11,9 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/spindle-sh/spindle/keymap"
 	"github.com/spindle-sh/spindle/store"
-	"github.com/spindle-sh/spindle/tui/theme"
 )
 
 // threeColumns seeds two cards in To do and one in Running.
@@ -395,7 +393,7 @@ func TestUndoRestoresExactRow(t *testing.T) {
 func TestUndoWithNothingToUndoReports(t *testing.T) {
 	h := newHarness(t, 120, 40)
 	h.keys("u")
-	if len(h.errs) != 1 || !strings.Contains(h.errs[0].Error(), "nothing to undo") {
+	if len(h.errs) != 1 || !strings.Contains(h.errs[0].Error(), "nothing left to undo") {
 		t.Fatalf("errors = %v", h.errs)
 	}
 }
@@ -447,7 +445,7 @@ func TestToggleArchived(t *testing.T) {
 	if _, err := h.board.Move(context.Background(), "agent", cards[2].ID, store.Archived, -1); err != nil {
 		t.Fatal(err)
 	}
-	h.run(loadCmd(h.board))
+	h.run(h.m.loadCmd())
 	if s := h.screen(); strings.Contains(s, "Charlie") || strings.Contains(s, "Archived") {
 		t.Fatalf("archived card shown:\n%s", s)
 	}
@@ -536,7 +534,7 @@ func TestFailedWriteRestoresStoredState(t *testing.T) {
 
 func TestRefusedBoardShowsReasonAndDoctor(t *testing.T) {
 	err := &store.CorruptError{Path: "/data/kanban.db", Reason: "TLS record header detected at byte offset 5", TLSOffset: 5}
-	m := New(nil, err, keymap.Default().Kanban, theme.Default())
+	m := newPane(nil, err)
 	m.SetSize(60, 20)
 	if m.Init() != nil {
 		t.Fatal("a refused board must not poll")
@@ -552,7 +550,7 @@ func TestRefusedBoardShowsReasonAndDoctor(t *testing.T) {
 		t.Fatal("keys act on a refused board")
 	}
 	// The path comes from the environment: it is drawn sanitized too.
-	m = New(nil, &store.CorruptError{Path: "/data/\x1b[2Jevil/kanban.db", Reason: "bad \x1b]0;x\x07header"}, keymap.Default().Kanban, theme.Default())
+	m = newPane(nil, &store.CorruptError{Path: "/data/\x1b[2Jevil/kanban.db", Reason: "bad \x1b]0;x\x07header"})
 	m.SetSize(60, 20)
 	if v := m.View(); strings.Contains(v, "\x1b[2J") || strings.Contains(v, "\x1b]0") || !strings.Contains(ansi.Strip(v), "evil/kanban.db") {
 		t.Fatalf("refusal draws control sequences from the path or reason:\n%q", v)
@@ -572,7 +570,7 @@ func TestUntrustedTextIsSanitized(t *testing.T) {
 	if _, err := h.board.Comment(context.Background(), "agent", cards[0].ID, "hi\x1b[2J\u202e"); err != nil {
 		t.Fatal(err)
 	}
-	h.run(eventsCmd(h.board, cards[0].ID))
+	h.run(h.m.eventsCmd(cards[0].ID))
 	for _, view := range []string{h.m.View(), func() string { h.keys("esc"); return h.m.View() }()} {
 		for _, bad := range []string{"\x1b]52", "\x1b[2J", "\x1b[31m red", "\x07", "\u202e"} {
 			if strings.Contains(view, bad) {

@@ -1,6 +1,7 @@
 package kanban
 
 import (
+	"fmt"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -45,7 +46,7 @@ func (m Model) boardKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 			return m, nil
 		}
 		m.openDetail(card.ID)
-		return m, eventsCmd(m.board, card.ID)
+		return m, m.eventsCmd(card.ID)
 	case key.Matches(msg, k.Cancel):
 		if m.filter != "" {
 			m.setFilter("")
@@ -215,6 +216,15 @@ func (m Model) detailKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		m.detail.scroll = max(m.detail.scroll-1, 0)
 	case key.Matches(msg, k.Down):
 		m.detail.scroll = clamp(m.detail.scroll+1, 0, m.detailMaxScroll())
+	case key.Matches(msg, k.UndoCard):
+		// The card's latest change, whoever made it: how the person undoes
+		// the agent's or a worker's change, having seen it in the history.
+		for i := len(m.detail.events) - 1; i >= 0; i-- {
+			if e := m.detail.events[i]; !e.Undone && e.ID > 0 {
+				return m, m.enqueue(writeOp{kind: opUndoEvent, id: m.detail.id, event: e.ID})
+			}
+		}
+		return m, errorCmd(fmt.Errorf("kanban: card %d has no change left to undo", m.detail.id))
 	default:
 		return m.cardKey(msg)
 	}
@@ -264,4 +274,64 @@ func (m Model) updateInputs(msg tea.Msg) (Model, tea.Cmd) {
 		}
 	}
 	return m, cmd
+}
+
+// Action is something the pane does that the root can ask for by name
+// (from the command palette) instead of by key.
+type Action int
+
+// The actions.
+const (
+	ActionNew Action = iota
+	ActionFilter
+	ActionToggleArchived
+	ActionUndo
+)
+
+// Do performs a, as its key would on the board.
+func (m Model) Do(a Action) (Model, tea.Cmd) {
+	if m.board == nil || m.Editing() {
+		return m, nil
+	}
+	if m.mode == modeDetail {
+		m.mode = modeBoard
+		m.detail = detailState{}
+	}
+	k := m.keys
+	var b key.Binding
+	switch a {
+	case ActionNew:
+		b = k.New
+	case ActionFilter:
+		b = k.Filter
+	case ActionToggleArchived:
+		b = k.ToggleArchived
+	case ActionUndo:
+		b = k.Undo
+	default:
+		return m, nil
+	}
+	keys := b.Keys()
+	if len(keys) == 0 {
+		return m, nil
+	}
+	return m.boardKey(keyPress(keys[0]))
+}
+
+// keyPress is the key press that a binding's key string names, for the
+// single characters and named keys the board's actions use.
+func keyPress(s string) tea.KeyPressMsg {
+	switch s {
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	}
+	if r := []rune(s); len(r) == 1 {
+		return tea.KeyPressMsg{Code: r[0], Text: s}
+	}
+	if strings.HasPrefix(s, "ctrl+") && len(s) == 6 {
+		return tea.KeyPressMsg{Code: rune(s[5]), Mod: tea.ModCtrl}
+	}
+	return tea.KeyPressMsg{}
 }

@@ -1,6 +1,7 @@
 package kanban
 
 import (
+	"context"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/spindle-sh/spindle/keymap"
 	"github.com/spindle-sh/spindle/sanitize"
 	"github.com/spindle-sh/spindle/store"
+	"github.com/spindle-sh/spindle/tui/markdown"
 	"github.com/spindle-sh/spindle/tui/theme"
 )
 
@@ -48,7 +50,8 @@ var allStatuses = append(append([]store.Status(nil), store.Columns...), store.Ar
 
 // Model is the kanban pane. Build it with New.
 type Model struct {
-	board    *store.Board
+	ctx      context.Context
+	board    Board
 	boardErr error
 	keys     keymap.Kanban
 	styles   Styles
@@ -82,16 +85,37 @@ type Model struct {
 	nextTemp int64
 
 	pollFailing bool // the last data_version poll failed (already reported)
+
+	md *markdown.Renderer // a card body's markdown
 }
 
-// New builds the pane for board. When board is nil, boardErr says why the
-// file was refused and the pane shows that with the hint `spindle doctor`.
-func New(board *store.Board, boardErr error, keys keymap.Kanban, p theme.Palette) Model {
+// Options is what the pane is built from.
+type Options struct {
+	// Context bounds every store call the pane makes; nil is Background.
+	Context context.Context
+	// Board is kanban.db; nil when it was refused, and BoardErr says why.
+	Board    Board
+	BoardErr error
+	Keys     keymap.Kanban
+	Palette  theme.Palette
+	// Dark chooses the markdown style of a card's body.
+	Dark bool
+}
+
+// New builds the pane. When o.Board is nil, o.BoardErr says why the file
+// was refused and the pane shows that with the hint `spindle doctor`.
+func New(o Options) Model {
+	ctx := o.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	m := Model{
-		board:    board,
-		boardErr: boardErr,
-		keys:     keys,
-		styles:   NewStyles(p),
+		ctx:      ctx,
+		board:    o.Board,
+		boardErr: o.BoardErr,
+		keys:     o.Keys,
+		styles:   NewStyles(o.Palette),
+		md:       markdown.New(o.Dark),
 		poll:     pollInterval,
 		cols:     make([][]store.Card, len(allStatuses)),
 		offsets:  make([]int, len(allStatuses)),
@@ -108,7 +132,7 @@ func (m Model) Init() tea.Cmd {
 	if m.board == nil {
 		return nil
 	}
-	return tea.Batch(loadCmd(m.board), m.pollTick())
+	return tea.Batch(m.loadCmd(), m.pollTick())
 }
 
 // SetSize sets the pane's size in cells.
@@ -147,7 +171,7 @@ func (m Model) ShortHelp() []key.Binding {
 	k := m.keys
 	switch m.mode {
 	case modeDetail:
-		return []key.Binding{k.Cancel, k.Comment, k.Edit, k.Up, k.Down}
+		return []key.Binding{k.Cancel, k.Comment, k.Edit, k.UndoCard, k.Up, k.Down}
 	case modeForm:
 		return []key.Binding{k.Submit, k.Save, k.Cancel}
 	case modeComment, modeFilter:
@@ -188,7 +212,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		if m.board == nil {
 			return m, nil
 		}
-		return m, versionCmd(m.board)
+		return m, m.versionCmd()
 	case versionMsg:
 		return m.handleVersion(msg)
 	case writeDoneMsg:
@@ -228,7 +252,7 @@ func (m Model) handleVersion(msg versionMsg) (Model, tea.Cmd) {
 	}
 	m.pollFailing = false
 	if msg.version != m.version && !m.busy() {
-		return m, tea.Batch(loadCmd(m.board), m.pollTick())
+		return m, tea.Batch(m.loadCmd(), m.pollTick())
 	}
 	return m, m.pollTick()
 }
@@ -271,7 +295,7 @@ func (m Model) handleLoaded(msg loadedMsg) (Model, tea.Cmd) {
 			return m, nil
 		}
 		m.rebuildDetail()
-		return m, eventsCmd(m.board, m.detail.id)
+		return m, m.eventsCmd(m.detail.id)
 	}
 	return m, nil
 }
@@ -436,15 +460,6 @@ func clamp(v, lo, hi int) int {
 		return lo
 	}
 	return min(max(v, lo), hi)
-}
-
-// displayText is s made safe to draw, on one line.
-func displayText(s string) string {
-	s = sanitize.String(s)
-	if strings.ContainsAny(s, "\n\t") {
-		s = strings.Join(strings.Fields(s), " ")
-	}
-	return s
 }
 
 // newInput builds the one-line input used for comments and the filter. The

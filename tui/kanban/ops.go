@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -60,6 +59,7 @@ const (
 	opDelete
 	opComment
 	opUndo
+	opUndoEvent // undo one named change, whoever made it
 )
 
 // writeOp is one change to write. It is a value: the Cmd that runs it reads
@@ -72,6 +72,7 @@ type writeOp struct {
 	to      store.Status
 	pos     int
 	text    string
+	event   int64 // the change opUndoEvent reverts
 	// before is the card as it was before the optimistic change (nil for a
 	// create or a comment) and beforeIdx its index in its column: a failed
 	// write puts it back there.
@@ -91,14 +92,16 @@ func (op writeOp) describe() string {
 		return fmt.Sprintf("delete card %d", op.id)
 	case opComment:
 		return fmt.Sprintf("comment on card %d", op.id)
+	case opUndoEvent:
+		return fmt.Sprintf("undo change %d", op.event)
 	default:
 		return "undo"
 	}
 }
 
 // run performs op on b. It runs inside a Cmd, off the UI goroutine.
-func (op writeOp) run(b *store.Board) writeDoneMsg {
-	ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)
+func (op writeOp) run(ctx context.Context, b Board) writeDoneMsg {
+	ctx, cancel := context.WithTimeout(ctx, ioTimeout)
 	defer cancel()
 	out := writeDoneMsg{op: op}
 	switch op.kind {
@@ -112,15 +115,18 @@ func (op writeOp) run(b *store.Board) writeDoneMsg {
 		out.err = b.Delete(ctx, actor, op.id)
 	case opComment:
 		out.event, out.err = b.Comment(ctx, actor, op.id, op.text)
+	case opUndoEvent:
+		out.event, out.err = b.UndoEvent(ctx, op.event)
 	default:
 		out.event, out.err = b.Undo(ctx, actor)
 	}
 	return out
 }
 
-func loadCmd(b *store.Board) tea.Cmd {
+func (m *Model) loadCmd() tea.Cmd {
+	b, parent := m.board, m.ctx
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)
+		ctx, cancel := context.WithTimeout(parent, ioTimeout)
 		defer cancel()
 		// The version is read first: a commit between the two reads makes
 		// the next poll see a newer version and load again.
@@ -136,9 +142,10 @@ func loadCmd(b *store.Board) tea.Cmd {
 	}
 }
 
-func versionCmd(b *store.Board) tea.Cmd {
+func (m *Model) versionCmd() tea.Cmd {
+	b, parent := m.board, m.ctx
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)
+		ctx, cancel := context.WithTimeout(parent, ioTimeout)
 		defer cancel()
 		v, err := b.DataVersion(ctx)
 		if err != nil {
@@ -148,12 +155,13 @@ func versionCmd(b *store.Board) tea.Cmd {
 	}
 }
 
-func eventsCmd(b *store.Board, id int64) tea.Cmd {
+func (m *Model) eventsCmd(id int64) tea.Cmd {
 	if id <= 0 {
 		return nil
 	}
+	b, parent := m.board, m.ctx
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)
+		ctx, cancel := context.WithTimeout(parent, ioTimeout)
 		defer cancel()
 		evs, err := b.Events(ctx, id)
 		if err != nil {
@@ -167,8 +175,9 @@ func errorCmd(err error) tea.Cmd {
 	return func() tea.Msg { return ErrorMsg{Err: err} }
 }
 
-func writeCmd(b *store.Board, op writeOp) tea.Cmd {
-	return func() tea.Msg { return op.run(b) }
+func (m *Model) writeCmd(op writeOp) tea.Cmd {
+	b, ctx := m.board, m.ctx
+	return func() tea.Msg { return op.run(ctx, b) }
 }
 
 // enqueue adds op to the write queue and starts it if nothing is running.
@@ -184,7 +193,7 @@ func (m *Model) dispatch() tea.Cmd {
 	op := m.queue[0]
 	m.queue = m.queue[1:]
 	m.inflight = true
-	return writeCmd(m.board, op)
+	return m.writeCmd(op)
 }
 
 func (m Model) handleWriteDone(msg writeDoneMsg) (Model, tea.Cmd) {
@@ -200,11 +209,17 @@ func (m Model) handleWriteDone(msg writeDoneMsg) (Model, tea.Cmd) {
 			m.queue = slices.DeleteFunc(m.queue, func(q writeOp) bool { return q.id == op.id })
 		}
 		err := msg.err
-		if op.kind == opUndo && errors.Is(err, store.ErrNothingToUndo) {
-			err = errors.New("kanban: nothing to undo")
-		} else if !strings.HasPrefix(err.Error(), "store: ") {
-			// The store's errors already name the operation and card.
-			err = fmt.Errorf("kanban: %s: %w", op.describe(), err)
+		var conflict *store.UndoConflictError
+		switch {
+		case op.kind == opUndo && errors.Is(err, store.ErrNothingToUndo):
+			err = errors.New("kanban: you have nothing left to undo (the agent's changes are undone from a card's history)")
+		case errors.Is(err, store.ErrNothingToUndo):
+			err = errors.New("kanban: that change is already undone")
+		case errors.As(err, &conflict):
+			err = fmt.Errorf("kanban: undo: %w (open card %d: %s undoes its latest change)", conflict, conflict.Event.CardID, m.keys.UndoCard.Help().Key)
+		default:
+			// The store's errors name the operation and the card.
+			err = fmt.Errorf("kanban: %w", err)
 		}
 		cmds = append(cmds, errorCmd(err))
 	case op.kind == opCreate:
@@ -218,14 +233,14 @@ func (m Model) handleWriteDone(msg writeDoneMsg) (Model, tea.Cmd) {
 			m.detail.events = append(m.detail.events, msg.event)
 		}
 		m.rebuildDetail()
-		cmds = append(cmds, eventsCmd(m.board, op.id))
+		cmds = append(cmds, m.eventsCmd(op.id))
 	}
 	if next := m.dispatch(); next != nil {
 		cmds = append(cmds, next)
 	} else {
 		// The queue drained: read the board back so the screen matches the
 		// file, including anything another process did meanwhile.
-		cmds = append(cmds, loadCmd(m.board))
+		cmds = append(cmds, m.loadCmd())
 	}
 	return m, tea.Batch(cmds...)
 }

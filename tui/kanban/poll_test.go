@@ -66,7 +66,7 @@ func TestLoadDuringWritesIsDeferred(t *testing.T) {
 	h := newHarness(t, 120, 40)
 	threeColumns(h)
 	write := h.press("L") // not run yet
-	load := loadCmd(h.board)()
+	load := h.m.loadCmd()()
 	h.send(load)
 	if c, _ := h.m.selected(); c.Status != store.Running {
 		t.Fatalf("a stale load undid the optimistic move: %+v", c)

@@ -10,9 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
-	"github.com/spindle-sh/spindle/keymap"
 	"github.com/spindle-sh/spindle/store"
-	"github.com/spindle-sh/spindle/tui/theme"
 )
 
 // host is the smallest root model: it sizes the pane and passes everything
@@ -46,7 +44,7 @@ func TestUnderARealProgram(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := New(b, nil, keymap.Default().Kanban, theme.Default())
+	m := newPane(b, nil)
 	m.Focus()
 	tm := teatest.NewTestModel(t, host{k: m}, teatest.WithInitialTermSize(120, 40))
 	teatest.WaitFor(t, tm.Output(), func(out []byte) bool { return bytes.Contains(out, []byte("Alpha")) },

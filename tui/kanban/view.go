@@ -11,7 +11,9 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/spindle-sh/spindle/sanitize"
 	"github.com/spindle-sh/spindle/store"
+	"github.com/spindle-sh/spindle/tui/cell"
 )
 
 // View draws the pane at exactly its size. It reads the model only.
@@ -41,25 +43,12 @@ func frame(lines []string, w, h int) string {
 			b.WriteByte('\n')
 		}
 		if i < len(lines) {
-			b.WriteString(pad(lines[i], w))
+			b.WriteString(cell.Pad(lines[i], w))
 		} else {
 			b.WriteString(strings.Repeat(" ", w))
 		}
 	}
 	return b.String()
-}
-
-// pad cuts s to w cells or pads it with spaces to w cells.
-func pad(s string, w int) string {
-	sw := ansi.StringWidth(s)
-	if sw > w {
-		s = ansi.Truncate(s, w, "…")
-		sw = ansi.StringWidth(s)
-	}
-	if sw < w {
-		s += strings.Repeat(" ", w-sw)
-	}
-	return s
 }
 
 func (m *Model) refusedLines() []string {
@@ -70,12 +59,12 @@ func (m *Model) refusedLines() []string {
 	var ce *store.CorruptError
 	switch {
 	case errors.As(m.boardErr, &ce):
-		lines = append(lines, wrap("File: "+displayText(ce.Path), w)...)
+		lines = append(lines, wrap("File: "+sanitize.Line(ce.Path), w)...)
 		reason = "Reason: " + ce.Reason
 	case m.boardErr != nil:
 		reason = m.boardErr.Error()
 	}
-	lines = append(lines, wrap(displayText(reason), w)...)
+	lines = append(lines, wrap(sanitize.Line(reason), w)...)
 	lines = append(lines, "")
 	lines = append(lines, wrap("Run `spindle doctor` to check the file and restore a backup. The chat keeps working.", w)...)
 	return lines
@@ -104,7 +93,7 @@ func (m *Model) columnLayout() (first int, widths []int) {
 func (m *Model) boardView() string {
 	lines := m.boardLines()
 	h := len(lines)
-	lines[h-1] = pad(lines[h-1], m.width)
+	lines[h-1] = cell.Pad(lines[h-1], m.width)
 	return strings.Join(lines, "\n")
 }
 
@@ -134,7 +123,7 @@ func (m *Model) boardLines() []string {
 func (m *Model) columnCells(c, cw, rows int, moreLeft, moreRight bool) []string {
 	if cw < 2 {
 		// No room for a column and its gutter (a pane one cell wide).
-		return slices.Repeat([]string{spaces(cw)}, rows)
+		return slices.Repeat([]string{cell.Spaces(cw)}, rows)
 	}
 	f := m.styles.fast
 	inner := cw - 1
@@ -158,15 +147,15 @@ func (m *Model) columnCells(c, cw, rows int, moreLeft, moreRight bool) []string 
 	if moreRight {
 		room = inner - 1
 	}
-	name = cut(name, room)
-	count = cut(count, max(room-width(name)-1, 0))
+	name = cell.Cut(name, room)
+	count = cell.Cut(count, max(room-cell.Width(name)-1, 0))
 	head := hp.on(name)
-	used := width(name)
+	used := cell.Width(name)
 	if count != "" {
 		head += " " + f.count.on(count)
-		used += 1 + width(count)
+		used += 1 + cell.Width(count)
 	}
-	head += spaces(room - used)
+	head += cell.Spaces(room - used)
 	if moreRight {
 		head += f.count.on("›")
 	}
@@ -177,7 +166,7 @@ func (m *Model) columnCells(c, cw, rows int, moreLeft, moreRight bool) []string 
 	rule := strings.Repeat("─", inner)
 	if n > capN && rows > 2 { // a range only where a card can show
 		rng := fmt.Sprintf(" %d–%d/%d ", off+1, min(off+capN, n), n)
-		if w := width(rng); w+2 <= inner {
+		if w := cell.Width(rng); w+2 <= inner {
 			rule = "──" + rng + strings.Repeat("─", inner-2-w)
 		}
 	}
@@ -188,8 +177,8 @@ func (m *Model) columnCells(c, cw, rows int, moreLeft, moreRight bool) []string 
 		if m.shown != nil {
 			empty = "no matches"
 		}
-		empty = cut("  "+empty, inner)
-		cells = append(cells, f.card.meta.on(empty)+spaces(inner-width(empty))+" ")
+		empty = cell.Cut("  "+empty, inner)
+		cells = append(cells, f.card.meta.on(empty)+cell.Spaces(inner-cell.Width(empty))+" ")
 	}
 	for r := off; r < n && r < off+capN; r++ {
 		card := &m.cols[c][m.index(c, r)]
@@ -198,7 +187,7 @@ func (m *Model) columnCells(c, cw, rows int, moreLeft, moreRight bool) []string 
 			cells = append(cells, l+" ")
 		}
 	}
-	blank := spaces(cw)
+	blank := cell.Spaces(cw)
 	for len(cells) < rows {
 		cells = append(cells, blank)
 	}
@@ -210,11 +199,11 @@ func (m *Model) cardLines(c *store.Card, w int, selected bool) [3]string {
 	f := m.styles.fast
 	if w < 3 {
 		// Room for the selection bar at most.
-		l := spaces(w)
+		l := cell.Spaces(w)
 		if selected {
-			l = f.marker.on("▌") + spaces(w-1)
+			l = f.marker.on("▌") + cell.Spaces(w-1)
 		}
-		return [3]string{l, l, spaces(w)}
+		return [3]string{l, l, cell.Spaces(w)}
 	}
 	cp := f.card
 	if selected && m.focused {
@@ -226,12 +215,12 @@ func (m *Model) cardLines(c *store.Card, w int, selected bool) [3]string {
 	}
 	room := max(w-2, 0)
 
-	title := cut(displayText(c.Title), room)
+	title := cell.Cut(sanitize.Line(c.Title), room)
 	tp := cp.title
 	if c.Status == store.Done && !selected {
 		tp = cp.done
 	}
-	line1 := marker + tp.on(title) + cp.blank.on(spaces(room-width(title)))
+	line1 := marker + tp.on(title) + cp.blank.on(cell.Spaces(room-cell.Width(title)))
 
 	id := "#" + strconv.FormatInt(c.ID, 10)
 	if c.ID < 0 {
@@ -242,7 +231,7 @@ func (m *Model) cardLines(c *store.Card, w int, selected bool) [3]string {
 	if c.Priority >= 0 && int(c.Priority) < len(cp.priority) {
 		pp = cp.priority[c.Priority]
 	}
-	who := displayText(string(c.Assignee))
+	who := sanitize.Line(string(c.Assignee))
 	ap := cp.me
 	if c.Assignee == store.AgentAssignee {
 		ap = cp.agent
@@ -259,51 +248,14 @@ func (m *Model) cardLines(c *store.Card, w int, selected bool) [3]string {
 			break
 		}
 		t := part.text
-		if width(t) > left || (i < len(parts)-1 && width(t) == left) {
-			t = cut(t, left)
+		if cell.Width(t) > left || (i < len(parts)-1 && cell.Width(t) == left) {
+			t = cell.Cut(t, left)
 		}
 		line2 += part.p.on(t)
-		left -= width(t)
+		left -= cell.Width(t)
 	}
-	line2 += cp.blank.on(spaces(left))
-	return [3]string{line1, line2, spaces(w)}
-}
-
-// width is the cell width of plain text. Text made only of runes that are
-// one cell wide on every terminal (Latin scripts and the punctuation and
-// box drawing the board itself uses) is counted rune by rune; anything else
-// gets the full grapheme walk, which costs ten times more per frame.
-func width(s string) int {
-	n := 0
-	for _, r := range s {
-		switch {
-		case r < 0x300, r >= 0x2500 && r <= 0x259f,
-			r == '–', r == '—', r == '…', r == '‹', r == '›', r == '→':
-			n++
-		default:
-			return ansi.StringWidth(s)
-		}
-	}
-	return n
-}
-
-// cut shortens plain text to at most w cells, ending in "…" when cut.
-func cut(s string, w int) string {
-	if w <= 0 {
-		return ""
-	}
-	if width(s) <= w {
-		return s
-	}
-	return ansi.Truncate(s, w, "…")
-}
-
-// spaces is n blanks (none for n <= 0).
-func spaces(n int) string {
-	if n <= 0 {
-		return ""
-	}
-	return strings.Repeat(" ", n)
+	line2 += cp.blank.on(cell.Spaces(left))
+	return [3]string{line1, line2, cell.Spaces(w)}
 }
 
 func (m *Model) assigneeStyle(a store.Assignee) lipgloss.Style {
@@ -323,13 +275,13 @@ func (m *Model) footer() string {
 	case modeConfirm:
 		title := ""
 		if c, i, ok := m.find(m.target); ok {
-			title = displayText(m.cols[c][i].Title)
+			title = sanitize.Line(m.cols[c][i].Title)
 		}
 		return s.Error.Render(fmt.Sprintf("Delete #%d “%s”?", m.target, title)) + s.Footer.Render(" y deletes, any other key keeps it")
 	}
 	var parts []string
 	if m.filter != "" {
-		parts = append(parts, s.Prompt.Render("/ "+displayText(m.filter))+s.Footer.Render(" (esc clears)"))
+		parts = append(parts, s.Prompt.Render("/ "+sanitize.Line(m.filter))+s.Footer.Render(" (esc clears)"))
 	}
 	if m.showArchived {
 		parts = append(parts, s.Footer.Render("archived shown"))

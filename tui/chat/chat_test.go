@@ -1,0 +1,222 @@
+package chat
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/spindle-sh/spindle/agent"
+	"github.com/spindle-sh/spindle/tui/markdown"
+)
+
+// answerWithCode is a reply as the model streams it: a heading, a list and
+// a fenced Go block.
+const answerWithCode = "## Reading a stream\n\nA client reads one event at a time:\n\n" +
+	"- append each delta\n- flush often\n\n" +
+	"```go\nfunc read(r io.Reader) error {\n\tsc := bufio.NewScanner(r)\n\tfor sc.Scan() {\n\t\tfmt.Println(sc.Text())\n\t}\n\treturn sc.Err()\n}\n```\n\n" +
+	"That is all it takes.\n"
+
+// TestTurnsInTwoSessionsStreamAtOnce: a turn left running in session A
+// keeps streaming into A's transcript while the person works in session
+// B; B's own turn runs at the same time; coming back to A shows its live
+// transcript, with everything that arrived meanwhile.
+func TestTurnsInTwoSessionsStreamAtOnce(t *testing.T) {
+	h := newHarness(t, 100, 30)
+	h.startTurn("question for A")
+	a := h.m.Session().ID
+	h.event(a, agent.Delta{Text: "A's first words"})
+
+	h.m.NewSession()
+	h.startTurn("question for B")
+	b := h.m.Session().ID
+	if a == 0 || b == 0 || a == b {
+		t.Fatalf("sessions a=%d b=%d", a, b)
+	}
+	if h.m.Running() != 2 || !h.m.Streaming() {
+		t.Fatalf("running %d, visible streaming %v", h.m.Running(), h.m.Streaming())
+	}
+	// Events of A arrive while B is on screen: they go to A's transcript,
+	// not to B's.
+	h.event(a, agent.Delta{Text: " and more of A"})
+	h.event(b, agent.Delta{Text: "B answers"})
+	if s := h.screen(); strings.Contains(s, "A's first") || !strings.Contains(s, "B answers") {
+		t.Fatalf("B's screen:\n%s", s)
+	}
+	// Ctrl-C (the root calls Interrupt) stops the visible session's turn
+	// only.
+	if !h.m.Interrupt() {
+		t.Fatal("Interrupt found no visible turn")
+	}
+	if got := h.ag.Interrupts(); len(got) != 1 || got[0] != b {
+		t.Fatalf("interrupted %v, want only B (%d)", got, b)
+	}
+	h.event(b, agent.Interrupted{Text: "B answers", Reason: agent.InterruptAbort})
+	if h.m.Running() != 1 || h.m.Streaming() {
+		t.Fatalf("after B ended: running %d, streaming %v", h.m.Running(), h.m.Streaming())
+	}
+	cmd := h.m.Resume(a)
+	h.pump.Run(cmd)
+	if s := h.screen(); !strings.Contains(s, "A's first words and more of A") || !h.m.Streaming() {
+		t.Fatalf("back in A, the live transcript is not shown:\n%s", s)
+	}
+	h.event(a, agent.Done{Text: "A's first words and more of A, done."})
+	if s := h.screen(); !strings.Contains(s, "done.") || h.m.Running() != 0 {
+		t.Fatalf("A's end:\n%s", s)
+	}
+}
+
+// TestStaleEventsAreDropped: an event of a turn that is no longer running
+// (its id unknown) changes nothing; a negative control shows the same event
+// with the right id does.
+func TestStaleEventsAreDropped(t *testing.T) {
+	h := newHarness(t, 100, 30)
+	h.startTurn("q")
+	id := h.m.turnSeq
+	h.send(turnEventMsg{turn: id + 7, event: agent.Delta{Text: "from nowhere"}, at: time.Now()})
+	if strings.Contains(h.screen(), "from nowhere") {
+		t.Fatal("an unknown turn's event was applied")
+	}
+	h.send(turnEventMsg{turn: id, event: agent.Delta{Text: "from the turn"}, at: time.Now()})
+	if !strings.Contains(h.screen(), "from the turn") {
+		t.Fatal("the control: the running turn's event was not applied")
+	}
+	h.send(turnEventMsg{turn: id, event: agent.Done{Text: "from the turn"}, at: time.Now()})
+	h.send(turnEventMsg{turn: id, event: agent.Delta{Text: " late"}, at: time.Now()})
+	if strings.Contains(h.screen(), "late") {
+		t.Fatal("an event after the turn ended was applied")
+	}
+}
+
+// TestStreamingRendersEachBlockOnce streams a reply in small deltas with a
+// frame after each and counts glamour calls: one per closed block while
+// streaming, however many frames, then none for frames of the finished
+// history. Re-rendering the open message every frame (the unusable
+// strategy in the design notes) would make one call per frame.
+func TestStreamingRendersEachBlockOnce(t *testing.T) {
+	h := newHarness(t, 120, 40)
+	h.startTurn("stream")
+	start := h.m.md.Renders()
+	frames := 0
+	for rest := answerWithCode; len(rest) > 0; frames++ {
+		k := min(8, len(rest))
+		h.event(0, agent.Delta{Text: rest[:k]})
+		rest = rest[k:]
+		_ = h.m.View()
+	}
+	var sc markdown.BlockScanner
+	sc.Scan(answerWithCode)
+	blocks := len(sc.Ends)
+	if got := h.m.md.Renders() - start; got != blocks {
+		t.Errorf("%d glamour calls over %d frames, want one per closed block (%d)", got, frames, blocks)
+	}
+	if frames < 3*blocks {
+		t.Fatalf("only %d frames for %d blocks: the test cannot tell the strategies apart", frames, blocks)
+	}
+	h.event(0, agent.Done{Text: answerWithCode})
+	_ = h.m.View()
+	done := h.m.md.Renders()
+	for range 10 {
+		_ = h.m.View()
+	}
+	if h.m.md.Renders() != done {
+		t.Errorf("frames of a finished history called glamour %d times", h.m.md.Renders()-done)
+	}
+}
+
+// TestFrameTouchesOnlyVisibleMessages shows 10,000 messages and checks
+// that drawing frames (following the end, after PgUp, after Home) rendered
+// only messages near the window: the rest have no cached render at all.
+func TestFrameTouchesOnlyVisibleMessages(t *testing.T) {
+	h := newHarness(t, 120, 40)
+	h.seed(10000)
+	rendered := func() int {
+		n := 0
+		for _, it := range h.m.view.Items() {
+			if it.Rendered() {
+				n++
+			}
+		}
+		return n
+	}
+	_ = h.m.View()
+	h.key(tea.KeyPressMsg{Code: tea.KeyPgUp})
+	_ = h.m.View()
+	h.key(tea.KeyPressMsg{Code: tea.KeyHome})
+	_ = h.m.View()
+	// Three windows of 40 rows; a message takes at least 3 rows.
+	if n := rendered(); n == 0 || n > 3*40 {
+		t.Errorf("%d of 10,000 messages rendered for three frames", n)
+	}
+}
+
+// TestNoTickerWhenIdle: a spinner tick arriving after the last turn ended
+// is dropped (nothing re-arms it), and the input draws the terminal's own
+// cursor, so an idle pane runs no timer.
+func TestNoTickerWhenIdle(t *testing.T) {
+	h := newHarness(t, 100, 30)
+	h.startTurn("hi")
+	tick := h.m.spinner.Tick().(spinner.TickMsg)
+	var cmd tea.Cmd
+	if _, cmd = h.m.Update(tick); cmd == nil {
+		t.Fatal("the control: a tick while a turn runs did not re-arm the spinner")
+	}
+	h.event(0, agent.Done{Text: "ok"})
+	if _, cmd = h.m.Update(tick); cmd != nil {
+		t.Error("spinner re-armed while idle")
+	}
+	if h.m.input.VirtualCursor() {
+		t.Error("the input uses a virtual (blinking, ticking) cursor")
+	}
+}
+
+// TestPasteKeepsLineBreaks: terminals send a pasted line break as CR; the
+// three lines stay three lines in the input, and a pasted end-of-paste
+// sequence inside the text is removed, not obeyed.
+func TestPasteKeepsLineBreaks(t *testing.T) {
+	h := newHarness(t, 100, 30)
+	h.send(tea.PasteMsg{Content: "first\rsecond\r\nthird\x1b[201~ tail"})
+	if got := h.m.InputValue(); got != "first\nsecond\nthird tail" {
+		t.Fatalf("input after paste = %q", got)
+	}
+	if !strings.Contains(h.screen(), "› first") {
+		t.Errorf("the input does not show the paste from its first line:\n%s", h.screen())
+	}
+}
+
+// TestUnqueueTakesTheMessageBack: the key map's unqueue key, with an empty
+// input, brings a queued message back to edit; it is then not sent.
+func TestUnqueueTakesTheMessageBack(t *testing.T) {
+	h := newHarness(t, 100, 30)
+	h.startTurn("first")
+	h.typeText("second")
+	h.key(enter)
+	if h.m.queued == nil || !strings.Contains(h.screen(), "queued") {
+		t.Fatal("Enter while streaming did not queue")
+	}
+	h.key(tea.KeyPressMsg{Code: tea.KeyUp})
+	if h.m.queued != nil || h.m.InputValue() != "second" || strings.Contains(h.screen(), "queued") {
+		t.Fatalf("unqueue: queued %v, input %q", h.m.queued != nil, h.m.InputValue())
+	}
+	h.event(0, agent.Done{Text: "reply"})
+	if sent := h.ag.Sent(); len(sent) != 1 {
+		t.Errorf("sent %v: the taken-back message was sent", sent)
+	}
+}
+
+// TestSlashTextGoesToTheRoot: a line starting with / is not sent to the
+// model; the root gets it as a CommandMsg.
+func TestSlashTextGoesToTheRoot(t *testing.T) {
+	h := newHarness(t, 100, 30)
+	h.typeText("/model  gpt-x ")
+	h.key(enter)
+	msg := h.next()
+	if c, ok := msg.(CommandMsg); !ok || c.Name != "/model" || c.Arg != "gpt-x" {
+		t.Fatalf("got %#v", msg)
+	}
+	if len(h.ag.Sent()) != 0 || h.m.InputValue() != "" {
+		t.Errorf("sent %v, input %q", h.ag.Sent(), h.m.InputValue())
+	}
+}

@@ -1,0 +1,816 @@
+// Package chat is spindle's chat pane: a Bubble Tea component that owns the
+// conversation on screen (a transcript and the session it belongs to), the
+// multi-line input, and every running turn, in any session.
+//
+// # Embedding
+//
+// The root model builds it with New, calls Init once the agent and
+// state.db are open, sizes it with SetSize, moves focus with Focus and Blur,
+// and routes to Update every key press while the pane has focus and every
+// message that implements Msg (the chat's own command results), plus
+// spinner ticks. View draws exactly the size it was given.
+//
+// # Turns
+//
+// Enter sends the input as the visible session's next message (or, while
+// that session streams, queues it to be sent when the reply ends). Each
+// send starts a turn with an id; its events arrive through a command that is
+// re-armed after each one, so several sessions' turns stream at once
+// without one waiting on another, and an event of a turn that is no longer
+// known is dropped. Switching sessions (/new, /resume) leaves a running
+// turn streaming into its own transcript; coming back to that session shows
+// it live.
+//
+// # Ctrl-C
+//
+// The chat binds no interrupt key. The root decides what Ctrl-C means and
+// calls Interrupt (the visible session's turn), ClearInput or InterruptAll
+// (quitting).
+//
+// # Rules
+//
+// No I/O in Update or View; everything the model says is sanitized as it
+// enters the transcript; a frame costs the visible lines.
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	"charm.land/bubbles/v2/textarea"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/spindle-sh/spindle/agent"
+	"github.com/spindle-sh/spindle/keymap"
+	"github.com/spindle-sh/spindle/sanitize"
+	"github.com/spindle-sh/spindle/store"
+	"github.com/spindle-sh/spindle/tui/cell"
+	"github.com/spindle-sh/spindle/tui/markdown"
+	"github.com/spindle-sh/spindle/tui/theme"
+	"github.com/spindle-sh/spindle/tui/transcript"
+)
+
+// maxInputLines is the tallest the input grows before it scrolls.
+const maxInputLines = 6
+
+// StartingNotice answers what needs the agent or state.db in the moment
+// before they are open.
+const StartingNotice = "still starting: try again in a moment"
+
+// Options is what the pane is built from.
+type Options struct {
+	// Context bounds every command the pane runs; nil is Background.
+	Context context.Context
+	// Agent and Sessions may be nil until the parts are open (SetParts).
+	Agent    Agent
+	Sessions Sessions
+	// Keys is the whole key map: the chat's own bindings, and the global
+	// ones its welcome text names.
+	Keys    keymap.KeyMap
+	Palette theme.Palette
+	// Dark chooses the markdown style.
+	Dark bool
+	// Logger receives the pane's failures from commands; nil discards.
+	Logger *slog.Logger
+	// Continue resumes the most recently updated chat session at Init.
+	Continue bool
+}
+
+// turn is a running turn: its events, the transcript it fills (the
+// visible one, or the one of a session the person switched away from), and
+// whether the person asked to stop it.
+type turn struct {
+	id        int
+	sessionID int64 // 0 until Send has accepted it when the session was new
+	events    <-chan agent.Event
+	view      *transcript.Transcript
+	tu        *transcript.Turn
+}
+
+// Model is the chat pane.
+type Model struct {
+	ctx      context.Context
+	agent    Agent
+	sessions Sessions
+	logger   *slog.Logger
+	keys     keymap.KeyMap
+	st       *Styles
+	md       *markdown.Renderer
+	cache    *viewCache
+
+	width, height int
+	focused       bool
+
+	input   textarea.Model
+	spinner spinner.Model
+
+	session store.Session          // the visible session; ID 0 until the first message is saved
+	view    *transcript.Transcript // the visible session's transcript
+	turns   map[int]*turn          // running turns by id, in any session
+	turnSeq int
+	queued  *queued // a message typed ahead of the visible session's reply
+
+	outcome string // "", "interrupted" or "error": how the visible session's last turn ended
+	errText string // the latest error
+	notice  string // a transient notice
+	cont    bool
+}
+
+// queued is a message typed while the visible session streams; it is sent
+// when the turn ends, or handed back to the input when the turn is
+// interrupted or the person takes it back.
+type queued struct {
+	text string
+	item *transcript.Item
+	view *transcript.Transcript
+}
+
+// New builds the pane. Nothing is read from disk here.
+func New(o Options) Model {
+	ctx := o.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	logger := o.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	st := NewStyles(o.Palette)
+	m := Model{
+		ctx:      ctx,
+		agent:    o.Agent,
+		sessions: o.Sessions,
+		logger:   logger,
+		keys:     o.Keys,
+		st:       &st,
+		md:       markdown.New(o.Dark),
+		cache:    &viewCache{},
+		view:     transcript.New(),
+		turns:    map[int]*turn{},
+		cont:     o.Continue,
+		width:    80,
+		height:   24,
+	}
+	m.spinner = spinner.New(spinner.WithSpinner(spinner.Dot), spinner.WithStyle(st.Transcript.Spinner))
+	m.input = newInput(o.Keys.Chat, &st)
+	return m
+}
+
+// newInput builds the chat input: a text area whose keys come from the key
+// map, drawn with the terminal's own cursor (no blink timer).
+func newInput(k keymap.Chat, st *Styles) textarea.Model {
+	ta := textarea.New()
+	ta.KeyMap = k.Editor
+	ta.ShowLineNumbers = false
+	ta.Prompt = "› "
+	newline := k.Newline.Help().Key
+	if keys := k.Newline.Keys(); len(keys) > 0 {
+		newline = keys[0]
+	}
+	ta.Placeholder = "Ask anything · " + k.Send.Help().Key + " sends · " + newline + " new line · /help"
+	ta.CharLimit = 0
+	ta.MaxHeight = 0
+	ta.SetVirtualCursor(false)
+	s := ta.Styles()
+	s.Focused.CursorLine = st.Body
+	s.Focused.Text = st.Body
+	s.Focused.Prompt = st.Prompt
+	s.Focused.Placeholder = st.Muted
+	s.Blurred.Text = st.Muted
+	s.Blurred.Prompt = st.Muted
+	s.Blurred.Placeholder = st.Muted
+	s.Cursor.Blink = false
+	ta.SetStyles(s)
+	ta.SetHeight(1)
+	return ta
+}
+
+// SetParts gives the pane the agent and state.db once they are open.
+func (m *Model) SetParts(a Agent, s Sessions) { m.agent, m.sessions = a, s }
+
+// started reports whether the agent and state.db are there.
+func (m *Model) started() bool { return m.agent != nil && m.sessions != nil }
+
+// Init loads the last session with --continue.
+func (m Model) Init() tea.Cmd {
+	if !m.started() || !m.cont {
+		return nil
+	}
+	return m.loadLastSession()
+}
+
+// SetSize sets the pane's size in cells.
+func (m *Model) SetSize(w, h int) {
+	m.width, m.height = max(w, 1), max(h, 0)
+	m.layoutInput()
+}
+
+// Focus gives the pane the keyboard.
+func (m *Model) Focus() {
+	m.focused = true
+	m.input.Focus()
+}
+
+// Blur takes the keyboard away.
+func (m *Model) Blur() {
+	m.focused = false
+	m.input.Blur()
+}
+
+// ShortHelp is the chat's part of the status bar's hints.
+func (m Model) ShortHelp() []key.Binding { return m.keys.Chat.ShortHelp() }
+
+// FullHelp is the chat's columns of the help overlay.
+func (m Model) FullHelp() [][]key.Binding { return m.keys.Chat.FullHelp() }
+
+// Session is the visible session (ID 0 while it is new and unsaved).
+func (m Model) Session() store.Session { return m.session }
+
+// InputValue is what the input holds.
+func (m Model) InputValue() string { return m.input.Value() }
+
+// SetInput replaces the input's text (the palette puts a command there to
+// finish typing its argument).
+func (m *Model) SetInput(s string) {
+	m.input.SetValue(s)
+	m.input.CursorEnd()
+	m.layoutInput()
+}
+
+// ClearInput empties the input.
+func (m *Model) ClearInput() {
+	m.input.Reset()
+	m.layoutInput()
+}
+
+// AddNote adds a note from spindle to the visible transcript.
+func (m *Model) AddNote(text string) {
+	m.view.Add(transcript.NewNote(text))
+	m.view.Bottom()
+}
+
+// SetError shows err in the status bar until the next message is sent.
+func (m *Model) SetError(err string) { m.errText = sanitize.Line(err) }
+
+// SetNotice shows a transient notice.
+func (m *Model) SetNotice(s string) { m.notice = s }
+
+// ClearNotice drops the transient notice (any key press does).
+func (m *Model) ClearNotice() { m.notice = "" }
+
+// visibleTurn is the running turn of the visible session, or nil.
+func (m Model) visibleTurn() *turn {
+	for _, t := range m.turns {
+		if t.view == m.view {
+			return t
+		}
+	}
+	return nil
+}
+
+// Streaming reports whether the visible session has a running turn.
+func (m Model) Streaming() bool { return m.visibleTurn() != nil }
+
+// Running is how many turns run, in every session.
+func (m Model) Running() int { return len(m.turns) }
+
+// TurnState is what the status bar says about the visible session.
+type TurnState int
+
+// The turn states.
+const (
+	Idle TurnState = iota
+	Waiting
+	Streaming
+	Interrupting
+)
+
+// Status is everything the root's status bar shows of the chat.
+type Status struct {
+	Turn    TurnState
+	Rate    float64 // tokens per second while streaming; 0 until known
+	Spinner string
+	Running int    // turns running in all sessions
+	Outcome string // "", "interrupted" or "error"
+	Err     string
+	Notice  string
+	Session store.Session
+}
+
+// Status reports the pane's state for the status bar.
+func (m Model) Status() Status {
+	s := Status{Running: len(m.turns), Outcome: m.outcome, Err: m.errText, Notice: m.notice, Session: m.session, Spinner: m.spinner.View()}
+	if t := m.visibleTurn(); t != nil {
+		switch {
+		case t.tu.Interrupted():
+			s.Turn = Interrupting
+		case t.tu.Waiting():
+			s.Turn = Waiting
+		default:
+			s.Turn, s.Rate = Streaming, t.tu.Rate()
+		}
+	}
+	return s
+}
+
+// Update handles key presses (while focused), pastes, the pane's own
+// messages and spinner ticks.
+func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.KeyPressMsg:
+		return m.handleKey(msg)
+	case tea.PasteMsg:
+		// Terminals send pasted line breaks as CR: keep them as lines.
+		msg.Content = sanitize.Paste(msg.Content)
+		var cmd tea.Cmd
+		m.input, cmd = m.input.Update(msg)
+		m.layoutInput()
+		// Show the paste from its first line: the text area scrolled to its
+		// cursor while it was one line tall. A paste taller than the input
+		// keeps the cursor at its start, so the person reads it first.
+		m.input.MoveToBegin()
+		if m.input.LineCount() <= maxInputLines {
+			m.input.MoveToEnd()
+		}
+		return m, cmd
+	case spinner.TickMsg:
+		// The spinner runs only while a turn waits or streams; dropping
+		// the tick otherwise is what stops it.
+		if len(m.turns) == 0 {
+			return m, nil
+		}
+		var cmd tea.Cmd
+		m.spinner, cmd = m.spinner.Update(msg)
+		return m, cmd
+	case turnStartedMsg, turnFailedMsg, turnEventMsg, turnClosedMsg:
+		return m.handleTurn(msg)
+	case sessionLoadedMsg:
+		return m.sessionLoaded(msg), nil
+	case sessionRefreshedMsg:
+		if msg.err == nil && msg.session.ID == m.session.ID {
+			m.session = msg.session
+		}
+		return m, nil
+	case sessionsListedMsg:
+		return m.sessionsListed(msg), nil
+	case modelsListedMsg:
+		return m.modelsListed(msg), nil
+	}
+	return m, nil
+}
+
+// handleKey handles a key press while the pane has focus.
+func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	k := m.keys.Chat
+	r := m.renderer()
+	histH := m.layout().histH
+	switch {
+	case key.Matches(msg, k.Send):
+		return m.submit()
+	case key.Matches(msg, k.PageUp):
+		m.view.Scroll(r, histH, -max(histH-1, 1))
+		return m, nil
+	case key.Matches(msg, k.PageDown):
+		m.view.Scroll(r, histH, max(histH-1, 1))
+		return m, nil
+	case key.Matches(msg, k.LineUp):
+		m.view.Scroll(r, histH, -3)
+		return m, nil
+	case key.Matches(msg, k.LineDown):
+		m.view.Scroll(r, histH, 3)
+		return m, nil
+	case key.Matches(msg, k.Top):
+		m.view.Top()
+		return m, nil
+	case key.Matches(msg, k.Bottom):
+		m.view.Bottom()
+		return m, nil
+	case key.Matches(msg, k.Unqueue) && m.queued != nil && m.input.Value() == "":
+		m.unqueue()
+		return m, nil
+	}
+	// Everything else is the input's: its editing keys come from
+	// keymap.Chat.Editor; other keys with text insert it.
+	var cmd tea.Cmd
+	before := m.input.LineCount()
+	m.input, cmd = m.input.Update(msg)
+	if m.input.LineCount() != before {
+		m.layoutInput()
+	}
+	return m, cmd
+}
+
+// Scroll moves the transcript's window by delta lines (the mouse wheel).
+func (m *Model) Scroll(delta int) {
+	m.view.Scroll(m.renderer(), m.layout().histH, delta)
+}
+
+// submit sends the input, queues it behind a streaming reply, or hands a
+// slash command to the root.
+func (m Model) submit() (Model, tea.Cmd) {
+	text := strings.TrimSpace(m.input.Value())
+	if text == "" {
+		return m, nil
+	}
+	if strings.HasPrefix(text, "/") {
+		m.ClearInput()
+		name, arg, _ := strings.Cut(text, " ")
+		return m, func() tea.Msg { return CommandMsg{Name: name, Arg: strings.TrimSpace(arg)} }
+	}
+	if !m.started() {
+		m.notice = StartingNotice
+		return m, nil
+	}
+	if m.Streaming() {
+		if m.queued != nil {
+			m.notice = "a message is already queued: " + keyName(m.keys.Chat.Unqueue) + " takes it back to edit"
+			return m, nil
+		}
+		m.ClearInput()
+		it := transcript.NewQueued(text)
+		m.queued = &queued{text: text, item: it, view: m.view}
+		m.view.Add(it)
+		m.view.Bottom()
+		return m, nil
+	}
+	m.ClearInput()
+	return m, m.send(text)
+}
+
+// send starts a turn in the visible session.
+func (m *Model) send(text string) tea.Cmd {
+	m.errText, m.outcome = "", ""
+	m.view.Add(transcript.NewUser(text))
+	m.turnSeq++
+	t := &turn{id: m.turnSeq, sessionID: m.session.ID, view: m.view, tu: transcript.StartTurn(m.view)}
+	m.view.Bottom()
+	m.turns[t.id] = t
+	cmds := []tea.Cmd{m.sendCmd(t.id, m.session.ID, text)}
+	if len(m.turns) == 1 {
+		cmds = append(cmds, m.spinner.Tick)
+	}
+	return tea.Batch(cmds...)
+}
+
+// unqueue takes the queued message back into the input.
+func (m *Model) unqueue() {
+	q := m.queued
+	m.queued = nil
+	q.view.Remove(q.item)
+	m.input.SetValue(q.text)
+	m.input.CursorEnd()
+	m.layoutInput()
+}
+
+// sendCmd creates the session if there is none yet, then starts the turn.
+func (m Model) sendCmd(turnID int, sessionID int64, text string) tea.Cmd {
+	ctx, ag, sessions, logger := m.ctx, m.agent, m.sessions, m.logger
+	return func() tea.Msg {
+		var created store.Session
+		if sessionID == 0 {
+			s, err := sessions.CreateSession(ctx, "")
+			if err != nil {
+				logger.Warn("chat: create session failed", "err", err)
+				return turnFailedMsg{turn: turnID, err: fmt.Errorf("create session: %w", err)}
+			}
+			created, sessionID = s, s.ID
+		}
+		ch, err := ag.Send(ctx, sessionID, text)
+		if err != nil {
+			logger.Warn("chat: send failed", "session", sessionID, "err", err)
+			return turnFailedMsg{turn: turnID, err: err}
+		}
+		if created.ID == 0 {
+			created.ID = sessionID
+		}
+		return turnStartedMsg{turn: turnID, session: created, events: ch}
+	}
+}
+
+// waitEvent receives the turn's next event; it is re-armed after each one.
+func waitEvent(turnID int, ch <-chan agent.Event) tea.Cmd {
+	return func() tea.Msg {
+		ev, ok := <-ch
+		if !ok {
+			return turnClosedMsg{turn: turnID}
+		}
+		return turnEventMsg{turn: turnID, event: ev, at: time.Now()}
+	}
+}
+
+// drain empties a channel nobody else reads any more, so its sender never
+// blocks.
+func drain(ch <-chan agent.Event) tea.Cmd {
+	return func() tea.Msg {
+		for range ch {
+		}
+		return nil
+	}
+}
+
+// handleTurn applies a turn's messages. Messages of a turn that is no
+// longer running are dropped.
+func (m Model) handleTurn(msg tea.Msg) (Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case turnStartedMsg:
+		t := m.turns[msg.turn]
+		if t == nil {
+			return m, drain(msg.events)
+		}
+		t.events = msg.events
+		if t.sessionID == 0 {
+			t.sessionID = msg.session.ID
+			if t.view == m.view && m.session.ID == 0 {
+				m.session = msg.session
+			}
+		}
+		if t.tu.Interrupted() {
+			// Ctrl-C came before Send returned: interrupt now.
+			m.agent.Interrupt(t.sessionID)
+		}
+		return m, waitEvent(t.id, t.events)
+	case turnFailedMsg:
+		t := m.turns[msg.turn]
+		if t == nil {
+			return m, nil
+		}
+		t.tu.Fail(msg.err.Error())
+		if t.view == m.view {
+			m.errText, m.outcome = sanitize.Line(msg.err.Error()), "error"
+		}
+		return m, m.ended(t, false)
+	case turnEventMsg:
+		t := m.turns[msg.turn]
+		if t == nil {
+			return m, nil
+		}
+		if !t.tu.Apply(msg.event, msg.at) {
+			return m, waitEvent(t.id, t.events)
+		}
+		// The terminal event ends the turn; the channel closes right after
+		// it, and drain sees that.
+		completed := false
+		if t.view == m.view {
+			switch ev := msg.event.(type) {
+			case agent.Done:
+				m.outcome, completed = "", true
+			case agent.Interrupted:
+				m.outcome = "interrupted"
+			case agent.Failed:
+				m.outcome = "error"
+				if ev.Err != nil {
+					m.errText = sanitize.Line(ev.Err.Error())
+				}
+			}
+		}
+		return m, tea.Batch(drain(t.events), m.ended(t, completed))
+	case turnClosedMsg:
+		t := m.turns[msg.turn]
+		if t == nil {
+			return m, nil
+		}
+		if t.tu.Closed() && t.view == m.view {
+			m.outcome = "error"
+		}
+		return m, m.ended(t, false)
+	}
+	return m, nil
+}
+
+// ended removes a finished turn, reads its session again (the agent titles
+// a new session from its first message), and sends a queued message if the
+// turn completed; after an interrupt or a failure the queued message goes
+// back to the input instead, since the person may not want it any more.
+func (m *Model) ended(t *turn, completed bool) tea.Cmd {
+	delete(m.turns, t.id)
+	var cmds []tea.Cmd
+	if t.view == m.view && t.sessionID != 0 {
+		ctx, sessions, id := m.ctx, m.sessions, t.sessionID
+		cmds = append(cmds, func() tea.Msg {
+			s, err := sessions.Session(ctx, id)
+			return sessionRefreshedMsg{session: s, err: err}
+		})
+	}
+	if q := m.queued; q != nil && q.view == t.view {
+		if completed && t.view == m.view {
+			m.queued = nil
+			q.view.Remove(q.item)
+			cmds = append(cmds, m.send(q.text))
+		} else if m.input.Value() == "" {
+			m.unqueue()
+			m.notice = "the queued message is back in the input"
+		}
+	}
+	return tea.Batch(cmds...)
+}
+
+// Interrupt is the interrupt path for the visible session, from the UI
+// goroutine, a stranger to the turn's owner thread: the agent shuts the
+// request's sockets down and the turn ends with Interrupted. The reply is
+// marked interrupted at once. It reports whether there was a turn.
+func (m *Model) Interrupt() bool {
+	t := m.visibleTurn()
+	if t == nil {
+		return false
+	}
+	m.interrupt(t)
+	m.outcome = "interrupted"
+	return true
+}
+
+// InterruptAll interrupts every running turn (quitting) and returns how
+// many there were.
+func (m *Model) InterruptAll() int {
+	for _, t := range m.turns {
+		m.interrupt(t)
+	}
+	return len(m.turns)
+}
+
+func (m *Model) interrupt(t *turn) {
+	if t.tu.Interrupted() {
+		return
+	}
+	t.tu.MarkInterrupted()
+	if t.sessionID != 0 && t.events != nil {
+		m.agent.Interrupt(t.sessionID)
+	}
+}
+
+// Unfinished returns the event channels of turns still running, for the
+// program's end: they are drained so the agent can finish and save them.
+func (m Model) Unfinished() []<-chan agent.Event {
+	var out []<-chan agent.Event
+	for _, t := range m.turns {
+		if t.events != nil {
+			out = append(out, t.events)
+		}
+	}
+	return out
+}
+
+// NewSession starts a new, unsaved session. A turn running in the old one
+// goes on streaming into it.
+func (m *Model) NewSession() {
+	m.dropQueued()
+	m.session = store.Session{}
+	m.view = transcript.New()
+	m.view.Add(transcript.NewNote("New session: it is saved when you send the first message."))
+	m.errText, m.outcome = "", ""
+}
+
+// dropQueued gives a queued message back to the input before the visible
+// session changes.
+func (m *Model) dropQueued() {
+	if m.queued != nil && m.input.Value() == "" {
+		m.unqueue()
+	}
+	m.queued = nil
+}
+
+// Resume shows session id: at once when a turn of it is running (its live
+// transcript), else after loading it.
+func (m *Model) Resume(id int64) tea.Cmd {
+	if !m.started() {
+		m.notice = StartingNotice
+		return nil
+	}
+	if id == m.session.ID {
+		return nil
+	}
+	for _, t := range m.turns {
+		if t.sessionID == id {
+			m.dropQueued()
+			m.view = t.view
+			m.view.Bottom()
+			ctx, sessions := m.ctx, m.sessions
+			return func() tea.Msg {
+				s, err := sessions.Session(ctx, id)
+				return sessionRefreshedMsg{session: s, err: err}
+			}
+		}
+	}
+	ctx, sessions := m.ctx, m.sessions
+	return func() tea.Msg {
+		s, err := sessions.Session(ctx, id)
+		if err != nil {
+			return sessionLoadedMsg{err: fmt.Errorf("resume session %d: %w", id, err)}
+		}
+		msgs, err := sessions.Messages(ctx, s.ID)
+		return sessionLoadedMsg{session: s, messages: msgs, err: err}
+	}
+}
+
+// loadLastSession is --continue.
+func (m Model) loadLastSession() tea.Cmd {
+	ctx, sessions := m.ctx, m.sessions
+	return func() tea.Msg {
+		s, err := sessions.LastSession(ctx)
+		if err != nil {
+			return sessionLoadedMsg{err: err, cont: true}
+		}
+		msgs, err := sessions.Messages(ctx, s.ID)
+		return sessionLoadedMsg{session: s, messages: msgs, err: err, cont: true}
+	}
+}
+
+func (m Model) sessionLoaded(msg sessionLoadedMsg) Model {
+	if msg.err != nil {
+		if errors.Is(msg.err, store.ErrNotFound) && msg.cont {
+			m.AddNote("No earlier session to continue; this is a new one.")
+			return m
+		}
+		m.errText = sanitize.Line(msg.err.Error())
+		return m
+	}
+	m.dropQueued()
+	m.session = msg.session
+	m.view = transcript.New()
+	m.view.Reset(transcript.FromMessages(msg.messages))
+	m.errText, m.outcome = "", ""
+	return m
+}
+
+// ListSessions is /sessions: the sessions as a note.
+func (m Model) ListSessions() tea.Cmd {
+	if !m.started() {
+		return nil
+	}
+	ctx, sessions := m.ctx, m.sessions
+	return func() tea.Msg {
+		s, err := sessions.Sessions(ctx)
+		return sessionsListedMsg{sessions: s, err: err}
+	}
+}
+
+func (m Model) sessionsListed(msg sessionsListedMsg) Model {
+	if msg.err != nil {
+		m.errText = sanitize.Line(msg.err.Error())
+		return m
+	}
+	if len(msg.sessions) == 0 {
+		m.AddNote("No sessions yet.")
+		return m
+	}
+	var b strings.Builder
+	b.WriteString("Sessions (/resume ID):")
+	for _, s := range msg.sessions {
+		title := s.Title
+		if title == "" {
+			title = "(untitled)"
+		}
+		mark := ""
+		if s.ID == m.session.ID {
+			mark = "  ← current"
+		}
+		if s.Kind != "" && s.Kind != store.SessionChat {
+			mark += "  (" + string(s.Kind) + ")"
+		}
+		fmt.Fprintf(&b, "\n  %d  %s  %s%s", s.ID, s.UpdatedAt.Local().Format("2006-01-02 15:04"), sanitize.Line(title), mark)
+	}
+	m.AddNote(b.String())
+	return m
+}
+
+// ListModels is /model with no name: the endpoint's models as a note.
+func (m Model) ListModels() tea.Cmd {
+	if !m.started() {
+		return nil
+	}
+	ctx, ag := m.ctx, m.agent
+	return func() tea.Msg {
+		models, err := ag.Models(ctx)
+		return modelsListedMsg{models: models, err: err}
+	}
+}
+
+func (m Model) modelsListed(msg modelsListedMsg) Model {
+	if msg.err != nil {
+		m.errText = sanitize.Line(msg.err.Error())
+		return m
+	}
+	m.AddNote("Model: " + sanitize.Line(m.agent.Model()) + "\nAvailable (/model NAME): " + sanitize.Line(strings.Join(msg.models, ", ")))
+	return m
+}
+
+// renderer is how the transcript draws entries at the pane's width.
+func (m *Model) renderer() transcript.Renderer {
+	return transcript.Renderer{Width: m.width, MD: m.md, St: &m.st.Transcript, Spin: m.spinner.View()}
+}
+
+// keyName is a binding's first key as the key map spells it.
+func keyName(b key.Binding) string {
+	if keys := b.Keys(); len(keys) > 0 {
+		return keys[0]
+	}
+	return b.Help().Key
+}
+
+// fit is cell.Fit, for the pane's own lines.
+func fit(lines []string, w, h int) []string { return cell.Fit(lines, w, h) }

@@ -1,0 +1,181 @@
+// Package tuitest holds what the UI's tests share: a scripted agent whose
+// turns a test drives event by event, real stores in a temporary directory,
+// and a pump that runs a component's commands the way a Bubble Tea program
+// would (each on its own goroutine, results applied in order by the test).
+package tuitest
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/spindle-sh/spindle/agent"
+	"github.com/spindle-sh/spindle/store"
+)
+
+// Agent is a stand-in for the conversation loop: Send hands out a channel
+// the test writes the turn's events to (Events). It records every Send and
+// Interrupt. The real agent against the offline model is used by the
+// tests that need the whole path; this one makes screens deterministic.
+type Agent struct {
+	mu         sync.Mutex
+	model      string
+	offline    bool
+	SendErr    error
+	events     map[int64]chan agent.Event
+	last       chan agent.Event
+	sent       []string
+	interrupts []int64
+}
+
+// NewAgent returns a scripted agent that says it is the offline model.
+func NewAgent() *Agent {
+	return &Agent{model: "spindle-demo", offline: true, events: map[int64]chan agent.Event{}}
+}
+
+// Send starts a turn whose events the test sends with Events.
+func (a *Agent) Send(_ context.Context, sessionID int64, text string) (<-chan agent.Event, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.SendErr != nil {
+		return nil, a.SendErr
+	}
+	a.sent = append(a.sent, text)
+	ch := make(chan agent.Event, 64)
+	a.events[sessionID] = ch
+	a.last = ch
+	return ch, nil
+}
+
+// Events is the channel of the session's latest turn (0: the latest turn
+// of any session).
+func (a *Agent) Events(sessionID int64) chan agent.Event {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if sessionID == 0 {
+		return a.last
+	}
+	return a.events[sessionID]
+}
+
+// Interrupt records the call.
+func (a *Agent) Interrupt(sessionID int64) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.interrupts = append(a.interrupts, sessionID)
+	return true
+}
+
+// Interrupts returns the sessions Interrupt was called for, in order.
+func (a *Agent) Interrupts() []int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]int64(nil), a.interrupts...)
+}
+
+// Sent returns the texts sent, in order.
+func (a *Agent) Sent() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.sent...)
+}
+
+// Model returns the model name.
+func (a *Agent) Model() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.model
+}
+
+// SetModel sets the model name.
+func (a *Agent) SetModel(name string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.model = name
+}
+
+// Offline reports whether the agent pretends to be the demo model.
+func (a *Agent) Offline() bool { return a.offline }
+
+// SetOffline changes what Offline reports.
+func (a *Agent) SetOffline(v bool) { a.offline = v }
+
+// Models lists one model.
+func (a *Agent) Models(context.Context) ([]string, error) { return []string{"spindle-demo"}, nil }
+
+// OpenStores opens a real state.db and kanban.db in a temporary directory.
+func OpenStores(t testing.TB) (*store.State, *store.Board) {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := store.OpenState(filepath.Join(dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	b, err := store.OpenBoard(filepath.Join(dir, "kanban.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return st, b
+}
+
+// Pump runs commands as a program would: every command of a batch on its
+// own goroutine, each result queued for the test to apply in order with
+// Next or Until. Commands still blocked when the test ends (a wait on a
+// channel nobody writes) are left behind.
+type Pump struct {
+	t    testing.TB
+	msgs chan tea.Msg
+}
+
+// NewPump returns an empty pump.
+func NewPump(t testing.TB) *Pump { return &Pump{t: t, msgs: make(chan tea.Msg, 1024)} }
+
+// Run starts cmd (flattening batches).
+func (p *Pump) Run(cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	go func() {
+		msg := cmd()
+		if b, ok := msg.(tea.BatchMsg); ok {
+			for _, c := range b {
+				p.Run(c)
+			}
+			return
+		}
+		if msg != nil {
+			p.msgs <- msg
+		}
+	}()
+}
+
+// Next returns the next result, failing the test after 10 s.
+func (p *Pump) Next() tea.Msg {
+	p.t.Helper()
+	select {
+	case msg := <-p.msgs:
+		return msg
+	case <-time.After(10 * time.Second):
+		p.t.Fatal("no message from the running commands")
+		return nil
+	}
+}
+
+// Pending returns the results already queued, without waiting.
+func (p *Pump) Pending() []tea.Msg {
+	var out []tea.Msg
+	for {
+		select {
+		case msg := <-p.msgs:
+			out = append(out, msg)
+		default:
+			return out
+		}
+	}
+}

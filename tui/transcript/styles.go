@@ -1,0 +1,38 @@
+package transcript
+
+import (
+	"charm.land/lipgloss/v2"
+
+	"github.com/spindle-sh/spindle/tui/theme"
+)
+
+// Styles is how a transcript is drawn, built once from the palette.
+type Styles struct {
+	User        lipgloss.Style // the "you" header
+	Assistant   lipgloss.Style // the assistant's header
+	Body        lipgloss.Style // plain text (user messages, the open tail)
+	Tool        lipgloss.Style // tool call lines
+	ToolOK      lipgloss.Style // a tool's result
+	Note        lipgloss.Style // notes from commands
+	Queued      lipgloss.Style // a message typed ahead, waiting to be sent
+	Interrupted lipgloss.Style // the "interrupted" mark
+	Failed      lipgloss.Style // the "failed" mark and errors
+	Spinner     lipgloss.Style // the waiting spinner
+}
+
+// NewStyles builds the styles from a palette.
+func NewStyles(p theme.Palette) Styles {
+	base := lipgloss.NewStyle()
+	return Styles{
+		User:        base.Foreground(p.Accent).Bold(true),
+		Assistant:   base.Foreground(p.Assistant).Bold(true),
+		Body:        base.Foreground(p.Text),
+		Tool:        base.Foreground(p.Muted),
+		ToolOK:      base.Foreground(p.Success),
+		Note:        base.Foreground(p.Muted).Italic(true),
+		Queued:      base.Foreground(p.Muted).Italic(true),
+		Interrupted: base.Foreground(p.Warning).Bold(true),
+		Failed:      base.Foreground(p.Error).Bold(true),
+		Spinner:     base.Foreground(p.Assistant),
+	}
+}
