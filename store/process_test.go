@@ -43,6 +43,10 @@ func runHelper(mode, path, seedStr string) int {
 		return crashWriter(b, seed, mode == "crash-early-ack")
 	case "writer":
 		return concurrentWriter(b, seed)
+	case "hold":
+		return holdOpen()
+	case "backup-fsize":
+		return backupUnderFileSizeLimit(b, os.Getenv("SPINDLE_STORE_DEST"))
 	}
 	fmt.Println("error unknown mode", mode)
 	return 2
