@@ -340,10 +340,10 @@ var (
 //     SQLite's locks yet.
 //   - SQLite's own locks, asked with F_GETLK (which reports the owner's
 //     pid): every connection to a WAL database holds a read lock on byte
-//     128 of the -shm file (the "DMS" lock) from its first read until it
-//     closes, and a SHARED lock on the main file's lock bytes
-//     (0x40000000, 512 bytes) while it reads. This also sees processes of
-//     other users, but only one per file, and only while they hold a lock.
+//     128 of the -shm file (the "DMS" lock) and a SHARED lock on the main
+//     file's lock bytes (0x40000000, 512 bytes) from its first read until
+//     it closes, idle or not. This also sees processes of other users, but
+//     only one per file, and only once they hold a lock.
 //
 // Neither takes a lock or reads the files. It must be called while this
 // process has no SQLite connection to the file: it opens and closes the
@@ -452,8 +452,17 @@ func lockOwner(path string, start, length int64) (int, error) {
 	}
 	defer f.Close()
 	lk := syscall.Flock_t{Type: syscall.F_WRLCK, Whence: io.SeekStart, Start: start, Len: length}
-	if err := syscall.FcntlFlock(f.Fd(), syscall.F_GETLK, &lk); err != nil {
-		return 0, fmt.Errorf("ask for the locks on %s: %w", path, err)
+	// The descriptor number stays inside Control, as everywhere in spindle.
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var lkErr error
+	if err := rc.Control(func(fd uintptr) { lkErr = syscall.FcntlFlock(fd, syscall.F_GETLK, &lk) }); err != nil {
+		return 0, err
+	}
+	if lkErr != nil {
+		return 0, fmt.Errorf("ask for the locks on %s: %w", path, lkErr)
 	}
 	if lk.Type == syscall.F_UNLCK {
 		return 0, nil
