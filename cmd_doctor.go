@@ -31,7 +31,7 @@ func (a *app) databases() []database {
 // doctorCmd is `spindle doctor`: check both databases, list backups, write
 // a backup, or restore one.
 func (a *app) doctorCmd() *cobra.Command {
-	var backup bool
+	var backup, force bool
 	var restore string
 	cmd := &cobra.Command{
 		Use:   "doctor",
@@ -41,15 +41,20 @@ file is refused, never rewritten, if it is damaged) and PRAGMA integrity_check.
 Lists the backups beside them: "backup" (written by --backup with VACUUM INTO),
 "corrupt" (a copy of a refused file) and "replaced" (moved aside by --restore).
 
-Stop other spindle processes before --restore.`,
+--restore refuses while another process has the database open, and names it:
+that process would go on writing to the file moved aside. Stop it first, or
+pass --force as well to restore anyway.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if backup && restore != "" {
 				return errors.New("doctor: use --backup or --restore, not both")
 			}
+			if force && restore == "" {
+				return errors.New("doctor: --force only goes with --restore")
+			}
 			ctx, out := cmd.Context(), cmd.OutOrStdout()
 			if restore != "" {
-				if err := a.restore(ctx, out, restore); err != nil {
+				if err := a.restore(ctx, out, cmd.ErrOrStderr(), restore, force); err != nil {
 					return err
 				}
 				fmt.Fprintln(out)
@@ -72,6 +77,7 @@ Stop other spindle processes before --restore.`,
 	}
 	cmd.Flags().BoolVar(&backup, "backup", false, "write a backup of each database with VACUUM INTO")
 	cmd.Flags().StringVar(&restore, "restore", "", "restore a database from this backup file, after moving the current one aside")
+	cmd.Flags().BoolVar(&force, "force", false, "with --restore: restore even while other processes have the database open (their later writes go to the file moved aside)")
 	return cmd
 }
 
@@ -168,8 +174,10 @@ func (a *app) listBackups(out io.Writer) {
 }
 
 // restore puts a backup in place of the database it belongs to, which is
-// told by its name (kanban.db.* or state.db.*) or else by its header.
-func (a *app) restore(ctx context.Context, out io.Writer, backup string) error {
+// told by its name (kanban.db.* or state.db.*) or else by its header. It
+// refuses while another process has the database open unless force is set;
+// then it warns on errOut.
+func (a *app) restore(ctx context.Context, out, errOut io.Writer, backup string, force bool) error {
 	if _, err := os.Stat(backup); err != nil {
 		if alt := filepath.Join(a.dataDir, backup); alt != backup {
 			if _, err2 := os.Stat(alt); err2 == nil {
@@ -199,7 +207,25 @@ func (a *app) restore(ctx context.Context, out io.Writer, backup string) error {
 	if target == nil {
 		return fmt.Errorf("doctor: restore: cannot tell whether %s is a kanban.db or a state.db backup", backup)
 	}
-	aside, err := store.Restore(ctx, target.path, backup, target.appID)
+	restore := store.Restore
+	if force {
+		restore = store.ForceRestore
+		if procs, err := store.ProcessesUsing(target.path); err != nil {
+			fmt.Fprintf(errOut, "spindle: warning: --force: cannot tell whether another process has %s open: %v\n", target.name, err)
+		} else if len(procs) > 0 {
+			fmt.Fprintf(errOut, "spindle: warning: --force: restoring %s while it is in use by %s; their writes from now on go to the file moved aside, not the restored one\n",
+				target.name, joinProcesses(procs))
+		}
+	}
+	aside, err := restore(ctx, target.path, backup, target.appID)
+	var inUse *store.InUseError
+	if errors.As(err, &inUse) {
+		them, their := "it", "its"
+		if len(inUse.Processes) > 1 {
+			them, their = "them", "their"
+		}
+		return fmt.Errorf("doctor: %w: stop %s first (%s later writes would go to the file moved aside), or pass --force to restore anyway", err, them, their)
+	}
 	if err != nil {
 		return fmt.Errorf("doctor: %w", err)
 	}
@@ -208,4 +234,12 @@ func (a *app) restore(ctx context.Context, out io.Writer, backup string) error {
 	}
 	fmt.Fprintf(out, "restored %s from %s\n", target.name, backup)
 	return nil
+}
+
+func joinProcesses(procs []store.Process) string {
+	names := make([]string, len(procs))
+	for i, p := range procs {
+		names[i] = p.String()
+	}
+	return strings.Join(names, ", ")
 }

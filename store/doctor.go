@@ -9,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -75,7 +77,11 @@ func check(ctx context.Context, path string, appID uint32, keepCopy bool) CheckR
 	if !st.Mode().IsRegular() {
 		return refused(errors.New("not a regular file"))
 	}
-	if err := validateHeader(key, appID); err != nil {
+	head, err := validateHeader(key, appID)
+	if err == nil {
+		err = foreignCheck(ctx, key, head, kindFor(appID))
+	}
+	if err != nil {
 		return refused(err)
 	}
 	if res.Size == 0 {
@@ -175,9 +181,24 @@ func Backups(path string) ([]BackupFile, error) {
 // Restore replaces the database at path with the backup file. The backup
 // must pass the header and integrity checks and carry appID. The current
 // file, with its -wal, -shm and -journal files, is first moved aside to
-// <name>.replaced.<timestamp> (returned; "" if there was no file). No
-// process may have the database open: stop other spindle processes first.
+// <name>.replaced.<timestamp> (returned; "" if there was no file).
+//
+// No process may have the database open: a process that has keeps its
+// descriptors on the file moved aside, writes there from then on, and
+// holds card ids that may name other cards in the restored file. Restore
+// refuses with an *InUseError (errors.Is(err, ErrInUse)) naming them when
+// ProcessesUsing finds any; stop them first, or use ForceRestore.
 func Restore(ctx context.Context, path, backup string, appID uint32) (aside string, err error) {
+	return restoreFile(ctx, path, backup, appID, false)
+}
+
+// ForceRestore is Restore even while other processes have the database
+// open; their later writes go to the file moved aside.
+func ForceRestore(ctx context.Context, path, backup string, appID uint32) (aside string, err error) {
+	return restoreFile(ctx, path, backup, appID, true)
+}
+
+func restoreFile(ctx context.Context, path, backup string, appID uint32, force bool) (aside string, err error) {
 	fail := func(err error) (string, error) {
 		return aside, fmt.Errorf("store: restore %s from %s: %w", path, backup, err)
 	}
@@ -224,6 +245,19 @@ func Restore(ctx context.Context, path, backup string, appID uint32) (aside stri
 	if err := copyFile(bkey, tmp); err != nil {
 		return fail(err)
 	}
+	// Looked for after the copy, so that the moment between the look and
+	// the renames is short: a process that opens the file in that moment
+	// is not seen.
+	if !force {
+		procs, err := processesUsing(key)
+		if err == nil && len(procs) > 0 {
+			err = &InUseError{Path: key, Processes: procs}
+		}
+		if err != nil {
+			os.Remove(tmp)
+			return fail(err)
+		}
+	}
 	if _, err := os.Stat(key); err == nil {
 		aside = key + ".replaced." + stamp
 		if err := os.Rename(key, aside); err != nil {
@@ -243,12 +277,200 @@ func Restore(ctx context.Context, path, backup string, appID uint32) (aside stri
 	if err := os.Rename(tmp, key); err != nil {
 		return fail(err)
 	}
-	if d, err := os.Open(filepath.Dir(key)); err == nil {
-		d.Sync()
-		d.Close()
-	}
+	syncDir(filepath.Dir(key))
 	delete(registry.checked, key)
 	return aside, nil
+}
+
+// Process is another process that uses a database.
+type Process struct {
+	// PID is the process id, 0 if a lock shows that the file is in use but
+	// not by whom (the lock is an open file description lock, or its owner
+	// is outside this PID namespace).
+	PID int
+	// Name is the command name (/proc/<pid>/comm), "" if unknown.
+	Name string
+}
+
+// String is "pid N (name)" for messages.
+func (p Process) String() string {
+	switch {
+	case p.PID <= 0:
+		return "a process this one cannot see"
+	case p.Name == "":
+		return fmt.Sprintf("pid %d", p.PID)
+	}
+	return fmt.Sprintf("pid %d (%s)", p.PID, p.Name)
+}
+
+// InUseError is Restore's refusal of a database that other processes use.
+// errors.Is(err, ErrInUse) holds for it.
+type InUseError struct {
+	Path      string
+	Processes []Process
+}
+
+// Error names the file and every process found using it.
+func (e *InUseError) Error() string {
+	names := make([]string, len(e.Processes))
+	for i, p := range e.Processes {
+		names[i] = p.String()
+	}
+	return fmt.Sprintf("%s is in use by %s", e.Path, strings.Join(names, ", "))
+}
+
+// Is makes errors.Is(err, ErrInUse) true.
+func (e *InUseError) Is(target error) bool { return target == ErrInUse }
+
+// The two ways ProcessesUsing looks; only tests switch one off, to show
+// what the other finds alone.
+var (
+	inUseByProc = true
+	inUseByLock = true
+)
+
+// ProcessesUsing lists the processes other than this one that use the
+// database at path, found two ways:
+//
+//   - /proc/<pid>/fd: a process with the database or its -wal, -shm or
+//     -journal file open under its own name, compared by device and inode,
+//     so that the file reached through another directory (a bind mount,
+//     another mount namespace) is found too. It sees every process of this
+//     user (all of them for root) on Linux, whether or not it has touched
+//     SQLite's locks yet.
+//   - SQLite's own locks, asked with F_GETLK (which reports the owner's
+//     pid): every connection to a WAL database holds a read lock on byte
+//     128 of the -shm file (the "DMS" lock) and a SHARED lock on the main
+//     file's lock bytes (0x40000000, 512 bytes) from its first read until
+//     it closes, idle or not. This also sees processes of other users, but
+//     only one per file, and only once they hold a lock.
+//
+// Neither takes a lock or reads the files. It must be called while this
+// process has no SQLite connection to the file: it opens and closes the
+// files to ask for their locks, which would drop this process's own.
+func ProcessesUsing(path string) ([]Process, error) {
+	key, err := canonical(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: processes using %s: %w", path, err)
+	}
+	registry.Lock()
+	defer registry.Unlock()
+	if registry.open[key] > 0 {
+		return nil, fmt.Errorf("store: processes using %s: the file is open in this process", path)
+	}
+	procs, err := processesUsing(key)
+	if err != nil {
+		return nil, fmt.Errorf("store: processes using %s: %w", path, err)
+	}
+	return procs, nil
+}
+
+// sqliteLockRanges are the byte ranges where SQLite's unix VFS takes its
+// locks: PENDING, RESERVED and the SHARED range in the main file; the WAL
+// locks (120..127) and the DMS lock (128) in the -shm file.
+var sqliteLockRanges = map[string][2]int64{"": {0x40000000, 512}, "-shm": {120, 9}}
+
+func processesUsing(key string) ([]Process, error) {
+	type inode struct{ dev, ino uint64 }
+	files := map[inode]bool{}
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+		var st syscall.Stat_t
+		if err := syscall.Stat(key+suffix, &st); err == nil {
+			files[inode{uint64(st.Dev), st.Ino}] = true
+		} else if !errors.Is(err, syscall.ENOENT) {
+			return nil, err
+		}
+	}
+	found := map[int]bool{}
+	if inUseByProc {
+		self, base := os.Getpid(), filepath.Base(key)
+		procDirs, _ := os.ReadDir("/proc") // no /proc: only the locks can tell
+		for _, pd := range procDirs {
+			pid, err := strconv.Atoi(pd.Name())
+			if err != nil || pid == self {
+				continue
+			}
+			fdDir := filepath.Join("/proc", pd.Name(), "fd")
+			fds, err := os.ReadDir(fdDir)
+			if err != nil {
+				continue // gone, or another user's
+			}
+			for _, fd := range fds {
+				link := filepath.Join(fdDir, fd.Name())
+				// Only names that start like the database's are
+				// stat'ed: reading the link is answered by /proc
+				// alone, while stat reaches the file's own file
+				// system (a hung network mount would hang here).
+				target, err := os.Readlink(link)
+				if err != nil || !strings.HasPrefix(filepath.Base(target), base) {
+					continue
+				}
+				var st syscall.Stat_t
+				// stat follows the link to the open file itself.
+				if syscall.Stat(link, &st) == nil && files[inode{uint64(st.Dev), st.Ino}] {
+					found[pid] = true
+					break
+				}
+			}
+		}
+	}
+	if inUseByLock {
+		for suffix, r := range sqliteLockRanges {
+			pid, err := lockOwner(key+suffix, r[0], r[1])
+			if err != nil {
+				return nil, err
+			}
+			if pid != 0 {
+				found[max(pid, 0)] = true
+			}
+		}
+	}
+	var procs []Process
+	for pid := range found {
+		p := Process{PID: pid}
+		if pid > 0 {
+			if comm, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "comm")); err == nil {
+				p.Name = strings.TrimSpace(string(comm))
+			}
+		}
+		procs = append(procs, p)
+	}
+	sort.Slice(procs, func(i, j int) bool { return procs[i].PID < procs[j].PID })
+	return procs, nil
+}
+
+// lockOwner asks whether another process holds a lock on len bytes of path
+// from start, and returns its pid: 0 if none does or path does not exist,
+// -1 if one does but its pid is not known.
+func lockOwner(path string, start, length int64) (int, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	lk := syscall.Flock_t{Type: syscall.F_WRLCK, Whence: io.SeekStart, Start: start, Len: length}
+	// The descriptor number stays inside Control, as everywhere in spindle.
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var lkErr error
+	if err := rc.Control(func(fd uintptr) { lkErr = syscall.FcntlFlock(fd, syscall.F_GETLK, &lk) }); err != nil {
+		return 0, err
+	}
+	if lkErr != nil {
+		return 0, fmt.Errorf("ask for the locks on %s: %w", path, lkErr)
+	}
+	if lk.Type == syscall.F_UNLCK {
+		return 0, nil
+	}
+	if lk.Pid <= 0 {
+		return -1, nil
+	}
+	return int(lk.Pid), nil
 }
 
 // copyFile copies a file that no SQLite connection of this process has open

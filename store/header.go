@@ -31,18 +31,32 @@ type CorruptError struct {
 	// Backup is the copy of the refused file kept beside it, "" if none
 	// could be made.
 	Backup string
+	// WhileOpen is set when the damage was found after the file had been
+	// opened (by a write's header check, the data_version poll, or an
+	// SQLite error), rather than at open. The handle then refuses every
+	// write; the person has to stop spindle and run spindle doctor.
+	WhileOpen bool
 }
 
 // Error is one line: the file, the reason, the TLS finding, the first 32
-// bytes in hex and where the copy is.
+// bytes in hex and where the copy is, or, for damage found while open,
+// what to do about it.
 func (e *CorruptError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "store: refusing %s: %s", e.Path, e.Reason)
+	if e.WhileOpen {
+		fmt.Fprintf(&b, "store: %s was damaged while open: %s", e.Path, e.Reason)
+	} else {
+		fmt.Fprintf(&b, "store: refusing %s: %s", e.Path, e.Reason)
+	}
 	if e.TLSOffset >= 0 {
 		fmt.Fprintf(&b, "; TLS record header detected at byte offset %d", e.TLSOffset)
 	}
 	if len(e.Head) > 0 {
 		fmt.Fprintf(&b, "; first %d bytes: % x", len(e.Head), e.Head)
+	}
+	if e.WhileOpen {
+		b.WriteString("; nothing more is written to it: stop every spindle process that uses it, then run spindle doctor")
+		return b.String()
 	}
 	b.WriteString("; the file was not modified")
 	if e.Backup != "" {
@@ -76,32 +90,38 @@ func ValidateHeader(path string, appID uint32) error {
 	if openInProcess(key) {
 		return fmt.Errorf("store: validate %s: the file is open in this process; its header was checked when it was opened", path)
 	}
-	return validateHeader(path, appID)
+	_, err = validateHeader(path, appID)
+	return err
 }
 
-func validateHeader(path string, appID uint32) error {
+// validateHeader checks the header of the file at path and returns it: nil
+// for a missing or empty file.
+func validateHeader(path string, appID uint32) ([]byte, error) {
 	// Stat before opening: open(2) of a FIFO blocks until a writer comes.
 	st, err := os.Stat(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return fmt.Errorf("store: validate %s: %w", path, err)
+		return nil, fmt.Errorf("store: validate %s: %w", path, err)
 	}
 	if !st.Mode().IsRegular() {
-		return fmt.Errorf("store: validate %s: not a regular file", path)
+		return nil, fmt.Errorf("store: validate %s: not a regular file", path)
 	}
 	if st.Size() == 0 {
-		return nil
+		return nil, nil
 	}
 	head, err := readHead(path)
 	if err != nil {
-		return fmt.Errorf("store: validate %s: %w", path, err)
+		return nil, fmt.Errorf("store: validate %s: %w", path, err)
 	}
-	reason := headerProblem(head, st.Size(), appID)
-	if reason == "" {
-		return nil
+	if reason := headerProblem(head, st.Size(), appID); reason != "" {
+		return nil, headerRefusal(path, reason, head)
 	}
+	return head, nil
+}
+
+func headerRefusal(path, reason string, head []byte) *CorruptError {
 	return &CorruptError{Path: path, Reason: reason, Head: bytes.Clone(head[:min(32, len(head))]), TLSOffset: tlsOffset(head)}
 }
 
@@ -111,41 +131,53 @@ func headerProblem(head []byte, size int64, appID uint32) string {
 	if len(head) < headerSize {
 		return fmt.Sprintf("truncated: the file is %d bytes, shorter than the %d-byte SQLite header", size, headerSize)
 	}
-	if !bytes.Equal(head[:16], sqliteMagic) {
-		return `not an SQLite database: bytes 0..15 are not "SQLite format 3\0"`
-	}
-	pageSize := int64(binary.BigEndian.Uint16(head[16:18]))
-	if pageSize == 1 {
-		pageSize = 65536
-	} else if pageSize < 512 || pageSize > 32768 || pageSize&(pageSize-1) != 0 {
-		return fmt.Sprintf("invalid page size %d at offset 16", pageSize)
-	}
-	if w, r := head[18], head[19]; w < 1 || w > 2 || r < 1 || r > 2 {
-		return fmt.Sprintf("invalid file format versions %d/%d at offsets 18-19", w, r)
-	}
-	if reserved := int64(head[20]); pageSize-reserved < 480 {
-		return fmt.Sprintf("invalid reserved space %d at offset 20 for page size %d", reserved, pageSize)
-	}
-	if head[21] != 64 || head[22] != 32 || head[23] != 32 {
-		return fmt.Sprintf("invalid payload fractions %d/%d/%d at offsets 21-23 (want 64/32/32)", head[21], head[22], head[23])
-	}
-	// Both are 0 until the first table is created.
-	schema, enc := binary.BigEndian.Uint32(head[44:48]), binary.BigEndian.Uint32(head[56:60])
-	if schema > 4 || enc > 3 || (schema == 0) != (enc == 0) {
-		return fmt.Sprintf("invalid schema format %d at offset 44 or text encoding %d at offset 56", schema, enc)
-	}
-	for _, c := range head[72:92] {
-		if c != 0 {
-			return "reserved bytes 72..91 are not zero"
-		}
-	}
-	if app := binary.BigEndian.Uint32(head[68:72]); app != 0 && app != appID {
-		return foreignAppReason(app, kindFor(appID))
+	reason, pageSize := headerFieldsProblem(head, appID)
+	if reason != "" {
+		return reason
 	}
 	if size < pageSize || size%pageSize != 0 {
 		return fmt.Sprintf("truncated: the file is %d bytes, not a whole number of %d-byte pages", size, pageSize)
 	}
 	return ""
+}
+
+// headerFieldsProblem checks the fields of a whole header (headerSize
+// bytes) and returns why they are not acceptable ("" if they are) and the
+// page size they give. It leaves out the file's size, which the check of
+// an open file cannot compare (see liveFile.check).
+func headerFieldsProblem(head []byte, appID uint32) (reason string, pageSize int64) {
+	if !bytes.Equal(head[:16], sqliteMagic) {
+		return `not an SQLite database: bytes 0..15 are not "SQLite format 3\0"`, 0
+	}
+	pageSize = int64(binary.BigEndian.Uint16(head[16:18]))
+	if pageSize == 1 {
+		pageSize = 65536
+	} else if pageSize < 512 || pageSize > 32768 || pageSize&(pageSize-1) != 0 {
+		return fmt.Sprintf("invalid page size %d at offset 16", pageSize), 0
+	}
+	if w, r := head[18], head[19]; w < 1 || w > 2 || r < 1 || r > 2 {
+		return fmt.Sprintf("invalid file format versions %d/%d at offsets 18-19", w, r), 0
+	}
+	if reserved := int64(head[20]); pageSize-reserved < 480 {
+		return fmt.Sprintf("invalid reserved space %d at offset 20 for page size %d", reserved, pageSize), 0
+	}
+	if head[21] != 64 || head[22] != 32 || head[23] != 32 {
+		return fmt.Sprintf("invalid payload fractions %d/%d/%d at offsets 21-23 (want 64/32/32)", head[21], head[22], head[23]), 0
+	}
+	// Both are 0 until the first table is created.
+	schema, enc := binary.BigEndian.Uint32(head[44:48]), binary.BigEndian.Uint32(head[56:60])
+	if schema > 4 || enc > 3 || (schema == 0) != (enc == 0) {
+		return fmt.Sprintf("invalid schema format %d at offset 44 or text encoding %d at offset 56", schema, enc), 0
+	}
+	for _, c := range head[72:92] {
+		if c != 0 {
+			return "reserved bytes 72..91 are not zero", 0
+		}
+	}
+	if app := binary.BigEndian.Uint32(head[68:72]); app != 0 && app != appID {
+		return foreignAppReason(app, kindFor(appID)), 0
+	}
+	return "", pageSize
 }
 
 // kindFor names the database that appID marks, for messages.

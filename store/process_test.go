@@ -43,6 +43,10 @@ func runHelper(mode, path, seedStr string) int {
 		return crashWriter(b, seed, mode == "crash-early-ack")
 	case "writer":
 		return concurrentWriter(b, seed)
+	case "hold":
+		return holdOpen()
+	case "backup-fsize":
+		return backupUnderFileSizeLimit(b, os.Getenv("SPINDLE_STORE_DEST"))
 	}
 	fmt.Println("error unknown mode", mode)
 	return 2
@@ -250,7 +254,11 @@ func (m *crashModel) apply(t *testing.T, lines []string) {
 	if pendingMove != nil {
 		id, _ := strconv.ParseInt(pendingMove[0], 10, 64)
 		if m.status[id] == nil {
-			m.status[id] = map[Status]bool{}
+			// A card the model has not seen acknowledged: its create
+			// was in flight at an earlier kill, and no move of it has
+			// been acknowledged since, so it is still in To do unless
+			// this move committed.
+			m.status[id] = map[Status]bool{Todo: true}
 		}
 		m.status[id][Status(pendingMove[1])] = true
 		m.pending++

@@ -5,7 +5,8 @@
 // Every database is opened the same way. Before this process makes its first
 // SQLite connection to a file, the file's 100-byte header is read and checked
 // (ValidateHeader); a file that fails is refused with a *CorruptError, is never
-// written to, and a copy of it is kept beside it. The first open in a process
+// written to, and a copy of it is kept beside it. A file found damaged while
+// open is written to no more (damage.go). The first open in a process
 // also runs PRAGMA integrity_check. Connections use WAL, a busy timeout,
 // immediate write transactions and foreign keys; all writes go through one
 // writer connection, reads through a small pool. Schemas are embedded
@@ -16,6 +17,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/url"
@@ -38,6 +40,9 @@ var (
 	// ErrNothingToUndo is returned by Board.Undo when every change has
 	// already been undone.
 	ErrNothingToUndo = errors.New("nothing to undo")
+	// ErrInUse is matched by every *InUseError: Restore's refusal of a
+	// database that other processes have open.
+	ErrInUse = errors.New("database in use")
 )
 
 // The application_id values written at header offset 68. They are ASCII
@@ -55,16 +60,21 @@ const (
 // milliseconds long, so this is only reached when something is wrong.
 const busyTimeout = 10 * time.Second
 
-// registry records, per file, how many handles this process has open and
-// whether PRAGMA integrity_check has passed. The open count decides when the
-// header may be read: SQLite's locks are POSIX record locks, which the kernel
-// drops when the process closes *any* descriptor of the file, so the header
-// is only read while no SQLite connection of this process has the file open.
+// registry records, per file, how many handles this process has open,
+// whether PRAGMA integrity_check has passed, and the liveFile its handles
+// share. The open count decides when a file may be opened and closed
+// outside SQLite: SQLite's locks are POSIX record locks, which the kernel
+// drops when the process closes *any* descriptor of the file, so a
+// descriptor of ours is only closed while no SQLite connection of this
+// process has the file open. The liveFile's descriptor is opened with the
+// first handle and closed with the last; between them the header is read
+// only through it.
 var registry = struct {
 	sync.Mutex
 	open    map[string]int
 	checked map[string]bool
-}{open: map[string]int{}, checked: map[string]bool{}}
+	live    map[string]*liveFile
+}{open: map[string]int{}, checked: map[string]bool{}, live: map[string]*liveFile{}}
 
 // canonical returns the key the registry uses for path: absolute, cleaned,
 // with symlinks in the directory resolved.
@@ -106,6 +116,9 @@ type db struct {
 	path string
 	key  string
 	kind kind
+	// live is shared with every other handle of this process on the file:
+	// the header check and the damage found while open (damage.go).
+	live *liveFile
 
 	w *sql.DB
 	r *sql.DB
@@ -166,42 +179,59 @@ func openDB(path string, k kind) (*db, error) {
 	registry.Lock()
 	defer registry.Unlock()
 
+	ctx := context.Background()
 	first := registry.open[key] == 0
 	if first {
-		if err := validateHeader(key, k.appID); err != nil {
-			return nil, refuse(err)
+		head, err := validateHeader(key, k.appID)
+		if err == nil {
+			// Before anything that writes, PRAGMA journal_mode=WAL
+			// included: a foreign file must leave here unchanged.
+			err = foreignCheck(ctx, key, head, k)
+		}
+		var ce *CorruptError
+		if errors.As(err, &ce) {
+			return nil, refuse(ce)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store: open %s: %w", path, err)
 		}
 		if err := createEmpty(key); err != nil {
 			return nil, fmt.Errorf("store: open %s: %w", path, err)
 		}
 	}
 
-	d := &db{path: path, key: key, kind: k}
+	d := &db{path: path, key: key, kind: k, live: registry.live[key]}
+	if d.live == nil {
+		if d.live, err = openLiveFile(key, k.appID); err != nil {
+			return nil, fmt.Errorf("store: open %s: %w", path, err)
+		}
+	}
+	// fail undoes the open. No SQLite connection of ours has the file
+	// open once closeConns has run and no other handle does (first), so
+	// only then may the liveFile's descriptor be closed and the file read
+	// for a copy: either would drop the other handles' locks.
+	fail := func(err error) (*db, error) {
+		d.closeConns()
+		if first {
+			d.live.f.Close()
+		}
+		var ce *CorruptError
+		if errors.As(err, &ce) {
+			if !first {
+				return nil, ce
+			}
+			return nil, refuse(ce)
+		}
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 	d.w, err = sql.Open("sqlite", dsn(key, writerParams()))
 	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return fail(err)
 	}
 	d.w.SetMaxOpenConns(1)
 	d.w.SetMaxIdleConns(1)
 	d.w.SetConnMaxLifetime(0)
 	d.w.SetConnMaxIdleTime(0)
-
-	ctx := context.Background()
-	fail := func(err error) (*db, error) {
-		d.closeConns()
-		var ce *CorruptError
-		if errors.As(err, &ce) {
-			if registry.open[key] > 0 {
-				// Another handle of ours has the file open: reading it
-				// for a copy would drop that handle's locks.
-				return nil, ce
-			}
-			// Every connection is closed now, so reading the file for the
-			// backup cannot drop a lock of ours.
-			return nil, refuse(ce)
-		}
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
 
 	if !registry.checked[key] {
 		if err := integrityCheck(ctx, d.w, key); err != nil {
@@ -238,7 +268,66 @@ func openDB(path string, k kind) (*db, error) {
 	}
 	registry.checked[key] = true
 	registry.open[key]++
+	registry.live[key] = d.live
 	return d, nil
+}
+
+// foreignCheck refuses a file that belongs to another application, before
+// any connection that could write to it (migrate checks the same later,
+// after PRAGMA journal_mode=WAL has rewritten bytes 18-19). validateHeader
+// has refused a header with another application_id; a header with none is
+// either a file spindle has not initialised yet (no tables) or another
+// application's (tables, but no application_id). The header tells them
+// apart when the main file is the whole database: the schema format at
+// offset 44 stays 0 until the first table is created. Otherwise (a schema,
+// or pages in the WAL, whose page 1 may carry spindle's application_id)
+// foreignCheck looks at application_id and sqlite_schema.
+//
+// The look is a read-only connection (mode=ro: the file is opened O_RDONLY,
+// so it cannot be written whatever SQLite does). With no WAL content it is
+// also immutable=1, which reads only the main file and creates no -wal or
+// -shm beside it; with WAL content SQLite has to read the WAL and may
+// create the -shm (the WAL index) to do so, but it leaves the database and
+// the WAL unchanged.
+func foreignCheck(ctx context.Context, key string, head []byte, k kind) error {
+	if len(head) < headerSize || binary.BigEndian.Uint32(head[68:72]) != 0 {
+		return nil // empty, or validateHeader has judged the application_id
+	}
+	wal := walHasContent(key)
+	if binary.BigEndian.Uint32(head[44:48]) == 0 && !wal {
+		return nil // no table yet
+	}
+	params := url.Values{"mode": {"ro"}, "_pragma": {fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()), "query_only(1)"}}
+	if !wal {
+		params.Set("immutable", "1")
+	}
+	look, err := sql.Open("sqlite", dsn(key, params))
+	if err != nil {
+		return err
+	}
+	defer look.Close()
+	look.SetMaxOpenConns(1)
+	var app int64
+	var tables int
+	if err := look.QueryRowContext(ctx, "PRAGMA application_id").Scan(&app); err != nil {
+		return corruptIfSQLite(key, err)
+	}
+	if err := look.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&tables); err != nil {
+		return corruptIfSQLite(key, err)
+	}
+	switch {
+	case app != 0 && uint32(app) != k.appID:
+		return &CorruptError{Path: key, Reason: foreignAppReason(uint32(app), k), TLSOffset: -1}
+	case app == 0 && tables > 0:
+		return &CorruptError{Path: key, Reason: "a foreign SQLite database: it has tables but no application_id", TLSOffset: -1}
+	}
+	return nil
+}
+
+// walHasContent reports whether the file has a non-empty -wal beside it.
+func walHasContent(key string) bool {
+	st, err := os.Stat(key + "-wal")
+	return err == nil && st.Size() > 0
 }
 
 // createEmpty creates a missing database file with mode 0600, so that SQLite
@@ -391,18 +480,23 @@ func (t *wtx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.R
 	return t.Tx.QueryRowContext(ctx, q, args...)
 }
 
-// write runs fn in an immediate transaction on the writer connection.
+// write runs fn in an immediate transaction on the writer connection. A
+// file found damaged (damage.go) gets no transaction at all: the error is
+// its *CorruptError.
 func (d *db) write(ctx context.Context, fn func(tx *wtx) error) error {
+	if err := d.live.check(); err != nil {
+		return err
+	}
 	sqlTx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return d.live.noteDamage(err)
 	}
 	tx := &wtx{Tx: sqlTx, d: d}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
-		return err
+		return d.live.noteDamage(err)
 	}
-	return tx.Commit()
+	return d.live.noteDamage(tx.Commit())
 }
 
 // read runs fn in a read-only transaction on a reader connection, so that
@@ -410,16 +504,20 @@ func (d *db) write(ctx context.Context, fn func(tx *wtx) error) error {
 func (d *db) read(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := d.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return err
+		return d.live.noteDamage(err)
 	}
 	defer tx.Rollback()
-	return fn(tx)
+	return d.live.noteDamage(fn(tx))
 }
 
 // dataVersion reads PRAGMA data_version on the pinned connection. The value
 // changes whenever another connection (the writer included) or another
-// process commits.
+// process commits. It checks the header first, so that the TUI's poll
+// finds damage within a poll even when nothing is being written.
 func (d *db) dataVersion(ctx context.Context) (int64, error) {
+	if err := d.live.check(); err != nil {
+		return 0, err
+	}
 	d.pinMu.Lock()
 	defer d.pinMu.Unlock()
 	if d.pin == nil {
@@ -427,17 +525,91 @@ func (d *db) dataVersion(ctx context.Context) (int64, error) {
 	}
 	var v int64
 	err := d.pin.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v)
-	return v, err
+	return v, d.live.noteDamage(err)
 }
 
 // backup writes a consistent copy of the database to dest with VACUUM INTO.
-func (d *db) backup(ctx context.Context, dest string) error {
+// The copy is written under a temporary name beside dest, created empty
+// with mode 0600 first (VACUUM INTO accepts an empty file and keeps its
+// mode; the file it creates itself would be 0644), synced (VACUUM INTO
+// does not sync) and only then linked to dest, so that a backup that fails
+// (a full disk, a cancelled context) leaves no file behind, and dest is
+// never overwritten. A damaged file is not backed up.
+func (d *db) backup(ctx context.Context, dest string) (err error) {
+	if err := d.live.check(); err != nil {
+		return err
+	}
 	if _, err := os.Lstat(dest); err == nil {
 		return fmt.Errorf("%s already exists", dest)
 	}
+	tmp := dest + ".partial"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	// Closing is harmless: no SQLite connection has tmp open.
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	defer func() {
+		if err != nil {
+			os.Remove(tmp)
+		}
+	}()
 	// The writer, since readers are query_only, which refuses VACUUM INTO.
-	_, err := d.w.ExecContext(ctx, "VACUUM INTO ?", dest)
+	if _, err := d.w.ExecContext(ctx, "VACUUM INTO ?", tmp); err != nil {
+		return d.live.noteDamage(err)
+	}
+	if err := syncFile(tmp); err != nil {
+		return err
+	}
+	if err := publish(tmp, dest); err != nil {
+		return err
+	}
+	syncDir(filepath.Dir(dest))
+	return nil
+}
+
+// publish gives the finished file tmp the name dest without replacing an
+// existing dest: a hard link, then the temporary name goes. Where the file
+// system has no hard links it falls back to a rename after a check that
+// dest does not exist.
+func publish(tmp, dest string) error {
+	err := os.Link(tmp, dest)
+	switch {
+	case err == nil:
+		os.Remove(tmp) // were it left, it would only be a second name
+		return nil
+	case errors.Is(err, os.ErrExist):
+		return fmt.Errorf("%s already exists", dest)
+	}
+	if _, serr := os.Lstat(dest); serr == nil {
+		return fmt.Errorf("%s already exists", dest)
+	}
+	return os.Rename(tmp, dest)
+}
+
+// syncFile fsyncs a file that no SQLite connection of this process has open.
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
 	return err
+}
+
+// syncDir fsyncs a directory so that a new name in it survives a power
+// cut; file systems that cannot are ignored.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
 }
 
 func (d *db) closeConns() {
@@ -478,7 +650,11 @@ func (d *db) close() error {
 		registry.Lock()
 		registry.open[d.key]--
 		if registry.open[d.key] <= 0 {
+			// The last handle: no SQLite connection of this process
+			// has the file open any more.
 			delete(registry.open, d.key)
+			delete(registry.live, d.key)
+			d.live.f.Close()
 		}
 		registry.Unlock()
 	})
