@@ -14,6 +14,7 @@ import (
 //
 //	go test -run '^$' -fuzz FuzzPlanReply -fuzztime 60s ./agent/offline/
 func FuzzPlanReply(f *testing.F) {
+	const workerTools = `"tools":[{"type":"function","function":{"name":"card_comment"}},{"type":"function","function":{"name":"card_done"}},{"type":"function","function":{"name":"card_block"}}]`
 	for _, seed := range []string{
 		`{"messages":[{"role":"user","content":"hello"}]}`,
 		`{"messages":[{"role":"user","content":"tell me everything"}]}`,
@@ -31,6 +32,10 @@ func FuzzPlanReply(f *testing.F) {
 		`{"messages":[{"role":"assistant","tool_calls":[{"id":"c1","function":{"name":"ls","arguments":"{\"path\":1}"}}]},{"role":"tool","tool_call_id":"c1","content":"{\"entries\":[1,{\"name\":\"a\"},null]}"}]}`,
 		`{"messages":[{"role":"tool","tool_call_id":"c","content":"[[[[[[]]]]]]"}]}`,
 		`{"messages":[{"role":"system","content":null}],"stream":true,"stream_options":null}`,
+		`{"messages":[{"role":"user","content":"Card #1: Write it\nbody"}],` + workerTools + `}`,
+		`{"messages":[{"role":"user","content":"Card #2: Make this fail"}],` + workerTools + `}`,
+		`{"messages":[{"role":"user","content":"Card #3: x\nblocked"},{"role":"assistant","tool_calls":[{"id":"c1","function":{"name":"card_comment","arguments":"{}"}}]},{"role":"tool","tool_call_id":"c1","content":"ok"}],` + workerTools + `}`,
+		`{"messages":[{"role":"user","content":"Card #3: x"},{"role":"assistant","tool_calls":[{"id":"c1","function":{"name":"card_done","arguments":"{}"}}]},{"role":"tool","tool_call_id":"c1","content":"{\"error\":\"no\"}"}],` + workerTools + `}`,
 	} {
 		f.Add([]byte(seed))
 	}

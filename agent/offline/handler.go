@@ -146,7 +146,8 @@ func (p *reply) completion(model string, created int64) completion {
 // chunk with the role, one chunk per piece of text and then per piece of the
 // tool call's arguments (paced by the token delay), a chunk with the finish
 // reason, the usage chunk when asked for, and "data: [DONE]". The tool
-// call's id and name come in the first chunk. It stops
+// call's id and name come in the first chunk when there is no text, else in
+// a chunk of their own right after the text, as OpenAI sends them. It stops
 // as soon as ctx is done or a write fails, and returns how many pieces it
 // sent and how the stream ended: "complete", "client_gone" or "shutdown".
 func (s *Server) stream(ctx context.Context, w http.ResponseWriter, p *reply, model string, created int64, includeUsage bool) (sent int, outcome string) {
@@ -212,6 +213,13 @@ func (s *Server) stream(ctx context.Context, w http.ResponseWriter, p *reply, mo
 		defer timer.Stop()
 	}
 	for i := range len(p.pieces) + len(p.args) {
+		if i == len(p.pieces) && i > 0 && p.call != nil {
+			// The text is done: the tool call starts.
+			c.Choices = []chunkChoice{{Delta: delta{ToolCalls: callHeader()}, Logprobs: jsonNull}}
+			if err := send(&c); err != nil {
+				return sent, ended()
+			}
+		}
 		if timer != nil {
 			if i > 0 {
 				timer.Reset(s.delay)

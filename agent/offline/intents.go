@@ -10,10 +10,13 @@ import (
 // The tools the demo model calls, by the names spindle's registry gives
 // them.
 const (
-	createTool = "kanban_create" // {"title"}
-	lsTool     = "ls"            // {"path"}
-	viewTool   = "view"          // {"path"}
-	bashTool   = "bash"          // {"command"}
+	createTool  = "kanban_create" // {"title"}
+	lsTool      = "ls"            // {"path"}
+	viewTool    = "view"          // {"path"}
+	bashTool    = "bash"          // {"command"}
+	commentTool = "card_comment"  // {"text"}: a worker's progress note
+	doneTool    = "card_done"     // {"summary"}: a worker finished its card
+	blockTool   = "card_block"    // {"reason"}: a worker cannot go on
 )
 
 // intent is a file or shell tool call that a chat prompt asks for.

@@ -17,14 +17,18 @@ import (
 
 // The kinds of reply the demo model gives; they appear in its log lines.
 const (
-	replyLong      = "long"         // a long topic answer
-	replyTopic     = "topic"        // a short topic answer
-	replyShort     = "short"        // a greeting, or a request for something short
-	replyFallback  = "fallback"     // no topic matched: what the demo can show
-	replyToolCall  = "tool_call"    // a tool call and no text
-	replyConfirm   = "confirmation" // the answer to a tool result
-	replyNeedTitle = "need_title"   // "add a card" without a title
-	replyNoTool    = "no_tool"      // the tool the prompt asks for is not offered
+	replyLong         = "long"          // a long topic answer
+	replyTopic        = "topic"         // a short topic answer
+	replyShort        = "short"         // a greeting, or a request for something short
+	replyFallback     = "fallback"      // no topic matched: what the demo can show
+	replyToolCall     = "tool_call"     // a tool call and no text
+	replyConfirm      = "confirmation"  // the answer to a tool result
+	replyNeedTitle    = "need_title"    // "add a card" without a title
+	replyNoTool       = "no_tool"       // the tool the prompt asks for is not offered
+	replyWorkerPlan   = "worker_plan"   // a worker's plan and its progress comment
+	replyWorkerFinish = "worker_finish" // a worker's card_done or card_block
+	replyWorkerFinal  = "worker_final"  // a worker's last sentence
+	replyServerError  = "server_error"  // an HTTP 500 (a worker card titled "… fail …")
 )
 
 // reply is the whole answer to one request, decided before anything is sent.
@@ -39,7 +43,7 @@ type reply struct {
 	id     string    // "chatcmpl-…"
 	seed   uint64    // from the last user message; decides variant and chunking
 	finish string    // "stop" or "tool_calls"
-	status int       // non-zero: answer with this HTTP status and text as the error message (none yet)
+	status int       // non-zero: answer with this HTTP status and text as the error message
 }
 
 // Reply returns the markdown text the demo model streams when the last
@@ -64,6 +68,7 @@ func planReply(req *chatRequest) reply {
 
 	last := req.Messages[len(req.Messages)-1]
 	switch {
+	case r.planWorker(req, prompt, last):
 	case last.Role == "tool":
 		content, _ := last.text()
 		call := toolCallFor(req.Messages, last.ToolCallID)

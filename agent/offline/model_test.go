@@ -26,6 +26,8 @@ func offered(names ...string) []toolDef {
 var (
 	// chatTools are the tools a chat turn offers.
 	chatTools = offered(createTool, "kanban_list", lsTool, viewTool, bashTool)
+	// workerTools are the tools a worker's turn offers.
+	workerTools = offered(commentTool, doneTool, blockTool, "card_create")
 )
 
 func user(text string) chatMessage { return chatMessage{Role: "user", Content: mustJSON(text)} }
@@ -191,6 +193,12 @@ func TestReplyKinds(t *testing.T) {
 		{"tool result", []chatMessage{user("add a card X"), {Role: "assistant", ToolCalls: []toolCall{{ID: "c1", Function: toolFunction{Name: createTool}}}}, {Role: "tool", ToolCallID: "c1", Content: mustJSON(`{"id":1}`)}}, withTool, "", replyConfirm},
 		{"last user decides", []chatMessage{user("add a card X"), {Role: "assistant", Content: mustJSON("ok")}, user("hello")}, withTool, "", replyShort},
 		{"system only", []chatMessage{{Role: "system", Content: mustJSON("be nice")}}, nil, "", replyFallback},
+		{"worker", []chatMessage{user("Card #1: Tidy up")}, workerTools, "", replyWorkerPlan},
+		{"worker that fails", []chatMessage{user("Card #1: Make this fail")}, workerTools, "", replyServerError},
+		// Without card_done offered, a card prompt is an ordinary question
+		// ("card" leads to the board topic), never the worker's 500.
+		{"card prompt in a chat", []chatMessage{user("Card #1: Make this fail")}, chatTools, "", replyTopic},
+		{"worker tools, no card", []chatMessage{user("hello")}, workerTools, "", replyShort},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -505,6 +513,165 @@ func TestQuotesCannotEscape(t *testing.T) {
 	}
 	if got := escapeMarkdown("*a* _b_ `c` [d](e) <f> #g |h| ~i~ \\"); got != `\*a\* \_b\_ \`+"`"+`c\`+"`"+` \[d\](e) \<f\> \#g \|h\| \~i\~ \\` {
 		t.Errorf("escapeMarkdown = %q", got)
+	}
+}
+
+// workerStep plans the next worker request and checks the plan.
+func workerStep(t *testing.T, msgs []chatMessage, tools []toolDef) (chatRequest, reply) {
+	t.Helper()
+	req := chatRequest{Messages: msgs, Tools: tools}
+	if _, err := req.validate(); err != nil {
+		t.Fatal(err)
+	}
+	r := planReply(&req)
+	if err := checkPlan(&req, r); err != nil {
+		t.Fatal(err)
+	}
+	return req, r
+}
+
+func TestWorkerFlow(t *testing.T) {
+	tests := []struct {
+		name, prompt string
+		final        string // card_done or card_block
+		args         string // its arguments
+		last         string // the last sentence
+	}{
+		{"done", "Card #12: Write the changelog\n\nList the changes since v0.3.\n\nComments:\n- me: keep it short",
+			doneTool, `{"summary":"Finished “Write the changelog”: read the card, planned the work and left a progress note on it."}`,
+			"Card #12 is done, and its summary is on the card.\n"},
+		{"blocked in the title", "Card #3: Blocked on the API key", blockTool,
+			`{"reason":"The card says it is blocked: “Blocked on the API key”"}`, "Card #3 is blocked now;"},
+		{"blocked in the body", "## Card #7: Wire the API\n\nWe cannot start:\nthis is BLOCKED by the vendor.", blockTool,
+			`{"reason":"The card says it is blocked: “this is BLOCKED by the vendor.”"}`, "Card #7 is blocked now;"},
+		{"block, the verb", "Card #8: Tidy up\nblock the old endpoint", blockTool,
+			`{"reason":"The card says it is blocked: “block the old endpoint”"}`, "Card #8 is blocked now;"},
+		{"blocking is not block", "Card #9: Remove the blocking call", doneTool,
+			`{"summary":"Finished “Remove the blocking call”: read the card, planned the work and left a progress note on it."}`, "Card #9 is done"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msgs := []chatMessage{{Role: "system", Content: mustJSON("You work one card.")}, user(tt.prompt)}
+			card, ok := parseCardPrompt(tt.prompt)
+			if !ok {
+				t.Fatal("not a card prompt")
+			}
+
+			// Step 1: a plan, then card_comment.
+			_, r := workerStep(t, msgs, workerTools)
+			if r.kind != replyWorkerPlan || r.call == nil || r.call.Function.Name != commentTool ||
+				r.call.Function.Arguments != `{"text":"Started work: read the card and wrote a plan; a summary follows when it is finished."}` {
+				t.Fatalf("step 1: %s %+v", r.kind, r.call)
+			}
+			if n := estimateTokens(r.text); n < 150 || n > 250 || !strings.Contains(r.text, "#"+card.id) || !strings.Contains(r.text, "**"+card.title+"**") {
+				t.Errorf("step 1: plan of %d tokens, want 150-250 naming the card: %q", n, r.text)
+			}
+			if blockRE.MatchString(workerProgressNote) || strings.Contains(strings.ToLower(workerProgressNote), "fail") {
+				t.Error("the progress note says block or fail, which would change the card's next run")
+			}
+
+			// Step 2: a sentence, then card_done or card_block.
+			msgs = answered(msgs, r, `{"commented":{"card_id":12,"event_id":3,"text":"Started work"}}`)
+			_, r = workerStep(t, msgs, workerTools)
+			if r.kind != replyWorkerFinish || r.call == nil || r.call.Function.Name != tt.final || r.call.Function.Arguments != tt.args {
+				t.Fatalf("step 2: %s %+v, want %s %s", r.kind, r.call, tt.final, tt.args)
+			}
+			if !strings.HasPrefix(r.text, "The progress note is on the card. ") || strings.Count(r.text, ".") > 3 {
+				t.Errorf("step 2 text = %q", r.text)
+			}
+
+			// Step 3: a last sentence, and stop.
+			msgs = answered(msgs, r, `{"ok":true}`)
+			_, r = workerStep(t, msgs, workerTools)
+			if r.kind != replyWorkerFinal || r.call != nil || r.finish != "stop" || !strings.HasPrefix(r.text, tt.last) {
+				t.Fatalf("step 3: %s %q", r.kind, r.text)
+			}
+		})
+	}
+}
+
+func TestWorkerFailsOnPurpose(t *testing.T) {
+	for _, title := range []string{"Make this fail", "FAILING build", "failover"} {
+		_, r := workerStep(t, []chatMessage{user("Card #4: " + title)}, workerTools)
+		if r.status != 500 || r.kind != replyServerError || !strings.Contains(r.text, "card #4") {
+			t.Errorf("%q: status %d %s %q", title, r.status, r.kind, r.text)
+		}
+	}
+	// "fail" in the body does not fail the request: only the title does.
+	_, r := workerStep(t, []chatMessage{user("Card #5: Tidy up\n\nDon't fail.")}, workerTools)
+	if r.status != 0 || r.kind != replyWorkerPlan {
+		t.Errorf("fail in the body: status %d %s", r.status, r.kind)
+	}
+}
+
+func TestWorkerEdgeCases(t *testing.T) {
+	prompt := user("Card #2: Write the changelog")
+	t.Run("no comment tool", func(t *testing.T) {
+		_, r := workerStep(t, []chatMessage{prompt}, offered(doneTool, blockTool))
+		if r.kind != replyWorkerPlan || r.call == nil || r.call.Function.Name != doneTool || !strings.Contains(r.text, "\n\nNothing stands in the way") {
+			t.Fatalf("%s %+v %q", r.kind, r.call, r.text)
+		}
+	})
+	t.Run("no block tool", func(t *testing.T) {
+		msgs := []chatMessage{user("Card #2: Blocked by review")}
+		_, r := workerStep(t, msgs, offered(commentTool, doneTool))
+		msgs = answered(msgs, r, "ok")
+		_, r = workerStep(t, msgs, offered(commentTool, doneTool))
+		if r.call != nil || !strings.Contains(r.text, "I would finish with the `card_block` tool, but this request does not offer it") {
+			t.Fatalf("%+v %q", r.call, r.text)
+		}
+	})
+	t.Run("comment failed", func(t *testing.T) {
+		msgs := []chatMessage{prompt}
+		_, r := workerStep(t, msgs, workerTools)
+		msgs = answered(msgs, r, `{"error":"card 2 is archived"}`)
+		_, r = workerStep(t, msgs, workerTools)
+		if r.call == nil || r.call.Function.Name != doneTool || !strings.HasPrefix(r.text, "The progress note did not make it onto the card (card 2 is archived).") {
+			t.Fatalf("%+v %q", r.call, r.text)
+		}
+	})
+	t.Run("done failed", func(t *testing.T) {
+		msgs := []chatMessage{prompt}
+		_, r := workerStep(t, msgs, workerTools)
+		msgs = answered(msgs, r, "ok")
+		_, r = workerStep(t, msgs, workerTools)
+		msgs = answered(msgs, r, "error: the card moved")
+		_, r = workerStep(t, msgs, workerTools)
+		if r.kind != replyWorkerFinal || r.text != "The `card_done` tool failed: the card moved. The card stays where it is.\n" {
+			t.Fatalf("%s %q", r.kind, r.text)
+		}
+	})
+	t.Run("another tool's result", func(t *testing.T) {
+		msgs := []chatMessage{prompt, {Role: "assistant", ToolCalls: []toolCall{{ID: "c9", Function: toolFunction{Name: lsTool, Arguments: `{"path":"."}`}}}},
+			{Role: "tool", ToolCallID: "c9", Content: mustJSON("a.go")}}
+		_, r := workerStep(t, msgs, append(offered(lsTool), workerTools...))
+		if r.kind != replyConfirm || !strings.Contains(r.text, "`.` holds 1 entry") {
+			t.Fatalf("%s %q", r.kind, r.text)
+		}
+	})
+	t.Run("markdown in the title", func(t *testing.T) {
+		_, r := workerStep(t, []chatMessage{user("Card #6: Fix *all* the `bugs`\x1b[2J")}, workerTools)
+		if !strings.Contains(r.text, `**Fix \*all\* the \`+"`"+`bugs\`+"`"+`**`) || strings.Contains(r.text, "\x1b") {
+			t.Fatalf("%q", r.text)
+		}
+	})
+}
+
+func TestParseCardPrompt(t *testing.T) {
+	for prompt, want := range map[string]workerCard{
+		"Card #12: Title\nbody\nmore":    {id: "12", title: "Title", body: "body\nmore"},
+		"\n  ## Card #3:   Spaced  \r\n": {id: "3", title: "Spaced", body: ""},
+		"**Card #4: Bold**":              {id: "4", title: "Bold", body: ""},
+		"card #5:":                       {id: "5", title: "", body: ""},
+	} {
+		if got, ok := parseCardPrompt(prompt); !ok || got != want {
+			t.Errorf("parseCardPrompt(%q) = %+v, %v; want %+v", prompt, got, ok, want)
+		}
+	}
+	for _, prompt := range []string{"", "Card 12: x", "Card #x: y", "hello\nCard #1: x", "The Card #1: x"} {
+		if _, ok := parseCardPrompt(prompt); ok {
+			t.Errorf("parseCardPrompt(%q) accepted a non-card prompt", prompt)
+		}
 	}
 }
 

@@ -9,6 +9,11 @@
 // offers and its last message (topics.go, intents.go, worker.go and
 // confirm.go hold the rules):
 //
+//   - a worker's request (it offers card_done and its user message starts
+//     with "Card #<id>: <title>") → a short plan and a card_comment call,
+//     then a card_done call (card_block when the card says "block" or
+//     "blocked"), then a last sentence; an HTTP 500 when the title says
+//     "fail";
 //   - a tool result → a short confirmation that quotes the result (the
 //     card made, the files listed, the top of the file, the command's exit
 //     status and output) or says that the person denied the call;
@@ -34,9 +39,9 @@
 // Which of a few variants is chosen, and how the text is cut into chunks,
 // depends only on the text of the last user message (and, after a tool
 // result, on the result), so the same conversation streams the same chunks
-// every time; only the "created" timestamps differ. Streamed
-// chunks are paced by Options.TokenDelay; a non-streamed request gets the
-// whole answer at once. Any model name is accepted and echoed back.
+// every time; only the "created" timestamps differ. Streamed chunks are
+// paced by Options.TokenDelay; a non-streamed request gets the whole answer
+// at once. Any model name is accepted and echoed back.
 package offline
 
 import (

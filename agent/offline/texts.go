@@ -616,3 +616,74 @@ const (
 	// toolOtherText quotes any other result (tool, result).
 	toolOtherText = "The `%s` tool answered: %s\n"
 )
+
+// workerPlans are a worker's first words on its card ({id}, {title}): 150
+// to 250 tokens, a few seconds at the default pace. The prompt's seed picks
+// one.
+var workerPlans = []string{
+	"I'm picking up card #{id}, **{title}**.\n" +
+		"\n" +
+		"Here is how I'll work it:\n" +
+		"\n" +
+		"1. **Understand it.** Restate in one sentence what the card asks for, so that the goal is clear before " +
+		"anything changes.\n" +
+		"2. **Look around.** Read what already exists, so that the change fits the code and the board as they are today.\n" +
+		"3. **Take the smallest useful step.** A small change is easier to review, and easier to undo, than a big one.\n" +
+		"4. **Report back.** Leave a progress note on the card now, and finish with a summary of what was done and " +
+		"what you should check.\n" +
+		"\n" +
+		"If the card turns out to depend on something I cannot reach, I'll say so on the card rather than guess. You " +
+		"can follow along on the board: the card stays in **Running** until I finish. First, the progress note.\n",
+
+	"Card #{id}: **{title}**.\n" +
+		"\n" +
+		"I have read the card and its comments, and the plan is simple. I will start by writing down, in one " +
+		"sentence, what *done* looks like for this card, because a worker that knows where it is going wastes less " +
+		"of your time. Next I will check what is already in place, so that I build on it instead of repeating it. " +
+		"Then I will make the change in small steps that are easy to review. Along the way I will keep the card's " +
+		"history up to date, starting with a short note right now, so that you can follow the work from the board " +
+		"without opening this session. If anything on the card is unclear, I will ask in a comment rather than " +
+		"guess, since a wrong guess costs you more than a question does.\n",
+
+	"Working on **{title}** (card #{id}).\n" +
+		"\n" +
+		"A quick plan before I start:\n" +
+		"\n" +
+		"- Read the card's body and comments once more, and note anything that is unclear.\n" +
+		"- Split the work into steps small enough to check one at a time.\n" +
+		"- Keep you informed through the card itself: a progress comment now, and a summary at the end.\n" +
+		"- Check the result against the card before I call it finished.\n" +
+		"- If something outside my reach stands in the way, say so on the card instead of guessing.\n" +
+		"\n" +
+		"The card stays in **Running** while I work, and every change I make is recorded as mine, so you can tell " +
+		"it apart from yours. Nothing here needs your attention yet; when something does, the card will say so " +
+		"before I stop. Here is the first note.\n",
+}
+
+// The rest of a worker's words and tool arguments ({id}, {title},
+// {rawtitle} as in workerCard.fill).
+const (
+	// workerProgressNote is the card_comment text. It must not say
+	// "block" or "fail": it becomes part of the card's next prompt.
+	workerProgressNote = "Started work: read the card and wrote a plan; a summary follows when it is finished."
+	// workerNoteDoneText and workerNoteFailedText (the error) open step 2.
+	workerNoteDoneText   = "The progress note is on the card."
+	workerNoteFailedText = "The progress note did not make it onto the card (%s)."
+	// workerFinishText leads to card_done, workerBlockText to card_block.
+	workerFinishText = "Nothing stands in the way, so I'm marking **{title}** as done, with a short summary.\n"
+	workerBlockText  = "The card says it is blocked, though, so rather than guess I'm marking it blocked and saying why.\n"
+	// workerSummary is the card_done summary; workerBlockReason the
+	// card_block reason (the line that says blocked).
+	workerSummary     = "Finished “{rawtitle}”: read the card, planned the work and left a progress note on it."
+	workerBlockReason = "The card says it is blocked: “%s”"
+	// workerDoneText and workerBlockedText end the worker's turn;
+	// workerToolFailedText (tool, error) when the last call failed.
+	workerDoneText       = "Card #{id} is done, and its summary is on the card.\n"
+	workerBlockedText    = "Card #{id} is blocked now; the reason is on the card, so you can clear the way.\n"
+	workerToolFailedText = "The `%s` tool failed: %s. The card stays where it is.\n"
+	// workerNoToolText (tool) when the finishing tool is not offered.
+	workerNoToolText = "I would finish with the `%s` tool, but this request does not offer it, so the card stays where it is.\n"
+	// workerFailText is the HTTP 500's message for a card titled "… fail …".
+	workerFailText = "The demo model fails this request on purpose: the title of card #{id} asks for a failure. " +
+		"Rename the card to see a worker finish it."
+)
