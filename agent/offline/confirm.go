@@ -102,16 +102,16 @@ func fileToolConfirmation(tool, args, content string, v any) string {
 	if tool == bashTool {
 		code, output = bashResult(obj, content)
 	}
-	// A denial is an error result that says so; a command's own output
-	// ("Permission denied") is not one.
-	if errMsg != "" && saysDenied(errMsg) || errMsg == "" && code == "" && saysDenied(firstLine(content)) {
-		what := map[string]string{lsTool: "listing " + target, viewTool: "reading " + target, bashTool: "running " + cmd}[tool]
-		return fmt.Sprintf(toolDeniedText, what)
-	}
 	// spindle marks a failed call's text "error: …"; a one-line result
 	// that starts with "error" or "failed" is taken for one too.
 	if errMsg == "" && code == "" && (hasErrorPrefix(content) || !strings.Contains(content, "\n") && isErrorText(content)) {
 		errMsg = content
+	}
+	// A denial is an error that says so; a listing with denied.txt in it,
+	// or a command's own "Permission denied", is not one.
+	if errMsg != "" && saysDenied(errMsg) {
+		what := map[string]string{lsTool: "listing " + target, viewTool: "reading " + target, bashTool: "running " + cmd}[tool]
+		return fmt.Sprintf(toolDeniedText, what)
 	}
 	if errMsg != "" {
 		return fmt.Sprintf(toolErrorText, tool, errorText(errMsg))
@@ -386,11 +386,6 @@ func fenceLanguage(p string) string {
 		}
 	}
 	return "text"
-}
-
-func firstLine(s string) string {
-	l, _, _ := strings.Cut(s, "\n")
-	return l
 }
 
 func plural(n int, one, many string) string {

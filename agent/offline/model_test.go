@@ -450,7 +450,11 @@ func TestConfirmation(t *testing.T) {
 		{viewTool, `{"path":"main.go"}`, "package main\n\nfunc main() {}\n", []string{"Here is `main.go`, all 3 lines:\n\n```go\npackage main\n\nfunc main() {}\n```"}, nil},
 		{viewTool, `{"path":"notes.txt"}`, thirty, []string{"Here is the top of `notes.txt`, 12 of its 30 lines:\n\n```text\n"}, nil},
 		{viewTool, `{"path":"nope.go"}`, `{"error":"open nope.go: no such file or directory"}`, []string{"The `view` tool failed: open nope.go: no such file"}, nil},
-		{viewTool, `{"path":"secret.txt"}`, "denied by the user", []string{"You denied reading `secret.txt`, so nothing ran."}, nil},
+		{viewTool, `{"path":"secret.txt"}`, "error: denied by the user", []string{"You denied reading `secret.txt`, so nothing ran."}, nil},
+		// Only an error can be a denial: not a listing that names
+		// denied.txt, nor a file that says "rejected".
+		{lsTool, `{"path":"."}`, "denied.txt\nnotes.md", []string{"`.` holds 2 entries"}, []string{"You denied"}},
+		{viewTool, `{"path":"log.txt"}`, "rejected", []string{"Here is `log.txt`, all 1 line:"}, []string{"You denied"}},
 		{bashTool, `{"command":"git status"}`, "exit status 0\nOn branch main\nnothing to commit, working tree clean",
 			[]string{"`git status` exited with status 0. Its output:\n\n```text\nOn branch main\nnothing to commit, working tree clean\n```"}, []string{"exit status 0\n"}},
 		{bashTool, `{"command":"git status"}`, `{"exit_code":128,"stdout":"","stderr":"fatal: not a git repository"}`,
@@ -460,7 +464,8 @@ func TestConfirmation(t *testing.T) {
 			[]string{"The first lines of its output:", "\n8\n```\n\n…and 4 more lines."}, []string{"\n9\n"}},
 		{bashTool, `{"command":"make"}`, "building…\ndone", []string{"`make` finished. Its output:"}, nil},
 		{bashTool, `{"command":"git status"}`, `{"error":"denied by the user"}`, []string{"You denied running `git status`, so nothing ran."}, []string{"failed"}},
-		{bashTool, `{"command":"rm -rf /"}`, "The user declined to run this command.", []string{"You denied running `rm -rf /`"}, nil},
+		{bashTool, `{"command":"rm -rf /"}`, "error: The user declined to run this command.", []string{"You denied running `rm -rf /`"}, nil},
+		{bashTool, `{"command":"ls"}`, "denied.txt", []string{"`ls` finished. Its output:"}, []string{"You denied"}},
 		// A command's own "Permission denied" is not the person's denial.
 		{bashTool, `{"command":"cat /etc/shadow"}`, "cat: /etc/shadow: Permission denied\nexit status 1",
 			[]string{"`cat /etc/shadow` exited with status 1", "Permission denied"}, []string{"You denied"}},
