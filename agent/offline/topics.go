@@ -123,16 +123,6 @@ var topics = []topic{
 	)},
 }
 
-// topicByName returns the topic called name, or nil.
-func topicByName(name string) *topic {
-	for i := range topics {
-		if topics[i].name == name {
-			return &topics[i]
-		}
-	}
-	return nil
-}
-
 // normalize lower-cases s and reduces it to its words (runs of letters and
 // digits) separated by single spaces, with a space at either end: "What's
 // Ctrl-C?" becomes " what s ctrl c ". Phrases are normalised the same way,
