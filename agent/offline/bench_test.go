@@ -16,7 +16,7 @@ import (
 func BenchmarkStreamZeroDelay(b *testing.B) {
 	s := startServer(b, fast, hooks{})
 	hc := httpClient(b, s)
-	body := `{"model":"m","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Tell me about question 0"}]}`
+	body := `{"model":"m","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Explain how streaming works"}]}`
 	chunks, bytesRead := 0, 0
 	b.ReportAllocs()
 	start := time.Now()
@@ -48,7 +48,7 @@ func BenchmarkStreamZeroDelay(b *testing.B) {
 
 // BenchmarkPlanReply measures deciding and cutting up a long answer.
 func BenchmarkPlanReply(b *testing.B) {
-	req := chatRequest{Messages: []chatMessage{user("Tell me about question 0")}, Tools: []toolDef{kanbanCreateDef()}}
+	req := chatRequest{Messages: []chatMessage{user("Explain how streaming works")}, Tools: []toolDef{kanbanCreateDef()}}
 	b.ReportAllocs()
 	for b.Loop() {
 		planReply(&req)

@@ -89,6 +89,11 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	plan := planReply(&req)
+	if plan.status != 0 {
+		writeError(w, plan.status, "server_error", "", plan.text)
+		s.logger.Debug("offline: chat completion", "kind", plan.kind, "status", plan.status)
+		return
+	}
 	model := req.Model
 	if model == "" {
 		model = ModelName
@@ -96,15 +101,16 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	if !req.Stream {
 		writeJSON(w, http.StatusOK, plan.completion(model, start.Unix()))
-		s.logger.Debug("offline: chat completion", "kind", plan.kind, "stream", false, "chunks", len(plan.pieces))
+		s.logger.Debug("offline: chat completion", "kind", plan.kind, "topic", plan.topic, "stream", false, "chunks", len(plan.pieces)+len(plan.args))
 		return
 	}
 	includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
 	sent, outcome := s.stream(r.Context(), w, &plan, model, start.Unix(), includeUsage)
-	s.logger.Debug("offline: chat completion", "kind", plan.kind, "stream", true,
-		"chunks", len(plan.pieces), "chunks_sent", sent, "outcome", outcome, "elapsed", time.Since(start))
+	total := len(plan.pieces) + len(plan.args)
+	s.logger.Debug("offline: chat completion", "kind", plan.kind, "topic", plan.topic, "stream", true,
+		"chunks", total, "chunks_sent", sent, "outcome", outcome, "elapsed", time.Since(start))
 	if s.hooks.streamDone != nil {
-		s.hooks.streamDone(streamReport{kind: plan.kind, sent: sent, total: len(plan.pieces), outcome: outcome})
+		s.hooks.streamDone(streamReport{kind: plan.kind, sent: sent, total: total, outcome: outcome})
 	}
 	if outcome == "shutdown" {
 		// End the response without its terminating chunk, so that the client
@@ -115,14 +121,16 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// completion is the whole answer as one chat.completion object.
+// completion is the whole answer as one chat.completion object: its text
+// as the content (null for a tool call without text) and its tool call.
 func (p *reply) completion(model string, created int64) completion {
 	msg := responseMessage{Role: "assistant"}
-	if p.call != nil {
-		msg.ToolCalls = []toolCall{*p.call}
-	} else {
+	if p.text != "" || p.call == nil {
 		text := p.text
 		msg.Content = &text
+	}
+	if p.call != nil {
+		msg.ToolCalls = []toolCall{*p.call}
 	}
 	return completion{
 		ID: p.id, Object: "chat.completion", Created: created, Model: model,
@@ -135,11 +143,13 @@ func (p *reply) completion(model string, created int64) completion {
 }
 
 // stream sends the reply as server-sent events in the OpenAI format: a first
-// chunk with the role, one chunk per piece (paced by the token delay), a
-// chunk with the finish reason, the usage chunk when asked for, and
-// "data: [DONE]". It stops as soon as ctx is done or a write fails, and
-// returns how many pieces it sent and how the stream ended: "complete",
-// "client_gone" or "shutdown".
+// chunk with the role, one chunk per piece of text and then per piece of the
+// tool call's arguments (paced by the token delay), a chunk with the finish
+// reason, the usage chunk when asked for, and "data: [DONE]". The tool
+// call's id and name come in the first chunk when there is no text, else in
+// a chunk of their own right after the text, as OpenAI sends them. It stops
+// as soon as ctx is done or a write fails, and returns how many pieces it
+// sent and how the stream ended: "complete", "client_gone" or "shutdown".
 func (s *Server) stream(ctx context.Context, w http.ResponseWriter, p *reply, model string, created int64, includeUsage bool) (sent int, outcome string) {
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
@@ -180,11 +190,14 @@ func (s *Server) stream(ctx context.Context, w http.ResponseWriter, p *reply, mo
 	}
 
 	// The first chunk names the role, as OpenAI's does: content "" for
-	// text, content null and the call's id and name for a tool call.
+	// text, content null and the call's id and name for a tool call alone.
+	idx := 0
+	callHeader := func() []toolCall {
+		return []toolCall{{Index: &idx, ID: p.call.ID, Type: "function", Function: toolFunction{Name: p.call.Function.Name}}}
+	}
 	first := chunkChoice{Delta: delta{Role: "assistant"}, Logprobs: jsonNull}
-	if p.call != nil {
-		idx := 0
-		first.Delta.ToolCalls = []toolCall{{Index: &idx, ID: p.call.ID, Type: "function", Function: toolFunction{Name: p.call.Function.Name}}}
+	if p.text == "" && p.call != nil {
+		first.Delta.ToolCalls = callHeader()
 	} else {
 		empty := ""
 		first.Delta.Content = &empty
@@ -199,7 +212,14 @@ func (s *Server) stream(ctx context.Context, w http.ResponseWriter, p *reply, mo
 		timer = time.NewTimer(s.delay)
 		defer timer.Stop()
 	}
-	for i, piece := range p.pieces {
+	for i := range len(p.pieces) + len(p.args) {
+		if i == len(p.pieces) && i > 0 && p.call != nil {
+			// The text is done: the tool call starts.
+			c.Choices = []chunkChoice{{Delta: delta{ToolCalls: callHeader()}, Logprobs: jsonNull}}
+			if err := send(&c); err != nil {
+				return sent, ended()
+			}
+		}
 		if timer != nil {
 			if i > 0 {
 				timer.Reset(s.delay)
@@ -213,11 +233,10 @@ func (s *Server) stream(ctx context.Context, w http.ResponseWriter, p *reply, mo
 			return sent, ended()
 		}
 		ch := chunkChoice{Logprobs: jsonNull}
-		if p.call != nil {
-			idx := 0
-			ch.Delta.ToolCalls = []toolCall{{Index: &idx, Function: toolFunction{Arguments: piece}}}
+		if i < len(p.pieces) {
+			ch.Delta.Content = &p.pieces[i]
 		} else {
-			ch.Delta.Content = &piece
+			ch.Delta.ToolCalls = []toolCall{{Index: &idx, Function: toolFunction{Arguments: p.args[i-len(p.pieces)]}}}
 		}
 		c.Choices = []chunkChoice{ch}
 		if err := send(&c); err != nil {

@@ -10,39 +10,47 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/spindle-sh/spindle/sanitize"
 )
 
 // The kinds of reply the demo model gives; they appear in its log lines.
 const (
-	replyLong      = "long"
-	replyShort     = "short"
-	replyToolCall  = "tool_call"
-	replyConfirm   = "confirmation"
-	replyNeedTitle = "need_title"
-	replyNoTool    = "no_tool"
+	replyLong         = "long"          // a long topic answer
+	replyTopic        = "topic"         // a short topic answer
+	replyShort        = "short"         // a greeting, or a request for something short
+	replyFallback     = "fallback"      // no topic matched: what the demo can show
+	replyToolCall     = "tool_call"     // a tool call and no text
+	replyConfirm      = "confirmation"  // the answer to a tool result
+	replyNeedTitle    = "need_title"    // "add a card" without a title
+	replyNoTool       = "no_tool"       // the tool the prompt asks for is not offered
+	replyWorkerPlan   = "worker_plan"   // a worker's plan and its progress comment
+	replyWorkerFinish = "worker_finish" // a worker's card_done or card_block
+	replyWorkerFinal  = "worker_final"  // a worker's last sentence
+	replyServerError  = "server_error"  // an HTTP 500 (a worker card titled "… fail …")
 )
-
-// createTool is the tool the model calls to add a card.
-const createTool = "kanban_create"
 
 // reply is the whole answer to one request, decided before anything is sent.
 type reply struct {
 	kind   string
-	text   string    // the markdown answer; "" for a tool call
-	call   *toolCall // the tool call, or nil
-	pieces []string  // text, or the call's arguments, cut into chunks
+	topic  string    // the topic's name, for topic answers
+	text   string    // the markdown answer, streamed first; may be "" when there is a call
+	call   *toolCall // the tool call that follows the text, or nil
+	pieces []string  // text cut into chunks
+	args   []string  // the call's arguments cut into chunks
 	usage  usage     // estimated token counts
 	id     string    // "chatcmpl-…"
 	seed   uint64    // from the last user message; decides variant and chunking
 	finish string    // "stop" or "tool_calls"
+	status int       // non-zero: answer with this HTTP status and text as the error message
 }
 
 // Reply returns the markdown text the demo model streams when the last
-// message of a conversation is the user prompt prompt and the kanban_create
-// tool is offered. It returns "" when the answer is a kanban_create tool call
-// instead. Tests use it to know what a complete stream must add up to.
+// message of a conversation is the user prompt prompt and only the
+// kanban_create tool is offered. It returns "" when the answer is a
+// kanban_create tool call instead. Tests use it to know what a complete
+// stream must add up to.
 func Reply(prompt string) string {
 	req := chatRequest{
 		Messages: []chatMessage{{Role: "user", Content: mustJSON(prompt)}},
@@ -59,44 +67,97 @@ func planReply(req *chatRequest) reply {
 	r.id = "chatcmpl-" + conversationID(req.Messages)
 
 	last := req.Messages[len(req.Messages)-1]
-	switch title, isCard := cardTitle(prompt); {
+	switch {
+	case r.planWorker(req, prompt, last):
 	case last.Role == "tool":
 		content, _ := last.text()
+		call := toolCallFor(req.Messages, last.ToolCallID)
 		r.kind = replyConfirm
-		r.text = confirmation(toolNameFor(req.Messages, last.ToolCallID), content)
+		r.text = confirmation(call.Name, call.Arguments, content)
 		// Chunk the confirmation by the tool result too, so that two
 		// results after the same prompt are cut differently.
 		r.seed ^= hashString(content)
-	case isCard && title == "":
-		r.kind, r.text = replyNeedTitle, needTitleText
-	case isCard && !req.offersTool(createTool):
-		r.kind, r.text = replyNoTool, fmt.Sprintf(noToolText, title, createTool)
-	case isCard:
-		args, _ := json.Marshal(map[string]string{"title": title})
-		r.kind, r.finish = replyToolCall, "tool_calls"
-		r.call = &toolCall{
-			ID:       "call_" + hashHex(prompt+"\x00"+strconv.Itoa(len(req.Messages)), 12),
-			Type:     "function",
-			Function: toolFunction{Name: createTool, Arguments: string(args)},
-		}
-	case isShortRequest(prompt):
-		r.kind, r.text = replyShort, shortAnswers[r.seed%uint64(len(shortAnswers))]
 	default:
-		r.kind, r.text = replyLong, longAnswers[r.seed%uint64(len(longAnswers))]
+		r.planAnswer(req, prompt)
+	}
+	if r.status != 0 {
+		return r
 	}
 
 	rng := rand.New(rand.NewPCG(r.seed, r.seed^0x9e3779b97f4a7c15))
-	out := r.text
+	r.pieces = splitWords(r.text, rng)
+	args := ""
 	if r.call != nil {
-		out = r.call.Function.Arguments
-		r.pieces = splitBytes(out, rng)
-	} else {
-		r.pieces = splitWords(out, rng)
+		args = r.call.Function.Arguments
+		r.args = splitBytes(args, rng)
+		r.finish = "tool_calls"
 	}
 	r.usage.PromptTokens = promptTokens(req.Messages)
-	r.usage.CompletionTokens = estimateTokens(out)
+	r.usage.CompletionTokens = estimateTokens(r.text) + estimateTokens(args)
 	r.usage.TotalTokens = r.usage.PromptTokens + r.usage.CompletionTokens
 	return r
+}
+
+// planAnswer answers a user prompt in the chat: a card, a file or shell
+// tool, a topic, a greeting, or the fallback, in that order.
+func (r *reply) planAnswer(req *chatRequest, prompt string) {
+	if title, isCard := cardTitle(prompt); isCard {
+		switch {
+		case title == "":
+			r.kind, r.text = replyNeedTitle, needTitleText
+		case !req.offersTool(createTool):
+			r.kind, r.text = replyNoTool, fmt.Sprintf(noToolText, title, createTool)
+		default:
+			r.kind = replyToolCall
+			r.setCall(req, prompt, createTool, map[string]string{"title": title})
+		}
+		return
+	}
+	if in, ok := toolIntent(prompt); ok {
+		if !req.offersTool(in.tool) {
+			r.kind, r.text = replyNoTool, fmt.Sprintf(toolMissingText, in.what, in.tool)
+			return
+		}
+		r.kind = replyToolCall
+		r.setCall(req, prompt, in.tool, in.args)
+		return
+	}
+	norm := normalize(prompt)
+	if t := pickTopic(norm, r.seed); t != nil {
+		r.kind, r.topic, r.text = replyTopic, t.name, t.answer
+		if t.long {
+			r.kind = replyLong
+		}
+		return
+	}
+	if isGreeting(norm) || wantedLength(norm) == wantShort {
+		r.kind, r.text = replyShort, shortAnswers[r.seed%uint64(len(shortAnswers))]
+		return
+	}
+	r.kind, r.text = replyFallback, fallbackText(prompt)
+}
+
+// setCall makes the reply call the named tool with args (a JSON object of
+// strings). The call's id depends on the prompt and the conversation's
+// length, so that each step of a conversation gets its own.
+func (r *reply) setCall(req *chatRequest, prompt, name string, args map[string]string) {
+	b, _ := json.Marshal(args) // strings only: cannot fail
+	r.call = &toolCall{
+		ID:       "call_" + hashHex(prompt+"\x00"+strconv.Itoa(len(req.Messages)), 12),
+		Type:     "function",
+		Function: toolFunction{Name: name, Arguments: string(b)},
+	}
+}
+
+// fallbackText answers a prompt that matches nothing: it names the prompt,
+// says this is the demo model, what it can show, and how to connect a real
+// one.
+func fallbackText(prompt string) string {
+	q := oneLine(sanitize.String(prompt), 60)
+	if q == "" {
+		return fallbackIntroBare + fallbackBody
+	}
+	return fmt.Sprintf(fallbackIntro, escapeMarkdown(q)) + fallbackBody
 }
 
 // lastUserText is the text of the last user message, "" when there is none.
@@ -110,17 +171,17 @@ func lastUserText(msgs []chatMessage) string {
 	return ""
 }
 
-// toolNameFor finds the name of the tool call with the given id in the
-// assistant messages, "" when no message has it.
-func toolNameFor(msgs []chatMessage, id string) string {
+// toolCallFor finds the function of the tool call with the given id in the
+// assistant messages; its name is "" when no message has it.
+func toolCallFor(msgs []chatMessage, id string) toolFunction {
 	for i := len(msgs) - 1; i >= 0; i-- {
 		for _, c := range msgs[i].ToolCalls {
 			if c.ID == id {
-				return c.Function.Name
+				return c.Function
 			}
 		}
 	}
-	return ""
+	return toolFunction{}
 }
 
 var (
@@ -171,99 +232,6 @@ func trimQuotes(s string) string {
 		s = s[:len(s)-n]
 	}
 	return strings.TrimSpace(s)
-}
-
-// isShortRequest reports whether the prompt asks for a short answer or is a
-// greeting: one of its words is short, shorter, hello, hi or hey.
-func isShortRequest(prompt string) bool {
-	for _, w := range strings.FieldsFunc(strings.ToLower(prompt), func(r rune) bool { return !unicode.IsLetter(r) }) {
-		switch w {
-		case "short", "shorter", "hello", "hi", "hey":
-			return true
-		}
-	}
-	return false
-}
-
-// cardKeys are the keys under which a tool result may hold its card.
-var cardKeys = []string{"card", "created", "updated", "moved"}
-
-// confirmation is the short answer after a tool result. It refers to what the
-// result says: the card that was made, the error, or the result itself.
-func confirmation(tool, content string) string {
-	content = strings.TrimSpace(content)
-	if tool == "" {
-		tool = "tool"
-	}
-	dec := json.NewDecoder(strings.NewReader(content))
-	dec.UseNumber()
-	var v any
-	if dec.Decode(&v) != nil {
-		v = nil
-	}
-	if obj, ok := v.(map[string]any); ok {
-		if msg := field(obj, "error"); msg != "" {
-			return fmt.Sprintf(toolErrorText, tool, oneLine(msg, 160))
-		}
-		// spindle's own tools wrap the card in a key that names what
-		// happened ({"created": {...}}); other clients may say "card".
-		card := obj
-		for _, key := range cardKeys {
-			if inner, ok := lookup(obj, key).(map[string]any); ok {
-				card = inner
-				break
-			}
-		}
-		if title := field(card, "title"); title != "" {
-			where := ""
-			if st := field(card, "status"); st != "" {
-				where = " in *" + oneLine(st, 20) + "*"
-			}
-			id := field(card, "id")
-			if id == "" {
-				return fmt.Sprintf(cardDoneText, oneLine(title, 120), "", where)
-			}
-			return fmt.Sprintf(cardDoneText, oneLine(title, 120), " as card #"+oneLine(id, 20), where)
-		}
-	}
-	if arr, ok := v.([]any); ok {
-		return fmt.Sprintf(toolListText, tool, len(arr))
-	}
-	lower := strings.ToLower(content)
-	if strings.HasPrefix(lower, "error") || strings.HasPrefix(lower, "failed") {
-		return fmt.Sprintf(toolErrorText, tool, oneLine(content, 160))
-	}
-	if content == "" {
-		return fmt.Sprintf(toolEmptyText, tool)
-	}
-	return fmt.Sprintf(toolOtherText, tool, oneLine(content, 160))
-}
-
-// lookup finds a key in a JSON object regardless of case.
-func lookup(obj map[string]any, key string) any {
-	if v, ok := obj[key]; ok {
-		return v
-	}
-	for k, v := range obj {
-		if strings.EqualFold(k, key) {
-			return v
-		}
-	}
-	return nil
-}
-
-// field is a scalar value of a JSON object as text, "" when absent or not a
-// scalar.
-func field(obj map[string]any, key string) string {
-	switch v := lookup(obj, key).(type) {
-	case string:
-		return v
-	case json.Number:
-		return v.String()
-	case bool:
-		return strconv.FormatBool(v)
-	}
-	return ""
 }
 
 // oneLine collapses whitespace and cuts s to at most n runes, marking the cut

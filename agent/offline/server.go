@@ -5,23 +5,43 @@
 //
 // It serves POST /v1/chat/completions (streamed as server-sent events in the
 // OpenAI format, or as one chat.completion object), GET /v1/models and
-// GET /v1/models/{id}. The last message of a request decides the answer:
+// GET /v1/models/{id}. The request alone decides the answer: the tools it
+// offers and its last message (topics.go, intents.go, worker.go and
+// confirm.go hold the rules):
 //
-//   - a tool result → a short confirmation that refers to the result;
+//   - a worker's request (it offers card_done and its user message starts
+//     with "Card #<id>: <title>") → a short plan and a card_comment call,
+//     then a card_done call (card_block when the card says "block" or
+//     "blocked"), then a last sentence; an HTTP 500 when the title says
+//     "fail";
+//   - a tool result → a short confirmation that quotes the result (the
+//     card made, the files listed, the top of the file, the command's exit
+//     status and output) or says that the person denied the call;
 //   - "add a card …", "add card …", "create a card …" (also "… called X",
-//     "… titled X") → a kanban_create tool call with {"title": X}, when the
-//     request offers the kanban_create tool;
-//   - a message containing "short", "hello" or "hi" → a short markdown answer;
-//   - anything else → a long markdown answer with headings, paragraphs, a
-//     bulleted list and a fenced Go code block, several seconds long at the
-//     default pace so that it can be interrupted.
+//     "… titled X") → a kanban_create tool call with {"title": X};
+//   - "run X" / "execute X" → bash {"command": X}; "show me X", "open X",
+//     "read X", "cat X", "view X" for a file name X → view {"path": X};
+//     "list files", "ls", "what is in this folder" → ls {"path": "."};
+//     each only when the request offers the tool, else a text that says it
+//     is not available;
+//   - a question → the canned topic whose keywords it matches best: what
+//     spindle is, workers, tools, connecting a real model, sessions, keys,
+//     the board, a Go example, a markdown demo, and four long answers
+//     (streaming, interrupts, storage, a story) with headings, lists and a
+//     Go block, several seconds long at the default pace so that they can
+//     be interrupted; "write a long essay", "in detail" and "tell me a
+//     story" pick a long one;
+//   - a greeting, or a request for something short that matches no topic →
+//     a short demo introduction;
+//   - anything else → what the offline demo model can show, and how to
+//     connect a real model.
 //
 // Which of a few variants is chosen, and how the text is cut into chunks,
-// depends only on the text of the last user message (and, for a
-// confirmation, on the tool result), so the same conversation streams the
-// same chunks every time; only the "created" timestamps differ. Streamed
-// chunks are paced by Options.TokenDelay; a non-streamed request gets the
-// whole answer at once. Any model name is accepted and echoed back.
+// depends only on the text of the last user message (and, after a tool
+// result, on the result), so the same conversation streams the same chunks
+// every time; only the "created" timestamps differ. Streamed chunks are
+// paced by Options.TokenDelay; a non-streamed request gets the whole answer
+// at once. Any model name is accepted and echoed back.
 package offline
 
 import (

@@ -86,19 +86,6 @@ var kanbanCreate = openai.ChatCompletionFunctionTool(shared.FunctionDefinitionPa
 	},
 })
 
-// promptForVariant finds a prompt whose long answer is longAnswers[v].
-func promptForVariant(t testing.TB, v int) string {
-	t.Helper()
-	for i := range 100 {
-		p := fmt.Sprintf("Tell me about question %d", i)
-		if Reply(p) == longAnswers[v] {
-			return p
-		}
-	}
-	t.Fatalf("no prompt reaches long answer %d", v)
-	return ""
-}
-
 // streamText streams one completion through openai-go and returns the
 // accumulator and the number of non-empty content deltas.
 func streamText(t *testing.T, c openai.Client, params openai.ChatCompletionNewParams) (openai.ChatCompletionAccumulator, int) {
@@ -125,9 +112,12 @@ func streamText(t *testing.T, c openai.Client, params openai.ChatCompletionNewPa
 func TestStreamLongAnswerThroughOpenAIClient(t *testing.T) {
 	s := startServer(t, fast, hooks{})
 	c := openaiClient(t, s)
-	for v := range longAnswers {
-		t.Run(fmt.Sprint("variant", v), func(t *testing.T) {
-			prompt := promptForVariant(t, v)
+	for _, tp := range topics {
+		if !tp.long {
+			continue
+		}
+		t.Run(tp.name, func(t *testing.T) {
+			prompt := longPrompt(t, tp.name)
 			acc, deltas := streamText(t, c, openai.ChatCompletionNewParams{
 				Model:         "gpt-4o-mini",
 				Messages:      []openai.ChatCompletionMessageParamUnion{openai.SystemMessage("be brief"), openai.UserMessage(prompt)},
@@ -138,8 +128,8 @@ func TestStreamLongAnswerThroughOpenAIClient(t *testing.T) {
 				t.Fatalf("choices = %d, want 1", len(acc.Choices))
 			}
 			got := acc.Choices[0].Message.Content
-			if got != longAnswers[v] {
-				t.Fatalf("accumulated text differs from the long answer:\n got %q\nwant %q", got, longAnswers[v])
+			if got != tp.answer {
+				t.Fatalf("accumulated text differs from the long answer:\n got %q\nwant %q", got, tp.answer)
 			}
 			plan := planFor(prompt)
 			if deltas != len(plan.pieces) {
