@@ -26,6 +26,8 @@
 #   BENCH_DIR        the harness [../shared/bench from the repository root]
 #   LOAD_MAX [2]     wait until the 1-minute load average is below this ...
 #   LOAD_WAIT [300]  ... for at most this many seconds, then run anyway and say so
+#   The last line also says how busy the whole machine was during the runs
+#   (all processes, from /proc/stat): the bench itself accounts for part of it.
 #   Anything else tui_bench.sh reads (PORT, OUT_DIR, TRACE, SETTLE_S, ...) passes through.
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -59,6 +61,22 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/bench-tui.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 load1() { local l _; read -r l _ </proc/loadavg; echo "$l"; }
+# cpu_ticks: "busy total" clock ticks of the whole machine, from /proc/stat.
+cpu_ticks() {
+	local _cpu user nice sys idle iowait irq softirq steal _rest
+	read -r _cpu user nice sys idle iowait irq softirq steal _rest </proc/stat
+	echo "$((user + nice + sys + irq + softirq + steal)) $((user + nice + sys + idle + iowait + irq + softirq + steal))"
+}
+# machine_busy BEFORE AFTER: how busy all cores were in between, in % of the
+# whole machine; everything counts (tmux, the mock server, the harness, the
+# TUI, and anyone else's builds), so it says how noisy the figures are.
+machine_busy() {
+	local b0 t0 b1 t1
+	read -r b0 t0 <<<"$1"
+	read -r b1 t1 <<<"$2"
+	[ $((t1 - t0)) -gt 0 ] || { echo NA; return; }
+	echo "$(((b1 - b0) * 100 / (t1 - t0)))% of $(nproc) cores"
+}
 # wait_quiet: until load1 < LOAD_MAX or LOAD_WAIT has passed; prints the load.
 wait_quiet() {
 	local waited=0
@@ -76,9 +94,10 @@ wait_quiet() {
 if [ "$MODE" = floor ]; then
 	wait_quiet
 	echo "bench-tui: harness floor for startup_s; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+	ticks0=$(cpu_ticks)
 	TUI_CMD='printf "ready\n"; exec sleep 30' READY_RE=ready MODE=idle IDLE_S=1 IDLE_DELAY_S=0 QUIT_KEYS=C-c R=$R \
 		"$BENCH_DIR/tui_bench.sh"
-	echo "bench-tui: load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "bench-tui: load after: $(cut -d' ' -f1-3 /proc/loadavg); whole machine busy during the runs: $(machine_busy "$ticks0" "$(cpu_ticks)")"
 	exit 0
 fi
 
@@ -118,8 +137,9 @@ export TOKENS RATE R MODE
 
 wait_quiet
 echo "bench-tui: MODE=$MODE TOKENS=$TOKENS RATE=$RATE R=$R CONTINUE=$CONTINUE PROFILE=$PROFILE; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+ticks0=$(cpu_ticks)
 "$BENCH_DIR/spindle.sh"
-echo "bench-tui: load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "bench-tui: load after: $(cut -d' ' -f1-3 /proc/loadavg); whole machine busy during the runs: $(machine_busy "$ticks0" "$(cpu_ticks)")"
 
 if [ "$PROFILE" = 1 ]; then
 	shopt -s nullglob
