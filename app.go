@@ -40,6 +40,7 @@ type app struct {
 // execute builds the command tree, runs it and returns the exit code. Errors
 // are printed once, to stderr, as one line; never as a stack trace.
 func execute(args []string) int {
+	defer startCPUProfile(os.Getenv, os.Stderr)()
 	a := &app{}
 	root := a.rootCmd()
 	root.SetArgs(args)
