@@ -76,7 +76,7 @@ func boardWrites(b *Board, id int64) map[string]func(context.Context) error {
 		"Move":    func(ctx context.Context) error { _, err := b.Move(ctx, "me", id, Done, -1); return err },
 		"Comment": func(ctx context.Context) error { _, err := b.Comment(ctx, "me", id, "a comment"); return err },
 		"Delete":  func(ctx context.Context) error { return b.Delete(ctx, "me", id) },
-		"Undo":    func(ctx context.Context) error { _, err := b.Undo(ctx); return err },
+		"Undo":    func(ctx context.Context) error { _, err := b.Undo(ctx, ActorMe); return err },
 		"Backup": func(ctx context.Context) error {
 			return b.Backup(ctx, filepath.Join(filepath.Dir(b.Path()), "backup.bak"))
 		},
