@@ -47,7 +47,9 @@ func execute(args []string) int {
 	// The first SIGTERM cancels ctx, so the shell and `spindle run` can
 	// interrupt their stream and save it; it also restores the default
 	// action, so a second SIGTERM ends a command that is stuck anyway.
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	// SIGHUP (the terminal closed, the tmux session killed) is the same:
+	// what was on screen is saved, not lost.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	context.AfterFunc(ctx, stop)
 	err := root.ExecuteContext(ctx)

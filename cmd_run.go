@@ -113,7 +113,7 @@ func (a *app) run(cmd *cobra.Command, sessionID int64, args []string) error {
 			return fmt.Errorf("run: session %d not found", sessionID)
 		}
 	} else {
-		sess, err = st.CreateSession(ctx, "")
+		sess, err = st.StartSession(ctx, store.NewSession{Kind: store.SessionRun})
 	}
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
@@ -123,7 +123,14 @@ func (a *app) run(cmd *cobra.Command, sessionID int64, args []string) error {
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
-	return streamToTerminal(ctx, events, sigs, func() { ag.Interrupt(sess.ID) }, stdout, stderr)
+	err = streamToTerminal(ctx, events, sigs, func() { ag.Interrupt(sess.ID) }, stdout, stderr)
+	var ee exitError
+	if err == nil || errors.As(err, &ee) {
+		// Where the exchange was saved, so that it can be continued. (A
+		// failure is one line on stderr, the error, and nothing else.)
+		fmt.Fprintf(stderr, "session %d (continue it with: spindle run --session %d \"...\")\n", sess.ID, sess.ID)
+	}
+	return err
 }
 
 // streamToTerminal prints a turn's events: text to stdout (filtered), tool

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -191,5 +192,50 @@ func testScript(t *testing.T, bin string) {
 		if out := run("doctor", "--backup"); !strings.Contains(out, "backed up to") {
 			t.Errorf("doctor --backup said %q", out)
 		}
+	}
+}
+
+// TestUndoIsThePersonsFromTheCLI: the person adds card A from the command
+// line, the offline demo model adds card B (spindle run "add a card called
+// B"); spindle kanban undo removes A and leaves B, and says so; the model's
+// card is undone only when named (--card).
+func TestUndoIsThePersonsFromTheCLI(t *testing.T) {
+	bin := spindleBin(t)
+	home := t.TempDir()
+	run := func(args ...string) string {
+		t.Helper()
+		stdout, stderr, code := runSpindle(t, bin, home, args...)
+		if code != 0 {
+			t.Fatalf("spindle %v: exit %d\n%s%s", args, code, stdout, stderr)
+		}
+		return stdout
+	}
+	a := strings.TrimSpace(run("kanban", "add", "Card A"))
+	run("run", "add a card called Card B")
+	list := run("kanban", "list")
+	if !strings.Contains(list, "Card A") || !strings.Contains(list, "Card B") {
+		t.Fatalf("both cards should be on the board:\n%s", list)
+	}
+	out := run("kanban", "undo")
+	if !strings.Contains(out, "removed card "+a) || !strings.Contains(out, "created by me") {
+		t.Errorf("undo said %q", out)
+	}
+	list = run("kanban", "list")
+	if strings.Contains(list, "Card A") || !strings.Contains(list, "Card B") {
+		t.Fatalf("undo should remove A and keep the model's B:\n%s", list)
+	}
+	_, stderr, code := runSpindle(t, bin, home, "kanban", "undo")
+	if code == 0 || !strings.Contains(stderr, "no change left to undo") {
+		t.Errorf("second undo: exit %d, %q", code, stderr)
+	}
+	var cards []struct {
+		ID int64 `json:"id"`
+	}
+	if err := json.Unmarshal([]byte(run("kanban", "list", "--json")), &cards); err != nil || len(cards) != 1 {
+		t.Fatalf("list --json: %v %v", cards, err)
+	}
+	out = run("kanban", "undo", "--card", strconv.FormatInt(cards[0].ID, 10))
+	if !strings.Contains(out, "created by agent") {
+		t.Errorf("undo --card said %q", out)
 	}
 }

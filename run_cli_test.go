@@ -157,7 +157,9 @@ func TestRunCLI(t *testing.T) {
 			}
 		}
 	})
-	t.Run("SIGINT", func(t *testing.T) { testRunSIGINT(t, bin) })
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) { testRunSignal(t, bin, sig) })
+	}
 	t.Run("serve-demo over the network", func(t *testing.T) { testRunServeDemo(t, bin) })
 	t.Run("logs", func(t *testing.T) {
 		e := newRunEnv(t, bin)
@@ -174,10 +176,12 @@ func TestRunCLI(t *testing.T) {
 	})
 }
 
-// testRunSIGINT interrupts a long answer at the realistic pace: exit 130,
-// what arrived on stdout and in state.db with status interrupted, the word
-// "interrupted" on stderr, and the abort line in the log.
-func testRunSIGINT(t *testing.T, bin string) {
+// testRunSignal interrupts a long answer at the realistic pace with sig:
+// SIGINT (Ctrl-C), SIGTERM and SIGHUP (the terminal closed) all give exit
+// 130, what arrived on stdout and in state.db with status interrupted, the
+// word "interrupted" and the session on stderr, and the abort line in the
+// log. Before SIGHUP was caught, it killed the process and lost the reply.
+func testRunSignal(t *testing.T, bin string, sig syscall.Signal) {
 	e := newRunEnv(t, bin)
 	cmd := e.command("run", "tell me about the interrupt path")
 	stdout, err := cmd.StdoutPipe()
@@ -215,14 +219,14 @@ func testRunSIGINT(t *testing.T, bin string) {
 		cmd.Wait()
 		t.Fatalf("no output; stderr %q", errOut.String())
 	}
-	cmd.Process.Signal(syscall.SIGINT)
+	cmd.Process.Signal(sig)
 	<-copied
 	err = cmd.Wait()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
 		t.Fatalf("exit: %v, stderr %q", err, errOut.String())
 	}
-	if errOut.String() != "interrupted\n" {
+	if !strings.HasPrefix(errOut.String(), "interrupted\nsession 1 ") {
 		t.Errorf("stderr = %q", errOut.String())
 	}
 	ms := e.messages(t, 1)

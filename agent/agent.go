@@ -176,7 +176,6 @@ func New(cfg Config) (*Agent, error) {
 		a.apiKey = offlineKey
 		a.tlsConfig = &tls.Config{RootCAs: srv.RootCAs(), MinVersion: tls.VersionTLS12}
 		a.model = offline.ModelName
-		a.log.Info("agent: offline demo model started", "base_url", a.baseURL, "model", a.model)
 	} else {
 		if err := checkBaseURL(a.baseURL); err != nil {
 			return nil, fmt.Errorf("agent: %w", err)

@@ -64,3 +64,52 @@ func TestAgentToolCardAppearsInPane(t *testing.T) {
 		t.Fatalf("the agent's card is not in the pane:\n%s", h.screen())
 	}
 }
+
+// TestUndoInThePaneIsThePersons: the person adds card A in the pane, the
+// offline demo model adds card B ("add a card called B"); u removes A and
+// leaves B. Undoing the latest change whoever made it (the old undo) would
+// remove B.
+func TestUndoInThePaneIsThePersons(t *testing.T) {
+	h := newHarness(t, 120, 40)
+	h.keys("n")
+	h.typeText("Card A")
+	h.keys("ctrl+s")
+	h.noErrors()
+	st, err := store.OpenState(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	a, err := agent.New(agent.Config{State: st, Board: h.board, OfflineTokenDelay: time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ctx := context.Background()
+	sess, err := st.CreateSession(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := a.Send(ctx, sess.ID, "add a card called Card B")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range events {
+	}
+	h.send(pollMsg{})
+	if s := h.screen(); !strings.Contains(s, "Card A") || !strings.Contains(s, "Card B") {
+		t.Fatalf("both cards should be on the board:\n%s", s)
+	}
+	h.keys("u")
+	h.noErrors()
+	if s := h.screen(); strings.Contains(s, "Card A") || !strings.Contains(s, "Card B") {
+		t.Fatalf("u should remove the person's card A and keep the model's card B:\n%s", s)
+	}
+	h.keys("u")
+	if len(h.errs) == 0 || !strings.Contains(h.errs[len(h.errs)-1].Error(), "nothing left to undo") {
+		t.Errorf("a second u: errors %v", h.errs)
+	}
+	if s := h.screen(); !strings.Contains(s, "Card B") {
+		t.Fatalf("the second u removed the model's card:\n%s", s)
+	}
+}
