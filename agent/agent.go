@@ -20,6 +20,7 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 
+	"github.com/spindle-sh/spindle/agent/approval"
 	"github.com/spindle-sh/spindle/agent/offline"
 	"github.com/spindle-sh/spindle/agent/tool"
 	"github.com/spindle-sh/spindle/agent/tool/board"
@@ -34,7 +35,10 @@ type Config struct {
 	Board                  *store.Board // may be nil (board refused): kanban tools then fail with a clear error result
 	// Tools are offered to the chat's model after the board tools (the
 	// file and shell tools); nil offers the board tools only.
-	Tools             []tool.Tool
+	Tools []tool.Tool
+	// Policy decides tool calls that ask for approval by rules and grants;
+	// nil leaves every such call to the person (ApprovalNeeded).
+	Policy            *approval.Policy
 	Logger            *slog.Logger  // nil = slog.Default()
 	StaleTimeout      time.Duration // 0 = 60s: no chunk for this long aborts with stale_abort
 	MaxRetries        int           // 0 = 3 (before the first token only)
@@ -50,7 +54,9 @@ type Config struct {
 	// stream: past it the turn fails; 0 = 1 MiB.
 	MaxEventBytes int
 	// Test seams: the first backoff wait, the delta interval and Close's
-	// grace period for receivers that stopped reading.
+	// grace period for receivers that stopped reading. They are fields, not
+	// variables set from export_test.go, because the tests that set them run
+	// in parallel with different values.
 	retryBase     time.Duration
 	frameInterval time.Duration
 	closeGrace    time.Duration
@@ -98,7 +104,8 @@ type Agent struct {
 	frame      time.Duration
 	grace      time.Duration
 
-	tools *tool.Registry // the chat's tools
+	tools  *tool.Registry // the chat's tools
+	policy *approval.Policy
 
 	mu     sync.Mutex
 	model  string
@@ -141,6 +148,7 @@ func New(cfg Config) (*Agent, error) {
 		b = cfg.Board
 	}
 	a.tools = ChatTools(b, cfg.Tools...)
+	a.policy = cfg.Policy
 	if a.stale <= 0 {
 		a.stale = defaultStaleTimeout
 	}
@@ -377,6 +385,9 @@ type TurnOptions struct {
 	Tools *tool.Registry
 	// System replaces the system prompt.
 	System string
+	// ApprovalTimeout denies a call nobody answered for this long (a
+	// worker's); 0 waits until the turn ends.
+	ApprovalTimeout time.Duration
 }
 
 // Send is SendWith with the chat's tools and system prompt.
@@ -404,14 +415,13 @@ func (a *Agent) SendWith(ctx context.Context, sessionID int64, text string, o Tu
 		a.mu.Unlock()
 		return nil, ErrBusy
 	}
-	tools, system := o.Tools, o.System
-	if tools == nil {
-		tools = a.tools
+	if o.Tools == nil {
+		o.Tools = a.tools
 	}
-	if system == "" {
-		system = systemPrompt
+	if o.System == "" {
+		o.System = systemPrompt
 	}
-	t := newTurn(sessionID, a.frame, tools, system)
+	t := newTurn(sessionID, a.frame, o)
 	a.turns[sessionID] = t
 	model := a.model
 	a.mu.Unlock()

@@ -29,6 +29,10 @@ type turn struct {
 	c       *coalescer
 	tools   *tool.Registry
 	system  string // the system prompt
+	// approvalTimeout bounds how long a call waits for the person's
+	// answer; 0 waits until the turn ends (the chat, where the person is
+	// at the screen).
+	approvalTimeout time.Duration
 	// ctx is every tool call's context: abort cancels it, so that a tool
 	// running when the turn is interrupted stops too.
 	ctx    context.Context
@@ -40,11 +44,11 @@ type turn struct {
 	abortCh chan struct{}    // closed after the first abort reached the owner (or will on creation)
 }
 
-func newTurn(session int64, frame time.Duration, tools *tool.Registry, system string) *turn {
+func newTurn(session int64, frame time.Duration, o TurnOptions) *turn {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &turn{
-		session: session, c: newCoalescer(frame, eventBuffer), tools: tools, system: system,
-		ctx: ctx, cancel: cancel, abortCh: make(chan struct{}),
+		session: session, c: newCoalescer(frame, eventBuffer), tools: o.Tools, system: o.System,
+		approvalTimeout: o.ApprovalTimeout, ctx: ctx, cancel: cancel, abortCh: make(chan struct{}),
 	}
 }
 
@@ -189,7 +193,7 @@ func (a *Agent) work(t *turn, model string, history []store.Message) {
 			// The calls the model asked for are answered, so the history
 			// stays valid for the next request.
 			for _, c := range r.calls {
-				a.saveTool(t.session, c.call(), tool.Failed(rerr), store.MessageFailed)
+				a.saveTool(t.session, c.call(), tool.Failed(rerr), store.MessageFailed, "")
 			}
 			end(Failed{MessageID: m.ID, Text: text, Err: rerr}, "failed")
 			return
@@ -198,7 +202,7 @@ func (a *Agent) work(t *turn, model string, history []store.Message) {
 		msgs = append(msgs, assistantParam(text, r.calls))
 		for _, c := range r.calls {
 			call := c.call()
-			res, stopped := a.runCall(t, o, call)
+			res, stopped, approvalText := a.runCall(t, o, call)
 			status := store.MessageComplete
 			switch {
 			case stopped:
@@ -206,7 +210,7 @@ func (a *Agent) work(t *turn, model string, history []store.Message) {
 			case res.Err:
 				status = store.MessageFailed
 			}
-			a.saveTool(t.session, call, res, status)
+			a.saveTool(t.session, call, res, status, approvalText)
 			msgs = append(msgs, openai.ToolMessage(res.ForModel(), c.id))
 		}
 		if reason, aborted := o.Aborted(); aborted {
@@ -238,20 +242,42 @@ func (c *toolCallAcc) call() tool.Call {
 }
 
 // runCall runs one tool call with the turn's context, showing it as
-// ToolCall and ToolResult events, and returns its result and whether the
-// interrupt stopped it (or it never ran). Once the turn is aborted, the
-// remaining calls are answered without running, so that the history stays
-// valid for the next request.
-func (a *Agent) runCall(t *turn, o *transport.Owner, call tool.Call) (tool.Result, bool) {
+// ToolCall and ToolResult events, and returns its result, whether the
+// interrupt stopped it (or it never ran), and how its approval was
+// decided ("" when it needed none). A tool that asks (tool.Asker) is
+// checked against the rules and, if they do not decide, waits for the
+// person's answer before it runs. Once the turn is aborted, the remaining
+// calls are answered without running, so that the history stays valid for
+// the next request.
+func (a *Agent) runCall(t *turn, o *transport.Owner, call tool.Call) (res tool.Result, stopped bool, approvalText string) {
 	t.c.Event(ToolCall{ID: call.ID, Name: call.Name, Arguments: call.Args})
 	if _, aborted := o.Aborted(); aborted {
 		res := stoppedResult(call, false)
 		t.c.Event(ToolResult{ID: call.ID, Name: call.Name, Result: res, Stopped: true})
-		return res, true
+		return res, true, ""
+	}
+	if tl, ok := t.tools.Get(call.Name); ok {
+		if asker, ok := tl.(tool.Asker); ok {
+			req, bad := asker.Approval(call)
+			switch {
+			case bad != nil:
+				t.c.Event(ToolResult{ID: call.ID, Name: call.Name, Result: *bad})
+				return *bad, false, ""
+			case req != nil:
+				d := a.decide(t, call, *req)
+				approvalText = describeDecision(d)
+				a.log.Info("agent: tool approval", "session", t.session, "tool", call.Name, "decision", approvalText)
+				if !d.Answer.Allowed() {
+					res := deniedResult(call, *req, d)
+					stopped := t.ctx.Err() != nil
+					t.c.Event(ToolResult{ID: call.ID, Name: call.Name, Result: res, Stopped: stopped})
+					return res, stopped, approvalText
+				}
+			}
+		}
 	}
 	start := time.Now()
-	res := runTool(t.ctx, t.tools, call)
-	stopped := false
+	res = runTool(t.ctx, t.tools, call)
 	if _, aborted := o.Aborted(); aborted && t.ctx.Err() != nil {
 		// The tool saw its context end: whatever it returned, it was cut
 		// short, and says so.
@@ -260,7 +286,7 @@ func (a *Agent) runCall(t *turn, o *transport.Owner, call tool.Call) (tool.Resul
 	a.log.Info("agent: tool ran", "session", t.session, "tool", call.Name, "ok", !res.Err, "stopped", stopped,
 		"elapsed", time.Since(start).Round(time.Millisecond))
 	t.c.Event(ToolResult{ID: call.ID, Name: call.Name, Result: res, Stopped: stopped})
-	return res, stopped
+	return res, stopped, approvalText
 }
 
 // stream makes one request (with retries before the first token) and reads
@@ -523,9 +549,10 @@ func (a *Agent) saveAssistant(session int64, text, toolCalls string, status stor
 }
 
 // saveTool saves a tool's result: what the model was told, what the screen
-// shows, and the status (failed for an error result, interrupted for a call
-// the interrupt stopped or kept from running).
-func (a *Agent) saveTool(session int64, call tool.Call, res tool.Result, status store.MessageStatus) {
+// shows, the status (failed for an error result, interrupted for a call
+// the interrupt stopped or kept from running), and how its approval was
+// decided.
+func (a *Agent) saveTool(session int64, call tool.Call, res tool.Result, status store.MessageStatus, approvalText string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	screen := res.Screen
@@ -534,7 +561,7 @@ func (a *Agent) saveTool(session int64, call tool.Call, res tool.Result, status 
 	}
 	if _, err := a.cfg.State.AddMessage(ctx, store.Message{
 		SessionID: session, Role: store.RoleTool, Content: res.ForModel(), ToolCallID: call.ID,
-		ToolName: call.Name, Screen: screen, Status: status,
+		ToolName: call.Name, Screen: screen, Status: status, Approval: approvalText,
 	}); err != nil {
 		a.log.Error("agent: save tool result", "session", session, "err", err)
 	}

@@ -76,6 +76,9 @@ var stateMigrations = []string{
 	ALTER TABLE sessions ADD COLUMN card_id INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE sessions ADD COLUMN model TEXT NOT NULL DEFAULT '';
 	CREATE INDEX sessions_by_kind ON sessions (kind, updated_at, id);`,
+	// 3: a tool call that asked for approval keeps how it was decided
+	// ("allowed once by you", "denied by deny rule bash:rm *").
+	`ALTER TABLE messages ADD COLUMN approval TEXT NOT NULL DEFAULT '';`,
 }
 
 var (

@@ -87,6 +87,9 @@ type Message struct {
 	// was told). A tool result that failed has status failed.
 	ToolName string
 	Screen   string
+	// Approval is how a tool call that asked was decided: "allowed once
+	// by you", "denied by deny rule bash:rm *"; "" when it did not ask.
+	Approval string
 	Status   MessageStatus // "" is stored as complete
 	Error    string
 	// PromptTokens and CompletionTokens are an assistant reply's usage, as
@@ -306,9 +309,9 @@ func (s *State) AddMessage(ctx context.Context, m Message) (Message, error) {
 			return err
 		}
 		res, err = tx.ExecContext(ctx, `INSERT INTO messages (session_id, role, content, tool_calls, tool_call_id, tool_name, screen,
-			status, error, prompt_tokens, completion_tokens, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, m.SessionID, string(m.Role), m.Content, m.ToolCalls, m.ToolCallID, m.ToolName, m.Screen,
-			string(m.Status), m.Error, m.PromptTokens, m.CompletionTokens, now)
+			approval, status, error, prompt_tokens, completion_tokens, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, m.SessionID, string(m.Role), m.Content, m.ToolCalls, m.ToolCallID, m.ToolName, m.Screen,
+			m.Approval, string(m.Status), m.Error, m.PromptTokens, m.CompletionTokens, now)
 		if err != nil {
 			return err
 		}
@@ -340,7 +343,7 @@ func (s *State) Messages(ctx context.Context, sessionID int64) ([]Message, error
 			return err
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT id, session_id, role, content, tool_calls, tool_call_id, tool_name, screen,
-			status, error, prompt_tokens, completion_tokens, created_at
+			approval, status, error, prompt_tokens, completion_tokens, created_at
 			FROM messages WHERE session_id = ? ORDER BY id`, sessionID)
 		if err != nil {
 			return err
@@ -350,7 +353,7 @@ func (s *State) Messages(ctx context.Context, sessionID int64) ([]Message, error
 			var m Message
 			var at int64
 			if err := rows.Scan(&m.ID, &m.SessionID, &m.Role, &m.Content, &m.ToolCalls, &m.ToolCallID, &m.ToolName, &m.Screen,
-				&m.Status, &m.Error, &m.PromptTokens, &m.CompletionTokens, &at); err != nil {
+				&m.Approval, &m.Status, &m.Error, &m.PromptTokens, &m.CompletionTokens, &at); err != nil {
 				return err
 			}
 			m.CreatedAt = fromMilli(at)

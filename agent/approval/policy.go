@@ -79,6 +79,11 @@ type Config struct {
 	Deny  []string
 	// Yolo allows every request that no deny rule matches.
 	Yolo bool
+	// SettingsPath is where the project's "always" rules are kept; "" is
+	// SettingsFile under the project root. spindle keeps them outside the
+	// project (in its config directory), so that a cloned repository
+	// cannot ship rules that pre-approve its own commands.
+	SettingsPath string
 }
 
 // Source says where a rule comes from.
@@ -131,14 +136,24 @@ func New(projectRoot string, cfg Config) (*Policy, error) {
 	if p.configDeny, err = parseRules(cfg.Deny); err != nil {
 		return nil, fmt.Errorf("approval: config deny: %w", err)
 	}
-	if projectRoot != "" {
+	switch {
+	case cfg.SettingsPath != "":
+		p.settingsPath = cfg.SettingsPath
+	case projectRoot != "":
 		p.settingsPath = filepath.Join(projectRoot, filepath.FromSlash(SettingsFile))
-		if err := p.Reload(); err != nil {
-			return nil, err
-		}
+	}
+	if err := p.Reload(); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
+
+// SettingsPath is the file the project's rules are saved in ("" when there
+// is no project).
+func (p *Policy) SettingsPath() string { return p.settingsPath }
+
+// Yolo reports whether every request no deny rule matches is allowed.
+func (p *Policy) Yolo() bool { return p.yolo }
 
 func parseRules(texts []string) ([]*rule, error) {
 	rules := make([]*rule, 0, len(texts))
@@ -194,8 +209,15 @@ func (p *Policy) Check(sessionID int64, req tool.Request) (d Decision, ok bool) 
 
 	if req.Tool == "bash" {
 		f, err := parseShell(req.Subject)
+		exact := strings.TrimSpace(req.Subject)
 		for _, r := range deny {
 			if r.tool != "bash" {
+				continue
+			}
+			if r.exact != "" {
+				if r.exact == exact {
+					return p.denied(r, req), true
+				}
 				continue
 			}
 			if err != nil {
@@ -203,6 +225,11 @@ func (p *Policy) Check(sessionID int64, req tool.Request) (d Decision, ok bool) 
 			}
 			if fileDenied(r.bash, f, 0) {
 				return p.denied(r, req), true
+			}
+		}
+		for _, r := range allow {
+			if r.tool == "bash" && r.exact != "" && r.exact == exact {
+				return Decision{Answer: AllowAlways, Rule: "allow rule " + r.text}, true
 			}
 		}
 		if err == nil {
@@ -259,7 +286,7 @@ func bashAllowedBy(allow []*rule, f *syntax.File) string {
 		}
 		var hit *rule
 		for _, r := range allow {
-			if r.tool == "bash" && r.bash.matches(cw, false) {
+			if r.tool == "bash" && r.bash != nil && r.bash.matches(cw, false) {
 				hit = r
 				break
 			}
@@ -408,8 +435,13 @@ func AlwaysRules(req tool.Request) ([]string, error) {
 	}
 	cmds, ok := plainCommands(f)
 	if !ok {
-		return nil, errors.New("approval: only plain commands (literal words, no $, globs, substitutions, " +
-			"redirections or background jobs) can be saved as rules")
+		// Not plain (a redirection, a substitution): saved as the exact
+		// text, which allows that command and no other.
+		r := "bash:=" + strings.TrimSpace(req.Subject)
+		if _, err := parseRule(r); err != nil {
+			return nil, err
+		}
+		return []string{r}, nil
 	}
 	var rules []string
 	for _, words := range cmds {

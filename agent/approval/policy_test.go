@@ -191,22 +191,34 @@ func TestAllowAlwaysSavedReloadedRemoved(t *testing.T) {
 	}
 }
 
-func TestAllowAlwaysNotPlain(t *testing.T) {
+// TestAllowAlwaysNotPlainSavesTheExactText: a command that word patterns
+// cannot describe (a substitution, a redirection, a cd) is saved as its
+// exact text: after a restart that command runs without asking, and a
+// command that differs by one character still asks.
+func TestAllowAlwaysNotPlainSavesTheExactText(t *testing.T) {
 	root := t.TempDir()
 	p := projectPolicy(t, root, approval.Config{})
 	req := bashReq("go test $(ls)")
-	err := p.Grant(1, req, approval.AllowAlways)
-	if err == nil || !strings.Contains(err.Error(), "session only") {
+	if err := p.Grant(1, req, approval.AllowAlways); err != nil {
 		t.Fatalf("grant: %v", err)
 	}
-	if _, ok := p.Check(1, req); !ok {
-		t.Error("not even the session grant was kept")
+	p2 := projectPolicy(t, root, approval.Config{})
+	if d, ok := p2.Check(2, req); !ok || d.Answer != approval.AllowAlways || d.Rule != "allow rule bash:=go test $(ls)" {
+		t.Fatalf("after a restart: %+v %v", d, ok)
 	}
-	if _, err := os.Stat(filepath.Join(root, ".spindle")); !os.IsNotExist(err) {
-		t.Error("a settings file was written for an unsavable command")
+	for _, other := range []string{"go test $(ls) ", "go test $(ls -a)", "go test $(ls); rm -rf /"} {
+		if d, ok := p2.Check(2, bashReq(other)); ok && d.Answer.Allowed() && other != "go test $(ls) " {
+			t.Errorf("%q was allowed by the exact rule: %+v", other, d)
+		}
 	}
-	if _, err := approval.AlwaysRules(bashReq("cd / && ls")); err == nil {
-		t.Error("AlwaysRules accepted a list with cd")
+	rules, err := approval.AlwaysRules(bashReq("cd / && ls"))
+	if err != nil || len(rules) != 1 || rules[0] != "bash:=cd / && ls" {
+		t.Errorf("AlwaysRules(cd / && ls) = %v, %v", rules, err)
+	}
+	// A deny rule still wins over an exact allow rule.
+	p3 := projectPolicy(t, root, approval.Config{Deny: []string{"bash:ls *"}})
+	if d, ok := p3.Check(3, req); !ok || d.Answer.Allowed() {
+		t.Errorf("a deny rule did not win over the saved exact rule: %+v %v", d, ok)
 	}
 	if err := policy(t, approval.Config{}).Grant(1, bashReq("ls"), approval.AllowAlways); err == nil {
 		t.Error("AllowAlways without a project succeeded")

@@ -18,6 +18,7 @@ type rule struct {
 	tool    string
 	pattern string    // file tools: a doublestar glob over the request's Subject
 	bash    *bashRule // bash: the pattern as words
+	exact   string    // bash: "bash:=COMMAND" matches this command text only
 }
 
 // bashRule is a bash rule's pattern: one path.Match glob per word, and
@@ -52,6 +53,16 @@ func parseRule(text string) (*rule, error) {
 		return nil, bad("the pattern contains a NUL byte")
 	}
 	r := &rule{text: text, tool: name, pattern: pattern}
+	if name == "bash" && strings.HasPrefix(pattern, "=") {
+		// "bash:=COMMAND" matches exactly that command text and nothing
+		// else: how "always" saves a command that is not plain (one with a
+		// redirection, a pipe into a file), which word patterns cannot say.
+		r.exact = strings.TrimSpace(pattern[1:])
+		if r.exact == "" {
+			return nil, bad("the command after = is empty")
+		}
+		return r, nil
+	}
 	if name == "bash" {
 		br, err := parseBashRule(pattern)
 		if err != nil {

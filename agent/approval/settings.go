@@ -20,6 +20,7 @@ type settings struct {
 const settingsHeader = `# spindle's approval rules for this project. "Always allow for this project"
 # adds to allow; edit freely. A rule is tool:pattern:
 #   bash:go test *     a command, word by word; a last * means any further words
+#   bash:=make > log   exactly this command text, nothing else
 #   edit:docs/**       a file tool and a glob over the path from the project root
 #   view:/etc/hosts    an absolute pattern is for paths outside the project
 # deny rules win over everything, including --yolo.

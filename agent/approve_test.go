@@ -1,0 +1,269 @@
+package agent
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spindle-sh/spindle/agent/approval"
+	"github.com/spindle-sh/spindle/agent/tool"
+	"github.com/spindle-sh/spindle/agent/tool/shell"
+	"github.com/spindle-sh/spindle/store"
+)
+
+// proofCommand is the command the scripted model asks to run: it leaves a
+// file only if it ran.
+const proofCommand = "echo hello > proof.txt"
+
+// bashServer is a model that asks for bash with proofCommand on the first
+// request of every turn and answers "ok" once the result is back.
+func bashServer(t *testing.T) *testServer {
+	return newTestServer(t, func(w http.ResponseWriter, r *http.Request, _ int, req chatRequest) {
+		s := startSSE(w)
+		if last := req.Messages[len(req.Messages)-1]; last.Role == "tool" {
+			s.complete("ok")
+			return
+		}
+		s.toolCall(0, "call_bash", "bash", `{"command":"`+proofCommand+`"}`)
+		s.finish("tool_calls")
+		s.done()
+	})
+}
+
+// approvalEnv is an agent whose chat tools include bash in a temporary
+// project, with a policy that saves project rules in settings.
+type approvalEnv struct {
+	*env
+	dir, settings string
+	policy        *approval.Policy
+	agent         *Agent
+}
+
+func newApprovalEnv(t *testing.T, ts *testServer, cfg approval.Config) *approvalEnv {
+	e := &approvalEnv{env: newEnv(t), dir: t.TempDir()}
+	e.settings = filepath.Join(t.TempDir(), "project.toml")
+	cfg.SettingsPath = e.settings
+	p, err := approval.New(e.dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.policy = p
+	e.agent = e.env.agent(ts.base(), func(c *Config) {
+		c.Tools = []tool.Tool{shell.New(e.dir)}
+		c.Policy = p
+	})
+	return e
+}
+
+// turn runs one turn, answering each ApprovalNeeded with answer (nil: a
+// turn that must not ask; it fails the test if it does), and returns the
+// requests asked.
+func (e *approvalEnv) turn(session int64, answer func(ApprovalNeeded)) []ApprovalNeeded {
+	e.t.Helper()
+	ch, err := e.agent.Send(context.Background(), session, "make the proof")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var asked []ApprovalNeeded
+	deadline := time.After(guard)
+	for {
+		select {
+		case ev, ok := <-ch:
+			if !ok {
+				return asked
+			}
+			if a, isAsk := ev.(ApprovalNeeded); isAsk {
+				asked = append(asked, a)
+				if answer == nil {
+					e.t.Errorf("asked again for %q", a.Request.Summary)
+					a.Answer(approval.Decision{Answer: approval.Deny})
+					continue
+				}
+				answer(a)
+			}
+		case <-deadline:
+			e.t.Fatal("the turn did not end")
+		}
+	}
+}
+
+func (e *approvalEnv) proofExists() bool {
+	_, err := os.Stat(filepath.Join(e.dir, "proof.txt"))
+	return err == nil
+}
+
+// lastTool is the session's last tool message.
+func (e *approvalEnv) lastTool(session int64) store.Message {
+	ms := e.messages(session)
+	for i := len(ms) - 1; i >= 0; i-- {
+		if ms[i].Role == store.RoleTool {
+			return ms[i]
+		}
+	}
+	e.t.Fatal("no tool message")
+	return store.Message{}
+}
+
+func answerWith(a approval.Answer, note string) func(ApprovalNeeded) {
+	return func(ev ApprovalNeeded) { ev.Answer(approval.Decision{Answer: a, Note: note}) }
+}
+
+func TestApprovalDenyRunsNothingAndTellsTheModel(t *testing.T) {
+	ts := bashServer(t)
+	e := newApprovalEnv(t, ts, approval.Config{})
+	sid := e.session()
+	asked := e.turn(sid, answerWith(approval.Deny, "not in this repo"))
+	if len(asked) != 1 || asked[0].Request.Tool != "bash" || asked[0].Request.Summary != proofCommand || asked[0].Request.Dir != e.dir {
+		t.Fatalf("asked %+v", asked)
+	}
+	if e.proofExists() {
+		t.Fatal("a denied command ran")
+	}
+	m := e.lastTool(sid)
+	if m.Status != store.MessageFailed || !strings.Contains(m.Content, "the person denied it") || !strings.Contains(m.Content, "not in this repo") ||
+		m.Approval != "denied by you: not in this repo" {
+		t.Errorf("saved tool message %+v", m)
+	}
+	// The model was told, in the next request.
+	last := ts.request(1).Messages
+	if tm := last[len(last)-1]; tm.Role != "tool" || !strings.Contains(string(tm.Content), "denied") {
+		t.Errorf("the model got %+v", tm)
+	}
+}
+
+func TestApprovalAllowOnceRunsItOnce(t *testing.T) {
+	ts := bashServer(t)
+	e := newApprovalEnv(t, ts, approval.Config{})
+	sid := e.session()
+	if asked := e.turn(sid, answerWith(approval.AllowOnce, "")); len(asked) != 1 || !e.proofExists() {
+		t.Fatalf("asked %d, proof %v", len(asked), e.proofExists())
+	}
+	if m := e.lastTool(sid); m.Approval != "allowed once by you" || m.Status != store.MessageComplete {
+		t.Errorf("saved %+v", m)
+	}
+	os.Remove(filepath.Join(e.dir, "proof.txt"))
+	// Once means once: the same call in the same session asks again.
+	if asked := e.turn(sid, answerWith(approval.Deny, "")); len(asked) != 1 || e.proofExists() {
+		t.Fatalf("second turn: asked %d, proof %v", len(asked), e.proofExists())
+	}
+}
+
+func TestApprovalForTheSessionIsNotAskedAgainThere(t *testing.T) {
+	ts := bashServer(t)
+	e := newApprovalEnv(t, ts, approval.Config{})
+	sid := e.session()
+	e.turn(sid, answerWith(approval.AllowSession, ""))
+	os.Remove(filepath.Join(e.dir, "proof.txt"))
+	if asked := e.turn(sid, nil); len(asked) != 0 || !e.proofExists() {
+		t.Fatalf("same session: asked %d, proof %v", len(asked), e.proofExists())
+	}
+	if m := e.lastTool(sid); m.Approval != "allowed for this session by session grant" {
+		t.Errorf("saved %+v", m)
+	}
+	other := e.session()
+	if asked := e.turn(other, answerWith(approval.Deny, "")); len(asked) != 1 {
+		t.Fatalf("a new session was not asked (%d)", len(asked))
+	}
+}
+
+// TestApprovalAlwaysSurvivesARestartAndCanBeRemoved: "always for this
+// project" is saved as a rule in the project's settings; a new agent and
+// policy (a restart) runs the call without asking; removing the rule makes
+// it ask again.
+func TestApprovalAlwaysSurvivesARestartAndCanBeRemoved(t *testing.T) {
+	ts := bashServer(t)
+	e := newApprovalEnv(t, ts, approval.Config{})
+	e.turn(e.session(), answerWith(approval.AllowAlways, ""))
+	saved, err := os.ReadFile(e.settings)
+	if err != nil || !strings.Contains(string(saved), "bash:="+proofCommand) {
+		t.Fatalf("settings %q, %v", saved, err)
+	}
+	p2, err := approval.New(e.dir, approval.Config{SettingsPath: e.settings})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2 := e.env.agent(ts.base(), func(c *Config) { c.Tools = []tool.Tool{shell.New(e.dir)}; c.Policy = p2 })
+	e.agent = a2
+	os.Remove(filepath.Join(e.dir, "proof.txt"))
+	sid := e.session()
+	if asked := e.turn(sid, nil); len(asked) != 0 || !e.proofExists() {
+		t.Fatalf("after a restart: asked %d, proof %v", len(asked), e.proofExists())
+	}
+	rules := p2.Rules()
+	if len(rules) != 1 || rules[0].Source != approval.FromProject {
+		t.Fatalf("rules %+v", rules)
+	}
+	if err := p2.RemoveRule(rules[0].Rule); err != nil {
+		t.Fatal(err)
+	}
+	if asked := e.turn(e.session(), answerWith(approval.Deny, "")); len(asked) != 1 {
+		t.Fatalf("after removing the rule: asked %d", len(asked))
+	}
+}
+
+// TestApprovalDenyRuleWinsOverYolo: --yolo skips asking but never a deny
+// rule; an allow rule lets a call run without asking.
+func TestApprovalDenyRuleWinsOverYolo(t *testing.T) {
+	ts := bashServer(t)
+	e := newApprovalEnv(t, ts, approval.Config{Yolo: true, Deny: []string{"bash:echo *"}})
+	sid := e.session()
+	if asked := e.turn(sid, nil); len(asked) != 0 || e.proofExists() {
+		t.Fatalf("yolo with a deny rule: asked %d, proof %v", len(asked), e.proofExists())
+	}
+	if m := e.lastTool(sid); !strings.HasPrefix(m.Approval, "denied by deny rule bash:echo *") {
+		t.Errorf("saved %+v", m)
+	}
+	ts2 := bashServer(t)
+	e2 := newApprovalEnv(t, ts2, approval.Config{Allow: []string{"bash:=" + proofCommand}})
+	if asked := e2.turn(e2.session(), nil); len(asked) != 0 || !e2.proofExists() {
+		t.Fatalf("allow rule: asked %d, proof %v", len(asked), e2.proofExists())
+	}
+}
+
+// TestApprovalTimeoutDenies: a worker's turn (ApprovalTimeout set) that
+// nobody answers is denied when the timeout passes, never waits forever.
+func TestApprovalTimeoutDenies(t *testing.T) {
+	ts := bashServer(t)
+	e := newApprovalEnv(t, ts, approval.Config{})
+	sid := e.session()
+	ch, err := e.agent.SendWith(context.Background(), sid, "make the proof", TurnOptions{ApprovalTimeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := collect(t, ch)
+	if _, ok := r.terminal.(Done); !ok || e.proofExists() {
+		t.Fatalf("terminal %#v, proof %v", r.terminal, e.proofExists())
+	}
+	if m := e.lastTool(sid); !strings.HasPrefix(m.Approval, "denied by timeout") {
+		t.Errorf("saved %+v", m)
+	}
+}
+
+// TestInterruptWhileAskingDeniesAndEndsTheTurn: Ctrl-C while the dialog is
+// open answers it (deny) and ends the turn interrupted; nothing ran.
+func TestInterruptWhileAskingDeniesAndEndsTheTurn(t *testing.T) {
+	ts := bashServer(t)
+	e := newApprovalEnv(t, ts, approval.Config{})
+	sid := e.session()
+	ch, err := e.agent.Send(context.Background(), sid, "make the proof")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r result
+	for ev := range ch {
+		r.add(ev)
+		if _, ok := ev.(ApprovalNeeded); ok {
+			e.agent.Interrupt(sid)
+		}
+	}
+	if _, ok := r.terminal.(Interrupted); !ok || e.proofExists() {
+		t.Fatalf("terminal %#v, proof %v", r.terminal, e.proofExists())
+	}
+	if m := e.lastTool(sid); m.Status != store.MessageInterrupted {
+		t.Errorf("saved %+v", m)
+	}
+}
