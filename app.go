@@ -30,6 +30,8 @@ type app struct {
 	baseURL     string
 	model       string
 	cont        bool
+	cwd         string // --cwd: the project the file and shell tools work in
+	yolo        bool   // --yolo: run tool calls without asking (deny rules still apply)
 
 	cfg     config.File
 	dataDir string
@@ -90,6 +92,8 @@ SPINDLE_MODEL, or pass --base-url and --model, or write them to ` + config.Path(
 	f.StringVar(&a.dataDirFlag, "data-dir", "", "data directory (default $SPINDLE_HOME, else $XDG_DATA_HOME/spindle)")
 	f.StringVar(&a.baseURL, "base-url", "", "OpenAI-compatible endpoint (default $OPENAI_BASE_URL, else the offline demo model)")
 	f.StringVar(&a.model, "model", "", "model name (default $SPINDLE_MODEL)")
+	f.StringVar(&a.cwd, "cwd", "", "the project the agent's file and shell tools work in (default the current directory)")
+	f.BoolVar(&a.yolo, "yolo", false, "run the agent's tool calls without asking (deny rules still apply)")
 	root.Flags().BoolVarP(&a.cont, "continue", "c", false, "resume the last session")
 	root.AddCommand(
 		a.kanbanCmd(),

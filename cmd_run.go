@@ -13,6 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spindle-sh/spindle/agent"
+	"github.com/spindle-sh/spindle/agent/approval"
+	"github.com/spindle-sh/spindle/agent/tool"
 	"github.com/spindle-sh/spindle/sanitize"
 	"github.com/spindle-sh/spindle/store"
 )
@@ -94,17 +96,15 @@ func (a *app) run(cmd *cobra.Command, sessionID int64, args []string) error {
 		defer board.Close()
 	}
 
-	ep := agent.ResolveEndpoint(a.baseURL, a.model, a.cfg, os.Getenv)
-	ag, err := agent.New(agent.Config{
-		BaseURL: ep.BaseURL, APIKey: ep.APIKey, Model: ep.Model,
-		State: st, Board: board, Logger: a.logger,
-		StaleTimeout: a.cfg.StaleTimeout.Duration,
-	})
+	proj, err := a.openProject()
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	ag, err := a.newAgent(st, board, proj)
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
 	defer ag.Close()
-	a.logger.Info("run: start", "endpoint", ep, "offline", ag.Offline())
 
 	var sess store.Session
 	if sessionID > 0 {
@@ -189,10 +189,18 @@ func streamToTerminal(ctx context.Context, events <-chan agent.Event, sigs <-cha
 		switch ev := ev.(type) {
 		case agent.Delta:
 			write(f.Write(ev.Text))
+		case agent.ApprovalNeeded:
+			// Nobody is at a screen to ask: the call is denied, the model
+			// is told, and stderr says how to allow it next time.
+			ev.Answer(approval.Decision{Answer: approval.Deny, Rule: "spindle run",
+				Note: "spindle run cannot ask; the person can allow it with --yolo or an allow rule in the config"})
+			endLine()
+			fmt.Fprintf(stderr, "✗ %s not run: it needs approval, which spindle run cannot ask for (--yolo or an allow rule allows it): %s\n",
+				sanitize.Line(ev.Request.Tool), oneLineClip(ev.Request.Summary, 200))
 		case agent.ToolCall:
 			write(f.Flush()) // the reply before a tool call is a message of its own
 			endLine()
-			fmt.Fprintf(stderr, "→ %s %s\n", ev.Name, oneLineClip(ev.Arguments, 200))
+			fmt.Fprintf(stderr, "→ %s %s\n", sanitize.Line(ev.Name), oneLineClip(tool.Describe(tool.Call{Name: ev.Name, Args: ev.Arguments}), 200))
 		case agent.ToolResult:
 			if ev.Result.Err {
 				fmt.Fprintf(stderr, "✗ %s: %s\n", ev.Name, oneLineClip(ev.Result.ScreenText(), 200))

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/spindle-sh/spindle/agent"
 	"github.com/spindle-sh/spindle/keymap"
 	"github.com/spindle-sh/spindle/tui"
 	"github.com/spindle-sh/spindle/tui/theme"
@@ -53,16 +52,12 @@ func (a *app) openTUIParts(context.Context) (tui.Parts, func(), error) {
 		}
 		state.Close()
 	}
-	ep := agent.ResolveEndpoint(a.baseURL, a.model, a.cfg, os.Getenv)
-	ag, err := agent.New(agent.Config{
-		BaseURL:      ep.BaseURL,
-		APIKey:       ep.APIKey,
-		Model:        ep.Model,
-		State:        state,
-		Board:        board,
-		Logger:       a.logger,
-		StaleTimeout: a.cfg.StaleTimeout.Duration,
-	})
+	proj, err := a.openProject()
+	if err != nil {
+		closeStores()
+		return tui.Parts{}, nil, err
+	}
+	ag, err := a.newAgent(state, board, proj)
 	if err != nil {
 		closeStores()
 		return tui.Parts{}, nil, err

@@ -157,6 +157,7 @@ func TestRunCLI(t *testing.T) {
 			}
 		}
 	})
+	t.Run("tool calls need approval", func(t *testing.T) { testRunApproval(t, bin) })
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
 		t.Run(sig.String(), func(t *testing.T) { testRunSignal(t, bin, sig) })
 	}
@@ -314,4 +315,40 @@ func testRunServeDemo(t *testing.T, bin string) {
 		t.Errorf("untrusted certificate: exit %d, stderr %q", code, errOut)
 	}
 	stop()
+}
+
+// testRunApproval: the demo model asks to run a command that writes a
+// file. spindle run cannot ask, so without --yolo the call is denied:
+// stderr names the tool and the command, no file appears, and the model is
+// told. With --yolo it runs. A deny rule in the config wins over --yolo.
+func testRunApproval(t *testing.T, bin string) {
+	e := newRunEnv(t, bin)
+	proj := t.TempDir()
+	proof := filepath.Join(proj, "proof.txt")
+	stdout, stderr, code := e.run(t, "", "--cwd", proj, "run", "run echo hello > proof.txt")
+	if code != 0 || !strings.Contains(stderr, "bash not run: it needs approval") || !strings.Contains(stderr, "echo hello > proof.txt") {
+		t.Fatalf("without --yolo: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(proof); err == nil {
+		t.Fatal("a command that needed approval ran without it")
+	}
+	if !strings.Contains(stdout, "nothing ran") {
+		t.Errorf("the model was not told (stdout %q)", stdout)
+	}
+	stdout, stderr, code = e.run(t, "", "--cwd", proj, "--yolo", "run", "run echo hello > proof.txt")
+	if b, err := os.ReadFile(proof); code != 0 || err != nil || string(b) != "hello\n" {
+		t.Fatalf("with --yolo: exit %d, proof %q %v\nstdout %s\nstderr %s", code, b, err, stdout, stderr)
+	}
+	os.Remove(proof)
+	cfgDir := filepath.Join(filepath.Dir(e.home), "config", "spindle")
+	if err := os.MkdirAll(cfgDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cfgDir, "config.toml"), []byte("deny = [\"bash:echo *\"]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, _ = e.run(t, "", "--cwd", proj, "--yolo", "run", "run echo hello > proof.txt")
+	if _, err := os.Stat(proof); err == nil || !strings.Contains(stderr, "deny rule bash:echo *") {
+		t.Fatalf("a deny rule did not win over --yolo: stderr %s", stderr)
+	}
 }

@@ -222,3 +222,33 @@ func (r Result) ForModel() string {
 	}
 	return r.Model
 }
+
+// Describe is a call as one short line for people: the command of a shell
+// call, the path (and pattern) of a file call, else the arguments as
+// compact JSON. It is not sanitized: callers showing it sanitize it.
+func Describe(call Call) string {
+	var args map[string]any
+	if err := json.Unmarshal([]byte(strings.TrimSpace(call.Args)), &args); err != nil || args == nil {
+		return strings.TrimSpace(call.Args)
+	}
+	str := func(k string) string { s, _ := args[k].(string); return s }
+	switch {
+	case str("command") != "":
+		return str("command")
+	case str("pattern") != "" && str("path") != "":
+		return str("pattern") + " in " + str("path")
+	case str("pattern") != "":
+		return str("pattern")
+	case str("path") != "":
+		return str("path")
+	case str("title") != "":
+		return str("title")
+	}
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(args); err != nil {
+		return strings.TrimSpace(call.Args)
+	}
+	return strings.TrimSpace(b.String())
+}
