@@ -28,6 +28,7 @@ func (a *app) runTUI(ctx context.Context) error {
 		Palette:  theme.Default(),
 		Logger:   a.logger,
 		Continue: a.cont,
+		Yolo:     a.yolo || a.cfg.Yolo,
 	}, tui.RunOptions{Open: a.openTUIParts})
 }
 

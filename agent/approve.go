@@ -125,3 +125,11 @@ func describeDecision(d approval.Decision) string {
 	}
 	return s
 }
+
+// NewApprovalNeeded makes a request whose answer arrives on the returned
+// channel: for code that relays requests (the dispatcher) and for tests of
+// the code that answers them.
+func NewApprovalNeeded(callID string, req tool.Request) (ApprovalNeeded, <-chan approval.Decision) {
+	box := newAnswerBox()
+	return ApprovalNeeded{CallID: callID, Request: req, answer: box}, box.ch
+}

@@ -29,6 +29,9 @@ type Chat struct {
 	// and a message is queued, so it may share its key with the input's
 	// line-up.
 	Unqueue key.Binding
+	// ToolOutput shows or hides the output of tool calls in the
+	// transcript (each call is one line otherwise).
+	ToolOutput key.Binding
 	// Editor is the input's editing keys. Its InsertNewline is kept equal to
 	// Newline by Default and Apply; Home and End belong to Top and Bottom,
 	// so line start and end are Ctrl-A and Ctrl-E.
@@ -37,16 +40,17 @@ type Chat struct {
 
 func defaultChat() Chat {
 	c := Chat{
-		Send:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "send")),
-		Newline:  key.NewBinding(key.WithKeys("alt+enter", "ctrl+j"), key.WithHelp("alt+enter/ctrl+j", "new line")),
-		PageUp:   key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "page up")),
-		PageDown: key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn", "page down")),
-		LineUp:   key.NewBinding(key.WithKeys("shift+up", "ctrl+up"), key.WithHelp("shift+↑", "scroll up")),
-		LineDown: key.NewBinding(key.WithKeys("shift+down", "ctrl+down"), key.WithHelp("shift+↓", "scroll down")),
-		Top:      key.NewBinding(key.WithKeys("home"), key.WithHelp("home", "oldest")),
-		Bottom:   key.NewBinding(key.WithKeys("end"), key.WithHelp("end", "newest / follow")),
-		Unqueue:  key.NewBinding(key.WithKeys("up"), key.WithHelp("↑", "edit the queued message")),
-		Editor:   textarea.DefaultKeyMap(),
+		Send:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "send")),
+		Newline:    key.NewBinding(key.WithKeys("alt+enter", "ctrl+j"), key.WithHelp("alt+enter/ctrl+j", "new line")),
+		PageUp:     key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "page up")),
+		PageDown:   key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn", "page down")),
+		LineUp:     key.NewBinding(key.WithKeys("shift+up", "ctrl+up"), key.WithHelp("shift+↑", "scroll up")),
+		LineDown:   key.NewBinding(key.WithKeys("shift+down", "ctrl+down"), key.WithHelp("shift+↓", "scroll down")),
+		Top:        key.NewBinding(key.WithKeys("home"), key.WithHelp("home", "oldest")),
+		Bottom:     key.NewBinding(key.WithKeys("end"), key.WithHelp("end", "newest / follow")),
+		Unqueue:    key.NewBinding(key.WithKeys("up"), key.WithHelp("↑", "edit the queued message")),
+		ToolOutput: key.NewBinding(key.WithKeys("ctrl+o"), key.WithHelp("ctrl+o", "show/hide tool output")),
+		Editor:     textarea.DefaultKeyMap(),
 	}
 	e := &c.Editor
 	e.LineStart = key.NewBinding(key.WithKeys("ctrl+a"), key.WithHelp("ctrl+a", "line start"))
@@ -80,6 +84,7 @@ func (c *Chat) register(pane string, m map[string]*key.Binding) {
 	m[pane+".top"] = &c.Top
 	m[pane+".bottom"] = &c.Bottom
 	m[pane+".unqueue"] = &c.Unqueue
+	m[pane+".tool_output"] = &c.ToolOutput
 }
 
 // ShortHelp is the chat pane's part of the status bar's key hints.
@@ -91,7 +96,7 @@ func (c Chat) ShortHelp() []key.Binding {
 func (c Chat) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{c.Send, c.Newline, c.Editor.DeleteWordBackward, c.Editor.LineStart, c.Editor.LineEnd},
-		{c.PageUp, c.PageDown, c.LineUp, c.LineDown, c.Top, c.Bottom, c.Unqueue},
+		{c.PageUp, c.PageDown, c.LineUp, c.LineDown, c.Top, c.Bottom, c.Unqueue, c.ToolOutput},
 	}
 }
 
@@ -106,7 +111,7 @@ func (k KeyMap) chatFocused() map[string]key.Binding {
 		"chat.send": k.Chat.Send, "chat.newline": k.Chat.Newline,
 		"chat.page_up": k.Chat.PageUp, "chat.page_down": k.Chat.PageDown,
 		"chat.line_up": k.Chat.LineUp, "chat.line_down": k.Chat.LineDown,
-		"chat.top": k.Chat.Top, "chat.bottom": k.Chat.Bottom,
+		"chat.top": k.Chat.Top, "chat.bottom": k.Chat.Bottom, "chat.tool_output": k.Chat.ToolOutput,
 		"editor.char_back": e.CharacterBackward, "editor.char_fwd": e.CharacterForward,
 		"editor.del_after": e.DeleteAfterCursor, "editor.del_before": e.DeleteBeforeCursor,
 		"editor.del_char_back": e.DeleteCharacterBackward, "editor.del_char_fwd": e.DeleteCharacterForward,

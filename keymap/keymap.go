@@ -14,17 +14,19 @@ import (
 
 // KeyMap is every binding, by pane.
 type KeyMap struct {
-	Global Global
-	Chat   Chat
-	Kanban Kanban
+	Global   Global
+	Chat     Chat
+	Kanban   Kanban
+	Approval Approval
 }
 
 // Default returns spindle's default bindings.
 func Default() KeyMap {
 	return KeyMap{
-		Global: defaultGlobal(),
-		Chat:   defaultChat(),
-		Kanban: defaultKanban(),
+		Global:   defaultGlobal(),
+		Chat:     defaultChat(),
+		Kanban:   defaultKanban(),
+		Approval: defaultApproval(),
 	}
 }
 
@@ -34,6 +36,7 @@ func (k *KeyMap) named() map[string]*key.Binding {
 	k.Global.register("global", m)
 	k.Chat.register("chat", m)
 	k.Kanban.register("kanban", m)
+	k.Approval.register("approval", m)
 	return m
 }
 

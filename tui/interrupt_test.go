@@ -290,7 +290,7 @@ func TestToolCallShownWhileRunning(t *testing.T) {
 	h := newHarness(t, 120, 40)
 	h.startTurn("add a card x")
 	h.event(agent.ToolCall{ID: "c1", Name: "kanban_create", Arguments: `{"title":"x"}`})
-	if s := h.screen(); !strings.Contains(s, `⚙ kanban_create {"title":"x"}`) || !strings.Contains(s, "… running") {
+	if s := h.screen(); !strings.Contains(s, "⚙ kanban_create x") || !strings.Contains(s, "… running") {
 		t.Errorf("tool call not shown as running:\n%s", s)
 	}
 	h.event(agent.ToolResult{ID: "c1", Name: "kanban_create", Result: tool.Errorf("board refused")})

@@ -61,6 +61,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Continue resumes the most recently updated chat session at start-up.
 	Continue bool
+	// Yolo says tool calls run without asking (--yolo); the status bar
+	// warns about it.
+	Yolo bool
 }
 
 // Parts are what the UI runs on: the agent, state.db and the board. Options
@@ -102,11 +105,14 @@ type Model struct {
 	started bool // the agent and state.db are open
 	agent   Agent
 
+	approvalSeq int // numbers approval dialogs
+
 	errText  string // the latest error from the board or a command
 	notice   string // a transient notice (e.g. "input cleared")
 	quitID   int
 	armed    bool // "press Ctrl-C again to quit"
 	quitting bool
+	yolo     bool
 }
 
 // New builds the root model. Nothing is read from disk here: Init returns
@@ -131,6 +137,7 @@ func New(o Options) Model {
 		help:    help.New(),
 		started: o.Agent != nil && o.Sessions != nil,
 		agent:   o.Agent,
+		yolo:    o.Yolo,
 	}
 	m.help.Styles.ShortKey = st.Muted.Bold(true)
 	m.help.Styles.ShortDesc = st.Muted
@@ -231,6 +238,14 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.partsOpened(msg)
 	case chat.CommandMsg:
 		return m.runCommand(msg.Name, msg.Arg)
+	case chat.ApprovalMsg:
+		return m, m.openApproval(msg)
+	case chat.TurnEndedMsg:
+		m.dropApprovals(msg.Turn)
+		return m.updateChat(msg)
+	case approvalArmMsg:
+		m.armApproval(msg.id)
+		return m, nil
 	case paletteChoseMsg:
 		if msg.index < 0 || msg.index >= len(m.cmds) {
 			return m, nil

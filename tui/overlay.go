@@ -68,6 +68,8 @@ func (h *helpOverlay) render(m *Model, w int) {
 	out = append(out, strings.Split(hm.FullHelpView(m.chat.FullHelp()), "\n")...)
 	out = append(out, "", st.PaneTitleOn.Render("Board"))
 	out = append(out, strings.Split(hm.FullHelpView(m.keys.Kanban.FullHelp()), "\n")...)
+	out = append(out, "", st.PaneTitleOn.Render("Approval dialog"))
+	out = append(out, strings.Split(hm.FullHelpView([][]key.Binding{m.keys.Approval.FullHelp()}), "\n")...)
 	out = append(out, "", st.PaneTitleOn.Render("Commands")+st.Muted.Render("  (type them in the chat, or find them with "+g.Palette.Help().Key+")"))
 	for _, c := range m.cmds {
 		if c.name == "" {

@@ -112,6 +112,9 @@ func (m Model) statusBar() string {
 	}
 	cs := m.chat.Status()
 	left := st.StatusModel.Render(" "+model+" ") + st.Status.Render(" "+sessionLabel(cs.Session.ID)+" ")
+	if m.yolo {
+		left += st.StatusWarn.Reverse(true).Render(" --yolo: tools run without asking ")
+	}
 	left += m.stateLabel(cs)
 	lw := cell.Width(left)
 	if lw >= m.width {
@@ -163,6 +166,9 @@ func (m Model) stateLabel(cs chat.Status) string {
 	}
 	if others > 0 {
 		s += st.StatusState.Render(fmt.Sprintf(" %d running elsewhere ", others))
+	}
+	if n := m.pendingApprovals(); n > 0 {
+		s += st.StatusWarn.Render(fmt.Sprintf(" %d waiting for approval ", n))
 	}
 	// A notice is about the latest key press (any key clears it), so it
 	// shows before an older error.

@@ -77,7 +77,15 @@ func (h *harness) startTurn(text string) {
 	n := len(h.ag.Sent())
 	h.typeText(text)
 	h.key(enter)
-	h.next()
+	for {
+		msg := h.next()
+		if _, ok := msg.(turnStartedMsg); ok {
+			break
+		}
+		if _, ok := msg.(turnFailedMsg); ok {
+			break
+		}
+	}
 	if len(h.ag.Sent()) != n+1 {
 		h.t.Fatalf("Enter did not send %q", text)
 	}
@@ -88,7 +96,11 @@ func (h *harness) startTurn(text string) {
 func (h *harness) event(session int64, ev agent.Event) {
 	h.t.Helper()
 	h.ag.Events(session) <- ev
-	h.next()
+	for {
+		if _, ok := h.next().(turnEventMsg); ok {
+			return
+		}
+	}
 }
 
 func (h *harness) screen() string { return ansi.Strip(h.m.View()) }

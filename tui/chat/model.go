@@ -47,6 +47,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/spindle-sh/spindle/agent"
+	"github.com/spindle-sh/spindle/agent/approval"
 	"github.com/spindle-sh/spindle/keymap"
 	"github.com/spindle-sh/spindle/sanitize"
 	"github.com/spindle-sh/spindle/store"
@@ -115,6 +116,8 @@ type Model struct {
 	turns   map[int]*turn          // running turns by id, in any session
 	turnSeq int
 	queued  *queued // a message typed ahead of the visible session's reply
+	// expandTools shows tool calls' output in the transcript.
+	expandTools bool
 
 	outcome string // "", "interrupted" or "error": how the visible session's last turn ended
 	errText string // the latest error
@@ -394,6 +397,9 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	case key.Matches(msg, k.Unqueue) && m.queued != nil && m.input.Value() == "":
 		m.unqueue()
 		return m, nil
+	case key.Matches(msg, k.ToolOutput):
+		m.expandTools = !m.expandTools
+		return m, nil
 	}
 	// Everything else is the input's: its editing keys come from
 	// keymap.Chat.Editor; other keys with text insert it.
@@ -548,9 +554,16 @@ func (m Model) handleTurn(msg tea.Msg) (Model, tea.Cmd) {
 	case turnEventMsg:
 		t := m.turns[msg.turn]
 		if t == nil {
+			if ev, ok := msg.event.(agent.ApprovalNeeded); ok {
+				ev.Answer(approval.Decision{Answer: approval.Deny, Note: "the turn is no longer shown"})
+			}
 			return m, nil
 		}
 		if !t.tu.Apply(msg.event, msg.at) {
+			if ev, ok := msg.event.(agent.ApprovalNeeded); ok {
+				ask := ApprovalMsg{Turn: t.id, Session: t.sessionID, Event: ev}
+				return m, tea.Batch(waitEvent(t.id, t.events), func() tea.Msg { return ask })
+			}
 			return m, waitEvent(t.id, t.events)
 		}
 		// The terminal event ends the turn; the channel closes right after
@@ -589,7 +602,8 @@ func (m Model) handleTurn(msg tea.Msg) (Model, tea.Cmd) {
 // back to the input instead, since the person may not want it any more.
 func (m *Model) ended(t *turn, completed bool) tea.Cmd {
 	delete(m.turns, t.id)
-	var cmds []tea.Cmd
+	id := t.id
+	cmds := []tea.Cmd{func() tea.Msg { return TurnEndedMsg{Turn: id} }}
 	if t.view == m.view && t.sessionID != 0 {
 		ctx, sessions, id := m.ctx, m.sessions, t.sessionID
 		cmds = append(cmds, func() tea.Msg {
@@ -622,6 +636,21 @@ func (m *Model) Interrupt() bool {
 	m.interrupt(t)
 	m.outcome = "interrupted"
 	return true
+}
+
+// InterruptSession interrupts the running turn of session id (an approval
+// dialog's Ctrl-C, for a turn that may not be the visible one).
+func (m *Model) InterruptSession(id int64) bool {
+	for _, t := range m.turns {
+		if t.sessionID == id {
+			m.interrupt(t)
+			if t.view == m.view {
+				m.outcome = "interrupted"
+			}
+			return true
+		}
+	}
+	return false
 }
 
 // InterruptAll interrupts every running turn (quitting) and returns how
@@ -801,7 +830,7 @@ func (m Model) modelsListed(msg modelsListedMsg) Model {
 
 // renderer is how the transcript draws entries at the pane's width.
 func (m *Model) renderer() transcript.Renderer {
-	return transcript.Renderer{Width: m.width, MD: m.md, St: &m.st.Transcript, Spin: m.spinner.View()}
+	return transcript.Renderer{Width: m.width, MD: m.md, St: &m.st.Transcript, Spin: m.spinner.View(), ExpandTools: m.expandTools}
 }
 
 // keyName is a binding's first key as the key map spells it.

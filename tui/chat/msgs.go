@@ -71,7 +71,21 @@ type modelsListedMsg struct {
 	err    error
 }
 
+// ApprovalMsg asks the root to show the approval dialog for a tool call of
+// one of the chat's turns; the dialog answers with Event.Answer.
+type ApprovalMsg struct {
+	Turn    int   // the turn that waits
+	Session int64 // its session
+	Event   agent.ApprovalNeeded
+}
+
+// TurnEndedMsg tells the root a turn ended: an approval dialog still open
+// for it has nothing left to answer.
+type TurnEndedMsg struct{ Turn int }
+
 func (CommandMsg) chatMsg()          {}
+func (ApprovalMsg) chatMsg()         {}
+func (TurnEndedMsg) chatMsg()        {}
 func (turnStartedMsg) chatMsg()      {}
 func (turnFailedMsg) chatMsg()       {}
 func (turnEventMsg) chatMsg()        {}

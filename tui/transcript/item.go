@@ -1,10 +1,11 @@
 package transcript
 
 import (
-	"encoding/json"
+	"fmt"
 	"strings"
 
 	"github.com/spindle-sh/spindle/agent"
+	"github.com/spindle-sh/spindle/agent/tool"
 	"github.com/spindle-sh/spindle/sanitize"
 	"github.com/spindle-sh/spindle/tui/cell"
 	"github.com/spindle-sh/spindle/tui/markdown"
@@ -55,10 +56,13 @@ type Item struct {
 	toolID, toolName, toolArgs string
 	toolScreen                 string // sanitized
 	toolErr, toolDone          bool
+	toolAwaiting               bool // waiting for the person's approval
 
-	// Cache of the full render, valid for cacheWidth and cacheGen.
-	cacheWidth int
-	cacheGen   int
+	// Cache of the full render, valid for cacheWidth, cacheGen and
+	// cacheExpand.
+	cacheWidth  int
+	cacheGen    int
+	cacheExpand bool
 	cache      []string
 	gen        int // bumped on every change
 
@@ -142,6 +146,8 @@ type Renderer struct {
 	MD    *markdown.Renderer
 	St    *Styles
 	Spin  string
+	// ExpandTools shows each tool call's output under its line.
+	ExpandTools bool
 }
 
 // Lines returns the item rendered at r.Width, followed by one blank
@@ -150,7 +156,7 @@ func (it *Item) Lines(r Renderer) []string {
 	width := max(r.Width, 1)
 	st := r.St
 	live := it.live()
-	if !live && it.cache != nil && it.cacheWidth == width && it.cacheGen == it.gen {
+	if !live && it.cache != nil && it.cacheWidth == width && it.cacheGen == it.gen && it.cacheExpand == r.ExpandTools {
 		return it.cache
 	}
 	var out []string
@@ -170,7 +176,7 @@ func (it *Item) Lines(r Renderer) []string {
 			out = append(out, st.Queued.Render(l))
 		}
 	case KindTool:
-		out = append(out, it.toolLines(width, st)...)
+		out = append(out, it.toolLines(width, st, r.ExpandTools)...)
 	case KindAssistant:
 		out = append(out, cell.Cut(st.Assistant.Render("assistant"), width))
 		out = append(out, it.bodyLines(width, r)...)
@@ -181,7 +187,7 @@ func (it *Item) Lines(r Renderer) []string {
 		// measuring a single line. (A live reply pads its parts as it makes
 		// them: the closed blocks once, the tail per frame.)
 		out = cell.Fit(out, width, len(out))
-		it.cache, it.cacheWidth, it.cacheGen = out, width, it.gen
+		it.cache, it.cacheWidth, it.cacheGen, it.cacheExpand = out, width, it.gen, r.ExpandTools
 	} else {
 		out[0] = cell.Pad(out[0], width)
 		out[len(out)-1] = cell.Spaces(width)
@@ -273,16 +279,23 @@ func (it *Item) streamLines(width int, md *markdown.Renderer, st *Styles) []stri
 	return out
 }
 
-// toolLines renders a tool call and, once known, its result's first line.
-func (it *Item) toolLines(width int, st *Styles) []string {
+// expandedLines is how many lines of a tool's output show when tool
+// output is expanded.
+const expandedLines = 40
+
+// toolLines renders a tool call as one line (the tool and what it acts
+// on), then its outcome, and with expand the output (a diff coloured).
+func (it *Item) toolLines(width int, st *Styles, expand bool) []string {
 	head := "⚙ " + it.toolName
-	if args := compactJSON(it.toolArgs); args != "" {
+	if args := sanitize.Line(tool.Describe(tool.Call{Name: it.toolName, Args: it.toolArgs})); args != "" {
 		head += " " + args
 	}
 	out := []string{cell.Cut(st.Tool.Render(head), width)}
-	first, _, _ := strings.Cut(it.toolScreen, "\n")
+	first, rest, _ := strings.Cut(it.toolScreen, "\n")
 	first = sanitize.Line(first)
 	switch {
+	case it.toolAwaiting:
+		out = append(out, cell.Cut(st.Awaiting.Render("  ? waiting for your approval"), width))
 	case !it.toolDone:
 		out = append(out, cell.Cut(st.Tool.Render("  … running"), width))
 	case it.toolErr:
@@ -290,20 +303,29 @@ func (it *Item) toolLines(width int, st *Styles) []string {
 	default:
 		out = append(out, cell.Cut(st.ToolOK.Render("  ✓ "+first), width))
 	}
+	if !expand || rest == "" {
+		return out
+	}
+	lines := strings.Split(markdown.ExpandTabs(strings.TrimRight(rest, "\n")), "\n")
+	more := 0
+	if len(lines) > expandedLines {
+		more, lines = len(lines)-expandedLines, lines[:expandedLines]
+	}
+	for _, l := range lines {
+		style := st.Output
+		switch {
+		case strings.HasPrefix(l, "+") && !strings.HasPrefix(l, "+++"):
+			style = st.DiffAdd
+		case strings.HasPrefix(l, "-") && !strings.HasPrefix(l, "---"):
+			style = st.DiffDel
+		case strings.HasPrefix(l, "@@"):
+			style = st.DiffHunk
+		}
+		out = append(out, cell.Cut(style.Render("    "+l), width))
+	}
+	if more > 0 {
+		out = append(out, st.Output.Render(fmt.Sprintf("    … %d more lines", more)))
+	}
 	return out
 }
 
-// compactJSON shows tool arguments on one line, sanitized.
-func compactJSON(s string) string {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return ""
-	}
-	var v any
-	if json.Unmarshal([]byte(s), &v) == nil {
-		if b, err := json.Marshal(v); err == nil {
-			return sanitize.Line(string(b))
-		}
-	}
-	return sanitize.Line(s)
-}

@@ -18,6 +18,11 @@ type Styles struct {
 	Interrupted lipgloss.Style // the "interrupted" mark
 	Failed      lipgloss.Style // the "failed" mark and errors
 	Spinner     lipgloss.Style // the waiting spinner
+	Output      lipgloss.Style // a tool's output, shown expanded
+	DiffAdd     lipgloss.Style // an added line of a diff
+	DiffDel     lipgloss.Style // a removed line of a diff
+	DiffHunk    lipgloss.Style // a diff's @@ line
+	Awaiting    lipgloss.Style // "waiting for your approval"
 }
 
 // NewStyles builds the styles from a palette.
@@ -34,5 +39,10 @@ func NewStyles(p theme.Palette) Styles {
 		Interrupted: base.Foreground(p.Warning).Bold(true),
 		Failed:      base.Foreground(p.Error).Bold(true),
 		Spinner:     base.Foreground(p.Assistant),
+		Output:      base.Foreground(p.Muted),
+		DiffAdd:     base.Foreground(p.Success),
+		DiffDel:     base.Foreground(p.Error),
+		DiffHunk:    base.Foreground(p.Accent),
+		Awaiting:    base.Foreground(p.Warning).Bold(true),
 	}
 }

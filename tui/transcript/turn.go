@@ -98,13 +98,18 @@ func (tu *Turn) Apply(ev agent.Event, at time.Time) bool {
 		it := newTool(ev.ID, ev.Name, ev.Arguments)
 		tu.tools[ev.ID] = it
 		tu.t.Add(it)
+	case agent.ApprovalNeeded:
+		if it, ok := tu.tools[ev.CallID]; ok {
+			it.toolAwaiting = true
+			it.gen++
+		}
 	case agent.ToolResult:
 		it, ok := tu.tools[ev.ID]
 		if !ok {
 			it = newTool(ev.ID, ev.Name, "")
 			tu.t.Add(it)
 		}
-		it.toolDone, it.toolErr = true, ev.Result.Err
+		it.toolDone, it.toolErr, it.toolAwaiting = true, ev.Result.Err, false
 		it.toolScreen = sanitize.String(ev.Result.ScreenText())
 		it.gen++
 		if !tu.interrupted && !ev.Stopped {

@@ -1,0 +1,222 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/spindle-sh/spindle/agent"
+	"github.com/spindle-sh/spindle/agent/approval"
+	"github.com/spindle-sh/spindle/sanitize"
+	"github.com/spindle-sh/spindle/tui/cell"
+	"github.com/spindle-sh/spindle/tui/chat"
+)
+
+// approvalArmDelay is how long the dialog ignores keys after it opens:
+// keys typed just before it appeared (the end of a sentence, a burst of
+// Enter and y) must never answer it.
+const approvalArmDelay = 500 * time.Millisecond
+
+// approvalOverlay asks the person whether a tool call may run: the tool,
+// the exact command or the diff (sanitized, scrollable), the directory,
+// and what "always" would save. Ctrl-C denies and interrupts the turn.
+type approvalOverlay struct {
+	id      int // tells its arming tick from another dialog's
+	turn    int
+	session int64
+	ev      agent.ApprovalNeeded
+	armed   bool
+	scroll  int
+	noting  bool // typing a note to go with a denial
+	note    textinput.Model
+	always  string // the rule "always" saves, or why it cannot
+}
+
+// approvalArmMsg arms the dialog it names.
+type approvalArmMsg struct{ id int }
+
+// openApproval pushes the dialog for a turn's tool call.
+func (m *Model) openApproval(msg chat.ApprovalMsg) tea.Cmd {
+	m.approvalSeq++
+	o := &approvalOverlay{id: m.approvalSeq, turn: msg.Turn, session: msg.Session, ev: msg.Event, note: textinput.New()}
+	o.note.Prompt = "note for the model: "
+	o.note.Placeholder = "why not, or what to do instead"
+	st := o.note.Styles()
+	st.Focused.Prompt = m.st.Key
+	st.Focused.Text = m.st.Body
+	st.Cursor.Blink = false
+	o.note.SetStyles(st)
+	if rules, err := approval.AlwaysRules(msg.Event.Request); err != nil {
+		o.always = "cannot be saved as a rule: " + err.Error()
+	} else {
+		o.always = "saves " + strings.Join(rules, ", ")
+	}
+	m.push(o)
+	id := o.id
+	return tea.Tick(approvalArmDelay, func(time.Time) tea.Msg { return approvalArmMsg{id: id} })
+}
+
+// answer gives the decision to the waiting turn.
+func (o *approvalOverlay) answer(a approval.Answer, note string) {
+	o.ev.Answer(approval.Decision{Answer: a, Note: note})
+}
+
+func (o *approvalOverlay) update(m *Model, msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	k := m.keys.Approval
+	if o.noting {
+		switch {
+		case msg.Code == tea.KeyEnter:
+			o.answer(approval.Deny, strings.TrimSpace(o.note.Value()))
+			return nil, true
+		case msg.Code == tea.KeyEscape:
+			o.noting = false
+			o.note.Blur()
+			return nil, false
+		}
+		var cmd tea.Cmd
+		o.note, cmd = o.note.Update(msg)
+		return cmd, false
+	}
+	switch {
+	case key.Matches(msg, listUp):
+		o.scroll--
+		return nil, false
+	case key.Matches(msg, listDown):
+		o.scroll++
+		return nil, false
+	case key.Matches(msg, listPageUp):
+		o.scroll -= 10
+		return nil, false
+	case key.Matches(msg, listPageDown):
+		o.scroll += 10
+		return nil, false
+	}
+	if !o.armed {
+		// Typed before the person could have read the dialog.
+		return nil, false
+	}
+	switch {
+	case key.Matches(msg, k.Once):
+		o.answer(approval.AllowOnce, "")
+	case key.Matches(msg, k.Session):
+		o.answer(approval.AllowSession, "")
+	case key.Matches(msg, k.Always):
+		o.answer(approval.AllowAlways, "")
+	case key.Matches(msg, k.Deny):
+		o.answer(approval.Deny, "")
+	case key.Matches(msg, k.DenyNote):
+		o.noting = true
+		return o.note.Focus(), false
+	default:
+		return nil, false
+	}
+	return nil, true
+}
+
+// interrupt is Ctrl-C in the dialog: deny, and stop the turn.
+func (o *approvalOverlay) interrupt(m *Model) tea.Cmd {
+	o.answer(approval.Deny, "the person interrupted the turn")
+	m.chat.InterruptSession(o.session)
+	return nil
+}
+
+func (o *approvalOverlay) lines(m *Model, w, h int) []string {
+	st := m.st
+	req := o.ev.Request
+	title := fmt.Sprintf("Allow %s?", sanitize.Line(req.Tool))
+	if req.Outside {
+		title += "  (outside the project)"
+	}
+	head := []string{
+		st.HelpTitle.Render(title),
+		st.Body.Render(sanitize.Line(req.Summary)),
+		st.Muted.Render("in " + sanitize.Line(req.Dir)),
+		"",
+	}
+	var body []string
+	if req.Detail != "" {
+		for _, l := range strings.Split(sanitize.String(strings.TrimRight(req.Detail, "\n")), "\n") {
+			style := st.Body
+			switch {
+			case strings.HasPrefix(l, "+") && !strings.HasPrefix(l, "+++"):
+				style = st.StatusState.UnsetBackground()
+			case strings.HasPrefix(l, "-") && !strings.HasPrefix(l, "---"):
+				style = st.StatusError.UnsetBackground().UnsetBold()
+			case strings.HasPrefix(l, "@@"):
+				style = st.Key
+			}
+			body = append(body, style.Render(strings.ReplaceAll(l, "\t", "    ")))
+		}
+	}
+	k := m.keys.Approval
+	var foot []string
+	switch {
+	case o.noting:
+		o.note.SetWidth(max(w-len(o.note.Prompt)-2, 1))
+		foot = append(foot, o.note.View(), st.Muted.Render("enter denies with this note · esc goes back"))
+	case !o.armed:
+		foot = append(foot, st.Muted.Render("…"))
+	default:
+		foot = append(foot,
+			st.Key.Render(k.Once.Help().Key)+" "+st.Body.Render(k.Once.Help().Desc)+"   "+
+				st.Key.Render(k.Session.Help().Key)+" "+st.Body.Render(k.Session.Help().Desc)+"   "+
+				st.Key.Render(k.Always.Help().Key)+" "+st.Body.Render(k.Always.Help().Desc)+"   "+
+				st.Key.Render(k.Deny.Help().Key)+" "+st.Body.Render(k.Deny.Help().Desc)+"   "+
+				st.Key.Render(k.DenyNote.Help().Key)+" "+st.Body.Render(k.DenyNote.Help().Desc),
+			st.Muted.Render(sanitize.Line(o.always)+" · ctrl+c denies and stops the turn"))
+	}
+	rows := max(h-len(head)-len(foot)-1, 0)
+	o.scroll = clampInt(o.scroll, 0, max(len(body)-rows, 0))
+	out := append([]string(nil), head...)
+	shown := body[o.scroll:]
+	if len(shown) > rows {
+		shown = shown[:rows]
+	}
+	out = append(out, shown...)
+	for len(out) < h-len(foot)-1 {
+		out = append(out, "")
+	}
+	if more := len(body) - o.scroll - rows; more > 0 {
+		out = append(out, st.Muted.Render(fmt.Sprintf("↓ %d more lines (↑/↓ scroll)", more)))
+	} else {
+		out = append(out, "")
+	}
+	out = append(out, foot...)
+	return cell.Fit(out, w, h)
+}
+
+// pendingApprovals counts the dialogs waiting for an answer.
+func (m *Model) pendingApprovals() int {
+	n := 0
+	for _, o := range m.overlays {
+		if _, ok := o.(*approvalOverlay); ok {
+			n++
+		}
+	}
+	return n
+}
+
+// dropApprovals closes the dialogs of a turn that ended.
+func (m *Model) dropApprovals(turn int) {
+	kept := m.overlays[:0]
+	for _, o := range m.overlays {
+		if a, ok := o.(*approvalOverlay); ok && a.turn == turn {
+			continue
+		}
+		kept = append(kept, o)
+	}
+	m.overlays = kept
+}
+
+// armApproval arms the dialog a tick names.
+func (m *Model) armApproval(id int) {
+	for _, o := range m.overlays {
+		if a, ok := o.(*approvalOverlay); ok && a.id == id {
+			a.armed = true
+		}
+	}
+}
