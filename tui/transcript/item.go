@@ -63,8 +63,8 @@ type Item struct {
 	cacheWidth  int
 	cacheGen    int
 	cacheExpand bool
-	cache      []string
-	gen        int // bumped on every change
+	cache       []string
+	gen         int // bumped on every change
 
 	// Streaming: closed markdown blocks rendered once.
 	blocks      markdown.BlockScanner
@@ -328,4 +328,3 @@ func (it *Item) toolLines(width int, st *Styles, expand bool) []string {
 	}
 	return out
 }
-
