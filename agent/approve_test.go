@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -265,5 +266,92 @@ func TestInterruptWhileAskingDeniesAndEndsTheTurn(t *testing.T) {
 	}
 	if m := e.lastTool(sid); m.Status != store.MessageInterrupted {
 		t.Errorf("saved %+v", m)
+	}
+}
+
+// TestInterruptDuringBashKillsTheWholeGroup: Ctrl-C while `sleep 60 &
+// sleep 60` runs ends the turn interrupted, and no process of the
+// command's group is left alive (checked by pid through /proc). The guard
+// is generous; the design's figure (within 2.5 s) is SIGTERM then SIGKILL
+// after 2 s at worst.
+func TestInterruptDuringBashKillsTheWholeGroup(t *testing.T) {
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "pgid")
+	ts := newTestServer(t, func(w http.ResponseWriter, r *http.Request, _ int, req chatRequest) {
+		s := startSSE(w)
+		s.toolCall(0, "call_sleep", "bash", `{"command":"echo $$ > pgid; sleep 60 & sleep 60"}`)
+		s.finish("tool_calls")
+		s.done()
+	})
+	e := newEnv(t)
+	p, err := approval.New(dir, approval.Config{Yolo: true, SettingsPath: filepath.Join(t.TempDir(), "p.toml")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := e.agent(ts.base(), func(c *Config) { c.Tools = []tool.Tool{shell.New(dir)}; c.Policy = p })
+	sid := e.session()
+	ch, err := a.Send(context.Background(), sid, "sleep")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pgid int
+	deadline := time.Now().Add(guard)
+	for pgid == 0 && time.Now().Before(deadline) {
+		if b, err := os.ReadFile(pidFile); err == nil && strings.HasSuffix(string(b), "\n") {
+			pgid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if pgid == 0 {
+		t.Fatal("the command never started")
+	}
+	waitUntil(t, "both sleeps to start", func() bool { return len(groupMembers(pgid)) >= 2 })
+	start := time.Now()
+	a.Interrupt(sid)
+	r := collect(t, ch)
+	if _, ok := r.terminal.(Interrupted); !ok {
+		t.Fatalf("terminal %#v", r.terminal)
+	}
+	if left := groupMembers(pgid); len(left) > 0 {
+		t.Fatalf("processes of the group alive after the turn ended: %v", left)
+	}
+	t.Logf("interrupt → turn ended with the group gone: %s", time.Since(start).Round(time.Millisecond))
+}
+
+// groupMembers lists the live (not zombie) processes whose group is pgid.
+func groupMembers(pgid int) []int {
+	ents, _ := os.ReadDir("/proc")
+	var out []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid pgrp ...; comm may hold spaces.
+		s := string(b)
+		rest := s[strings.LastIndexByte(s, ')')+2:]
+		f := strings.Fields(rest)
+		if len(f) < 3 || f[0] == "Z" {
+			continue
+		}
+		if g, _ := strconv.Atoi(f[2]); g == pgid {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(guard)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
