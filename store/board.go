@@ -128,6 +128,8 @@ type Card struct {
 	Position int      `json:"position"` // 0-based, dense within the status
 	Priority Priority `json:"priority"`
 	Assignee Assignee `json:"assignee"`
+	// Parent is the card whose worker created this one; 0 when none.
+	Parent int64 `json:"parent_id,omitzero"`
 
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -167,6 +169,7 @@ type NewCard struct {
 	Status      Status   // "" means Todo
 	Priority    Priority // taken as given: the zero value is PriorityLow
 	Assignee    Assignee // "" means Me
+	Parent      int64    // the card whose worker made this one; 0 for none
 }
 
 // CardPatch changes the fields that are not nil.
@@ -220,7 +223,7 @@ func (b *Board) Backup(ctx context.Context, dest string) error {
 	return nil
 }
 
-const cardColumns = `id, title, body, status, rank, priority, assignee, created_at, updated_at, completed_at`
+const cardColumns = `id, title, body, status, rank, priority, assignee, created_at, updated_at, completed_at, parent_id`
 
 // The statements of the write path, prepared once on the writer connection
 // (see db.prepared): preparing costs as much as running them.
@@ -231,7 +234,7 @@ const (
 	qNeighbours  = `SELECT rank FROM cards WHERE status = ? AND id != ? ORDER BY rank, id LIMIT 2 OFFSET ?`
 	qMoveCard    = `UPDATE cards SET status = ?, rank = ?, updated_at = ?, completed_at = ? WHERE id = ?`
 	qInsertEvent = `INSERT INTO card_events (card_id, kind, actor, text, at, before) VALUES (?, ?, ?, ?, ?, ?)`
-	qInsertCard  = `INSERT INTO cards (` + cardColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qInsertCard  = `INSERT INTO cards (` + cardColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qEditCard    = `UPDATE cards SET title = ?, body = ?, priority = ?, assignee = ?, updated_at = ? WHERE id = ?`
 )
 
@@ -256,6 +259,7 @@ type row struct {
 	Created   int64  `json:"created_at"`
 	Updated   int64  `json:"updated_at"`
 	Completed *int64 `json:"completed_at"`
+	Parent    int64  `json:"parent_id,omitempty"`
 }
 
 type scanner interface{ Scan(...any) error }
@@ -263,7 +267,7 @@ type scanner interface{ Scan(...any) error }
 func scanRow(s scanner) (row, error) {
 	var r row
 	var completed sql.NullInt64
-	err := s.Scan(&r.ID, &r.Title, &r.Body, &r.Status, &r.Rank, &r.Priority, &r.Assignee, &r.Created, &r.Updated, &completed)
+	err := s.Scan(&r.ID, &r.Title, &r.Body, &r.Status, &r.Rank, &r.Priority, &r.Assignee, &r.Created, &r.Updated, &completed, &r.Parent)
 	if completed.Valid {
 		r.Completed = &completed.Int64
 	}
@@ -273,7 +277,7 @@ func scanRow(s scanner) (row, error) {
 func (r row) card() Card {
 	c := Card{
 		ID: r.ID, Title: r.Title, Body: r.Body, Status: Status(r.Status), Position: r.Position,
-		Priority: Priority(r.Priority), Assignee: Assignee(r.Assignee),
+		Priority: Priority(r.Priority), Assignee: Assignee(r.Assignee), Parent: r.Parent,
 		CreatedAt: fromMilli(r.Created), UpdatedAt: fromMilli(r.Updated),
 	}
 	if r.Completed != nil {
@@ -392,7 +396,7 @@ func (b *Board) Create(ctx context.Context, actor string, c NewCard) (Card, erro
 	err = b.db.write(ctx, func(tx *wtx) error {
 		now := nowMilli()
 		r = row{Title: c.Title, Body: c.Body, Status: string(c.Status), Priority: int(c.Priority),
-			Assignee: string(c.Assignee), Created: now, Updated: now}
+			Assignee: string(c.Assignee), Created: now, Updated: now, Parent: c.Parent}
 		if c.Status == Done {
 			r.Completed = &now
 		}
@@ -421,7 +425,7 @@ func insertRow(ctx context.Context, tx *wtx, r row) (int64, error) {
 		id = r.ID
 	}
 	res, err := tx.ExecContext(ctx, qInsertCard,
-		id, r.Title, r.Body, r.Status, r.Rank, r.Priority, r.Assignee, r.Created, r.Updated, r.Completed)
+		id, r.Title, r.Body, r.Status, r.Rank, r.Priority, r.Assignee, r.Created, r.Updated, r.Completed, r.Parent)
 	if err != nil {
 		return 0, err
 	}

@@ -40,6 +40,35 @@ var boardMigrations = []string{
 	// 2: undo is per actor; find an actor's latest live change without
 	// walking everyone else's.
 	`CREATE INDEX card_events_live_by_actor ON card_events (actor, id) WHERE undone_at IS NULL;`,
+	// 3: cards run by dispatcher workers. A claim says which process runs
+	// a card (one row per card, at most); its heartbeat keeps it, and a
+	// dead process's or an expired claim is released by the next
+	// dispatcher. runs keeps every run's outcome. A worker's new cards
+	// name the card that made them.
+	`ALTER TABLE cards ADD COLUMN parent_id INTEGER NOT NULL DEFAULT 0;
+	CREATE TABLE runs (
+		id          INTEGER PRIMARY KEY AUTOINCREMENT,
+		card_id     INTEGER NOT NULL,
+		session_id  INTEGER NOT NULL DEFAULT 0,
+		host        TEXT    NOT NULL,
+		pid         INTEGER NOT NULL,
+		started_at  INTEGER NOT NULL,
+		ended_at    INTEGER,
+		outcome     TEXT    NOT NULL DEFAULT 'running' CHECK (outcome IN ('running','review','blocked','stopped','crashed','failed')),
+		tokens      INTEGER NOT NULL DEFAULT 0,
+		error       TEXT    NOT NULL DEFAULT ''
+	);
+	CREATE INDEX runs_by_card ON runs (card_id, id);
+	CREATE TABLE claims (
+		card_id      INTEGER PRIMARY KEY,
+		run_id       INTEGER NOT NULL,
+		host         TEXT    NOT NULL,
+		pid          INTEGER NOT NULL,
+		claimed_at   INTEGER NOT NULL,
+		heartbeat_at INTEGER NOT NULL,
+		expires_at   INTEGER NOT NULL,
+		stop         INTEGER NOT NULL DEFAULT 0
+	);`,
 }
 
 // stateMigrations build state.db.

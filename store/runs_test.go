@@ -1,0 +1,116 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+func agentCard(t *testing.T, b *Board, title string, p Priority) Card {
+	t.Helper()
+	c, err := b.Create(context.Background(), ActorMe, NewCard{Title: title, Assignee: AgentAssignee, Priority: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestRunnableOrderAndClaim(t *testing.T) {
+	ctx := context.Background()
+	b := openTestBoard(t)
+	low := agentCard(t, b, "low", PriorityLow)
+	high := agentCard(t, b, "high", PriorityHigh)
+	mine, _ := b.Create(ctx, ActorMe, NewCard{Title: "mine"})
+	run, _ := b.Runnable(ctx, 10)
+	if len(run) != 2 || run[0].ID != high.ID || run[1].ID != low.ID {
+		t.Fatalf("runnable = %+v", run)
+	}
+	r, err := b.Claim(ctx, high.ID, "h", 42, time.Minute)
+	if err != nil || r.Outcome != RunRunning {
+		t.Fatalf("claim = %+v, %v", r, err)
+	}
+	if c, _ := b.Get(ctx, high.ID); c.Status != Running {
+		t.Errorf("claimed card in %s", c.Status)
+	}
+	if evs, _ := b.Events(ctx, high.ID); evs[len(evs)-1].Actor != WorkerActor(high.ID) {
+		t.Errorf("the move to Running is by %q", evs[len(evs)-1].Actor)
+	}
+	if _, err := b.Claim(ctx, high.ID, "h", 43, time.Minute); !errors.Is(err, ErrNotRunnable) && !errors.Is(err, ErrClaimed) {
+		t.Errorf("second claim = %v", err)
+	}
+	if _, err := b.Claim(ctx, mine.ID, "h", 42, time.Minute); !errors.Is(err, ErrNotRunnable) {
+		t.Errorf("claiming a card assigned to me = %v", err)
+	}
+	if run, _ := b.Runnable(ctx, 10); len(run) != 1 || run[0].ID != low.ID {
+		t.Errorf("runnable after the claim = %+v", run)
+	}
+}
+
+func TestFinishRunMovesAndComments(t *testing.T) {
+	ctx := context.Background()
+	b := openTestBoard(t)
+	c := agentCard(t, b, "do it", PriorityNormal)
+	r, _ := b.Claim(ctx, c.ID, "h", 1, time.Minute)
+	done, err := b.FinishRun(ctx, r.ID, RunEnd{Outcome: RunReview, To: Review, Comment: "did it", Tokens: 99})
+	if err != nil || done.Outcome != RunReview || done.EndedAt.IsZero() {
+		t.Fatalf("finish = %+v, %v", done, err)
+	}
+	if got, _ := b.Get(ctx, c.ID); got.Status != Review {
+		t.Errorf("card in %s", got.Status)
+	}
+	evs, _ := b.Events(ctx, c.ID)
+	if last := evs[len(evs)-1]; last.Kind != EventCommented || last.Text != "did it" || last.Actor != WorkerActor(c.ID) {
+		t.Errorf("last event %+v", last)
+	}
+	if cl, _ := b.Claims(ctx); len(cl) != 0 {
+		t.Errorf("claims left %+v", cl)
+	}
+	if _, err := b.FinishRun(ctx, r.ID, RunEnd{Outcome: RunBlocked, To: Blocked}); !errors.Is(err, ErrNotRunning) {
+		t.Errorf("finishing twice = %v", err)
+	}
+	runs, _ := b.Runs(ctx, c.ID)
+	if len(runs) != 1 || runs[0].Tokens != 99 {
+		t.Errorf("runs %+v", runs)
+	}
+}
+
+func TestHeartbeatStopAndRecover(t *testing.T) {
+	ctx := context.Background()
+	b := openTestBoard(t)
+	c := agentCard(t, b, "a", PriorityNormal)
+	d := agentCard(t, b, "b", PriorityNormal)
+	rc, _ := b.Claim(ctx, c.ID, "here", 100, time.Minute)
+	rd, _ := b.Claim(ctx, d.ID, "elsewhere", 200, time.Millisecond)
+	if stop, err := b.Heartbeat(ctx, rc.ID, time.Minute); err != nil || stop {
+		t.Fatalf("heartbeat = %v, %v", stop, err)
+	}
+	if _, err := b.RequestStop(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if stop, _ := b.Heartbeat(ctx, rc.ID, time.Minute); !stop {
+		t.Error("the stop request is not seen by the heartbeat")
+	}
+	time.Sleep(5 * time.Millisecond) // d's claim expires
+	// pid 100 on "here" is dead; d's claim on another host has expired.
+	got, err := b.Recover(ctx, "here", func(pid int) bool { return pid != 100 })
+	if err != nil || len(got) != 2 {
+		t.Fatalf("recover = %+v, %v", got, err)
+	}
+	for _, id := range []int64{c.ID, d.ID} {
+		card, _ := b.Get(ctx, id)
+		runs, _ := b.Runs(ctx, id)
+		if card.Status != Todo || len(runs) != 1 || runs[0].Outcome != RunCrashed {
+			t.Errorf("card %d: %s, runs %+v", id, card.Status, runs)
+		}
+	}
+	if _, err := b.Heartbeat(ctx, rd.ID, time.Minute); !errors.Is(err, ErrNotRunning) {
+		t.Errorf("heartbeat of a recovered run = %v", err)
+	}
+	// A live claim is left alone: the control.
+	e := agentCard(t, b, "c", PriorityNormal)
+	b.Claim(ctx, e.ID, "here", 300, time.Minute)
+	if got, _ := b.Recover(ctx, "here", func(int) bool { return true }); len(got) != 0 {
+		t.Errorf("recover released a live claim: %+v", got)
+	}
+}
