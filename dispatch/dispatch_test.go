@@ -282,7 +282,12 @@ func TestTwoDispatchersRunEachCardOnce(t *testing.T) {
 		cards = append(cards, w.card("card "+string(rune('a'+i)), ""))
 	}
 	w.dispatcher(func(c *Config) { c.MaxWorkers = 3; c.PID = 1000001; c.Alive = func(int) bool { return true } })
-	w.dispatcher(func(c *Config) { c.Board = b2; c.MaxWorkers = 3; c.PID = 1000002; c.Alive = func(int) bool { return true } })
+	w.dispatcher(func(c *Config) {
+		c.Board = b2
+		c.MaxWorkers = 3
+		c.PID = 1000002
+		c.Alive = func(int) bool { return true }
+	})
 	for _, c := range cards {
 		w.waitStatus(c.ID, store.Review)
 	}
