@@ -99,6 +99,7 @@ SPINDLE_MODEL, or pass --base-url and --model, or write them to ` + config.Path(
 		a.kanbanCmd(),
 		a.doctorCmd(),
 		a.runCmd(),
+		a.workCmd(),
 		a.serveDemoCmd(),
 		a.logsCmd(),
 	)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -41,6 +42,7 @@ Priorities: low, normal, high, urgent (or 0..3).`,
 		a.kanbanShowCmd(),
 		a.kanbanRmCmd(),
 		a.kanbanUndoCmd(),
+		a.kanbanStopCmd(),
 	)
 	return cmd
 }
@@ -253,6 +255,7 @@ func (a *app) kanbanEditCmd() *cobra.Command {
 type cardWithHistory struct {
 	store.Card
 	Events []store.Event `json:"events"`
+	Runs   []store.Run   `json:"runs"`
 }
 
 func (a *app) kanbanShowCmd() *cobra.Command {
@@ -276,12 +279,19 @@ func (a *app) kanbanShowCmd() *cobra.Command {
 				if err != nil {
 					return cardErr("show", id, err)
 				}
+				runs, err := b.Runs(ctx, id)
+				if err != nil {
+					return cardErr("show", id, err)
+				}
 				out := cmd.OutOrStdout()
 				if asJSON {
 					if evs == nil {
 						evs = []store.Event{}
 					}
-					return writeJSON(out, cardWithHistory{Card: c, Events: evs})
+					if runs == nil {
+						runs = []store.Run{}
+					}
+					return writeJSON(out, cardWithHistory{Card: c, Events: evs, Runs: runs})
 				}
 				fmt.Fprintf(out, "#%d %s\n", c.ID, sanitize.Line(c.Title))
 				fmt.Fprintf(out, "status:   %s (position %d)\n", c.Status, c.Position)
@@ -302,6 +312,20 @@ func (a *app) kanbanShowCmd() *cobra.Command {
 						undone = " (undone)"
 					}
 					fmt.Fprintf(out, "  %s  %-9s %-5s %s%s\n", e.At.Format("2006-01-02 15:04:05"), e.Kind, sanitize.Line(e.Actor), sanitize.Line(e.Text), undone)
+				}
+				if len(runs) > 0 {
+					fmt.Fprintln(out, "\nruns:")
+					for _, r := range runs {
+						took := "running"
+						if !r.EndedAt.IsZero() {
+							took = r.EndedAt.Sub(r.StartedAt).Round(time.Second).String()
+						}
+						line := fmt.Sprintf("  #%d  %s  %-8s %8s  session %d", r.ID, r.StartedAt.Format("2006-01-02 15:04:05"), r.Outcome, took, r.SessionID)
+						if r.Error != "" {
+							line += "  " + sanitize.Line(r.Error)
+						}
+						fmt.Fprintln(out, line)
+					}
 				}
 				return nil
 			})
@@ -439,4 +463,47 @@ func describeUndo(ev store.Event) string {
 		return fmt.Sprintf("withdrew %s's comment on card %d", ev.Actor, ev.CardID)
 	}
 	return fmt.Sprintf("%s of card %d by %s", ev.Kind, ev.CardID, ev.Actor)
+}
+
+func (a *app) kanbanStopCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "stop ID",
+		Short: "Stop the agent worker running a card (it goes to Blocked)",
+		Long: `stop asks the worker running card ID to stop, in whichever spindle process runs
+it: the worker's request is interrupted through the abort path, what it did so far
+is kept, and the card goes to Blocked with "stopped by you". stop waits a few
+seconds for that and says where the card ended up.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseID(args[0])
+			if err != nil {
+				return err
+			}
+			return a.withBoard(func(b *store.Board) error {
+				ctx := cmd.Context()
+				c, err := b.RequestStop(ctx, id)
+				if errors.Is(err, store.ErrNotRunning) {
+					return fmt.Errorf("kanban stop: no worker is running card %d", id)
+				}
+				if err != nil {
+					return fmt.Errorf("kanban stop: %w", err)
+				}
+				out := cmd.OutOrStdout()
+				fmt.Fprintf(out, "stop requested: card %d, run %d, process %d on %s\n", id, c.RunID, c.PID, sanitize.Line(c.Host))
+				deadline := time.Now().Add(5 * time.Second)
+				for time.Now().Before(deadline) {
+					card, err := b.Get(ctx, id)
+					if err != nil {
+						return cardErr("stop", id, err)
+					}
+					if card.Status != store.Running {
+						fmt.Fprintf(out, "card %d is now in %s\n", id, card.Status)
+						return nil
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+				return fmt.Errorf("kanban stop: card %d is still running after 5 s; its process (%d on %s) may be stuck or gone (a dead one's claim is released by the next dispatcher)", id, c.PID, sanitize.Line(c.Host))
+			})
+		},
+	}
 }

@@ -94,6 +94,9 @@ type Config struct {
 	Logger          *slog.Logger
 	// Paused starts the dispatcher without claiming anything.
 	Paused bool
+	// NoAsk denies at once every call that needs the person's approval
+	// (spindle work: nobody is there to answer), with an Event saying so.
+	NoAsk bool
 
 	// Host and PID name this process in claims; "" and 0 are the real
 	// ones. Alive says whether a pid on this host is running; nil is

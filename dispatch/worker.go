@@ -25,6 +25,7 @@ const (
 	Claimed   EventKind = "claimed"
 	Finished  EventKind = "finished"
 	Recovered EventKind = "recovered"
+	Denied    EventKind = "denied" // a call that needed approval, with NoAsk
 )
 
 // Event is one line of `spindle work`'s output.
@@ -247,6 +248,13 @@ func (w *worker) runTurn(ctx context.Context) store.RunEnd {
 
 	var last agent.Event
 	for ev := range ch {
+		if ask, ok := ev.(agent.ApprovalNeeded); ok && d.cfg.NoAsk {
+			ask.Answer(approval.Decision{Answer: approval.Deny, Rule: "spindle work",
+				Note: "nobody is there to ask; the person can allow it with --yolo or an allow rule in the config"})
+			d.emit(Event{Kind: Denied, CardID: w.card.ID, RunID: w.run.ID, Title: w.card.Title,
+				Text: ask.Request.Tool + ": " + sanitize.Line(ask.Request.Summary)})
+			continue
+		}
 		w.record(ev)
 		last = ev
 		d.notify()
