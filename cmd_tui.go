@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/spindle-sh/spindle/dispatch"
 	"github.com/spindle-sh/spindle/keymap"
 	"github.com/spindle-sh/spindle/tui"
 	"github.com/spindle-sh/spindle/tui/theme"
@@ -64,10 +65,24 @@ func (a *app) openTUIParts(context.Context) (tui.Parts, func(), error) {
 		return tui.Parts{}, nil, err
 	}
 	parts := tui.Parts{Agent: ag, Sessions: state, BoardErr: boardErr}
+	stopWorkers := func() {}
 	if board != nil {
 		parts.Board = board
+		// The dispatcher runs the cards assigned to the agent while the
+		// shell is open; closing stops its workers (their cards go back to
+		// To do, their claims released) before the agent closes.
+		d := dispatch.New(dispatch.Config{
+			Board: board, Agent: ag, Sessions: state, Tools: proj.tools,
+			MaxWorkers: a.cfg.MaxWorkersOrDefault(), ApprovalTimeout: a.cfg.ApprovalTimeoutOrDefault(), Logger: a.logger,
+		})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); d.Run(ctx) }()
+		stopWorkers = func() { cancel(); <-done }
+		parts.Dispatcher = d
 	}
 	return parts, func() {
+		stopWorkers()
 		ag.Close()
 		closeStores()
 	}, nil

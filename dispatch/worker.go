@@ -147,7 +147,15 @@ func (w *worker) record(ev agent.Event) {
 	switch ev := ev.(type) {
 	case agent.Delta:
 		w.reply.WriteString(ev.Text)
-		if line := lastLine(ev.Text); line != "" {
+		// The last whole line so far: a delta may end mid-word.
+		r := w.reply.String()
+		if i := strings.LastIndexByte(r, '\n'); i > 0 {
+			r = r[:i]
+		}
+		if len(r) > 400 {
+			r = r[len(r)-400:]
+		}
+		if line := lastLine(r); line != "" {
 			w.lastLine = line
 		}
 		w.tokens += int64(utf8.RuneCountInString(ev.Text)+3) / 4

@@ -34,6 +34,14 @@ type Kanban struct {
 	Filter         key.Binding
 	ToggleArchived key.Binding
 
+	// StopWorker stops the agent worker running the selected card (it
+	// goes to Blocked); Rerun puts a Blocked or Review card back in To do
+	// for a worker to run again; PauseWorkers pauses and resumes claiming
+	// cards; AnswerWorker opens the approval dialog of a worker that waits.
+	StopWorker   key.Binding
+	Rerun        key.Binding
+	PauseWorkers key.Binding
+	AnswerWorker key.Binding
 	// Submit goes from a form's title to its body, saves a comment and
 	// applies the filter.
 	Submit key.Binding
@@ -71,10 +79,14 @@ func defaultKanban() Kanban {
 		Filter:         key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		ToggleArchived: key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "show/hide archived")),
 
-		Submit:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next / submit")),
-		Save:    key.NewBinding(key.WithKeys("ctrl+s"), key.WithHelp("ctrl+s", "save")),
-		Cancel:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel / back")),
-		Confirm: key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "confirm")),
+		StopWorker:   key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "stop its worker")),
+		Rerun:        key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "run it again")),
+		PauseWorkers: key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "pause/resume workers")),
+		AnswerWorker: key.NewBinding(key.WithKeys("!"), key.WithHelp("!", "answer its worker's approval")),
+		Submit:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next / submit")),
+		Save:         key.NewBinding(key.WithKeys("ctrl+s"), key.WithHelp("ctrl+s", "save")),
+		Cancel:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel / back")),
+		Confirm:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "confirm")),
 	}
 }
 
@@ -96,6 +108,10 @@ func (k *Kanban) register(pane string, m map[string]*key.Binding) {
 	m[pane+".assignee"] = &k.Assignee
 	m[pane+".undo"] = &k.Undo
 	m[pane+".undo_card"] = &k.UndoCard
+	m[pane+".stop_worker"] = &k.StopWorker
+	m[pane+".rerun"] = &k.Rerun
+	m[pane+".pause_workers"] = &k.PauseWorkers
+	m[pane+".answer_worker"] = &k.AnswerWorker
 	m[pane+".filter"] = &k.Filter
 	m[pane+".toggle_archived"] = &k.ToggleArchived
 	m[pane+".submit"] = &k.Submit
@@ -116,6 +132,7 @@ func (k Kanban) FullHelp() [][]key.Binding {
 		{k.Up, k.Down, k.Left, k.Right, k.Open},
 		{k.New, k.Edit, k.Comment, k.Delete, k.Priority, k.Assignee},
 		{k.MovePrev, k.MoveNext, k.MoveUp, k.MoveDown, k.Undo, k.UndoCard, k.Filter, k.ToggleArchived},
+		{k.StopWorker, k.Rerun, k.PauseWorkers, k.AnswerWorker},
 		{k.Submit, k.Save, k.Cancel, k.Confirm},
 	}
 }

@@ -34,6 +34,11 @@ type approvalOverlay struct {
 	noting  bool // typing a note to go with a denial
 	note    textinput.Model
 	always  string // the rule "always" saves, or why it cannot
+	// card is the card of a worker's request (0 for the chat's);
+	// onInterrupt is what Ctrl-C in the dialog stops (nil: the chat's
+	// turn of session).
+	card        int64
+	onInterrupt func(m *Model)
 }
 
 // approvalArmMsg arms the dialog it names.
@@ -120,6 +125,10 @@ func (o *approvalOverlay) update(m *Model, msg tea.KeyPressMsg) (tea.Cmd, bool) 
 // interrupt is Ctrl-C in the dialog: deny, and stop the turn.
 func (o *approvalOverlay) interrupt(m *Model) tea.Cmd {
 	o.answer(approval.Deny, "the person interrupted the turn")
+	if o.onInterrupt != nil {
+		o.onInterrupt(m)
+		return nil
+	}
 	m.chat.InterruptSession(o.session)
 	return nil
 }
@@ -128,6 +137,9 @@ func (o *approvalOverlay) lines(m *Model, w, h int) []string {
 	st := m.st
 	req := o.ev.Request
 	title := fmt.Sprintf("Allow %s?", sanitize.Line(req.Tool))
+	if o.card != 0 {
+		title = fmt.Sprintf("Card #%d's worker asks: allow %s?", o.card, sanitize.Line(req.Tool))
+	}
 	if req.Outside {
 		title += "  (outside the project)"
 	}
@@ -189,11 +201,12 @@ func (o *approvalOverlay) lines(m *Model, w, h int) []string {
 	return cell.Fit(out, w, h)
 }
 
-// pendingApprovals counts the dialogs waiting for an answer.
+// pendingApprovals counts the chat's dialogs waiting for an answer (a
+// worker's are counted with the workers).
 func (m *Model) pendingApprovals() int {
 	n := 0
 	for _, o := range m.overlays {
-		if _, ok := o.(*approvalOverlay); ok {
+		if a, ok := o.(*approvalOverlay); ok && a.card == 0 {
 			n++
 		}
 	}

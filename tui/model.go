@@ -64,6 +64,8 @@ type Options struct {
 	// Yolo says tool calls run without asking (--yolo); the status bar
 	// warns about it.
 	Yolo bool
+	// Dispatcher, as in Parts.
+	Dispatcher Dispatcher
 }
 
 // Parts are what the UI runs on: the agent, state.db and the board. Options
@@ -75,6 +77,9 @@ type Parts struct {
 	Sessions Sessions
 	Board    Board // nil when refused
 	BoardErr error // why Board is nil
+	// Dispatcher runs the cards assigned to the agent; nil when there is
+	// none (the board was refused). Its owner starts and stops it.
+	Dispatcher Dispatcher
 }
 
 // pane identifies a pane.
@@ -113,6 +118,9 @@ type Model struct {
 	armed    bool // "press Ctrl-C again to quit"
 	quitting bool
 	yolo     bool
+
+	dispatcher Dispatcher // nil: no workers
+	workers    workersState
 }
 
 // New builds the root model. Nothing is read from disk here: Init returns
@@ -128,16 +136,17 @@ func New(o Options) Model {
 	}
 	st := NewStyles(o.Palette)
 	m := Model{
-		ctx:     ctx,
-		logger:  logger,
-		keys:    o.Keys,
-		palette: o.Palette,
-		st:      &st,
-		cache:   &viewCache{},
-		help:    help.New(),
-		started: o.Agent != nil && o.Sessions != nil,
-		agent:   o.Agent,
-		yolo:    o.Yolo,
+		ctx:        ctx,
+		logger:     logger,
+		keys:       o.Keys,
+		palette:    o.Palette,
+		st:         &st,
+		cache:      &viewCache{},
+		help:       help.New(),
+		started:    o.Agent != nil && o.Sessions != nil,
+		agent:      o.Agent,
+		yolo:       o.Yolo,
+		dispatcher: o.Dispatcher,
 	}
 	m.help.Styles.ShortKey = st.Muted.Bold(true)
 	m.help.Styles.ShortDesc = st.Muted
@@ -172,7 +181,15 @@ func (m Model) Init() tea.Cmd {
 	if !m.started {
 		return nil
 	}
-	return tea.Batch(m.kanban.Init(), m.chat.Init())
+	return tea.Batch(m.kanban.Init(), m.chat.Init(), m.watchWorkers())
+}
+
+// watchWorkers starts following the dispatcher, if there is one.
+func (m Model) watchWorkers() tea.Cmd {
+	if m.dispatcher == nil {
+		return nil
+	}
+	return waitWorkers(m.dispatcher)
 }
 
 // partsOpened takes the parts RunOptions.Open opened; if that failed the
@@ -186,11 +203,12 @@ func (m Model) partsOpened(msg partsOpenedMsg) (tea.Model, tea.Cmd) {
 	m.agent, m.started = p.Agent, true
 	m.chat.SetParts(p.Agent, p.Sessions)
 	m.kanban = m.newKanban(p.Board, p.BoardErr)
+	m.dispatcher = p.Dispatcher
 	if m.focus == paneKanban {
 		m.kanban.Focus()
 	}
 	m.layout()
-	return m, tea.Batch(m.kanban.Init(), m.chat.Init())
+	return m, tea.Batch(m.kanban.Init(), m.chat.Init(), m.watchWorkers())
 }
 
 // Filter turns Bubble Tea's SIGINT message into the same interrupt path as
@@ -245,6 +263,29 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.updateChat(msg)
 	case approvalArmMsg:
 		m.armApproval(msg.id)
+		return m, nil
+	case workersChangedMsg:
+		return m.workersChanged(msg.at)
+	case workersTickMsg:
+		return m.workersTicked(msg.at)
+	case kanban.StopWorkerMsg:
+		if m.dispatcher != nil && !m.dispatcher.Stop(msg.CardID) {
+			m.errText = "no worker of this spindle runs that card (spindle kanban stop stops one elsewhere)"
+		}
+		return m, nil
+	case kanban.PauseWorkersMsg:
+		if m.dispatcher == nil {
+			m.errText = "there are no workers: the board is unavailable"
+			return m, nil
+		}
+		m.dispatcher.SetPaused(!m.dispatcher.Paused())
+		return m, nil
+	case kanban.AnswerWorkerMsg:
+		return m, m.workerApproval(msg.CardID)
+	case kanban.RerunMsg:
+		if m.dispatcher != nil {
+			m.dispatcher.Wake()
+		}
 		return m, nil
 	case paletteChoseMsg:
 		if msg.index < 0 || msg.index >= len(m.cmds) {

@@ -167,7 +167,14 @@ func (m Model) stateLabel(cs chat.Status) string {
 	if others > 0 {
 		s += st.StatusState.Render(fmt.Sprintf(" %d running elsewhere ", others))
 	}
-	if n := m.pendingApprovals(); n > 0 {
+	if d := m.dispatcher; d != nil {
+		w := fmt.Sprintf(" workers %d/%d ", len(m.workers.list), d.MaxWorkers())
+		if d.Paused() {
+			w = fmt.Sprintf(" workers %d/%d paused ", len(m.workers.list), d.MaxWorkers())
+		}
+		s += st.Status.Render(w)
+	}
+	if n := m.pendingApprovals() + m.workerApprovals(); n > 0 {
 		s += st.StatusWarn.Render(fmt.Sprintf(" %d waiting for approval ", n))
 	}
 	// A notice is about the latest key press (any key clears it), so it

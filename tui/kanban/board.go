@@ -22,6 +22,7 @@ type Board interface {
 	Comment(ctx context.Context, actor string, id int64, text string) (store.Event, error)
 	Undo(ctx context.Context, actor string) (store.Event, error)
 	UndoEvent(ctx context.Context, id int64) (store.Event, error)
+	Runs(ctx context.Context, cardID int64) ([]store.Run, error)
 }
 
 var _ Board = (*store.Board)(nil)

@@ -20,6 +20,8 @@ type detailState struct {
 	loaded  bool
 	pending []string // comments typed but not yet committed
 	scroll  int
+	runs    []store.Run
+	live    []string // the running worker's transcript, drawn by the root
 
 	header []string // title and meta, always shown
 	lines  []string // body and history, scrolled
@@ -81,6 +83,25 @@ func (m *Model) rebuildDetail() {
 	}
 	for _, text := range d.pending {
 		lines = append(lines, m.eventLines(store.Event{Kind: "commented", Actor: actor, Text: text}, w)...)
+	}
+	if len(d.runs) > 0 {
+		lines = append(lines, "", s.Label.Render("Runs"))
+		for _, r := range d.runs {
+			took := "running"
+			if !r.EndedAt.IsZero() {
+				took = r.EndedAt.Sub(r.StartedAt).Round(time.Second).String()
+			}
+			line := fmt.Sprintf("%s  %s  %s", stamp(r.StartedAt), r.Outcome, took)
+			if r.Error != "" {
+				line += "  " + sanitize.Line(r.Error)
+			}
+			lines = append(lines, ansi.Truncate(s.Meta.Render(line), w, "…"))
+		}
+	}
+	if wk, running := m.workers[d.id]; running {
+		head, _ := m.workerLine(wk)
+		lines = append(lines, "", s.Label.Render("Worker")+s.Meta.Render("  "+sanitize.Line(head)))
+		lines = append(lines, d.live...)
 	}
 	d.lines = lines
 	d.scroll = clamp(d.scroll, 0, m.detailMaxScroll())

@@ -71,11 +71,17 @@ func (m Model) boardKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 func (m Model) cardKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	k := m.keys
 	card, ok := m.current()
-	if key.Matches(msg, k.Undo) {
+	switch {
+	case key.Matches(msg, k.Undo):
 		return m, m.enqueue(writeOp{kind: opUndo})
+	case key.Matches(msg, k.PauseWorkers):
+		return m, func() tea.Msg { return PauseWorkersMsg{} }
 	}
 	if !ok {
 		return m, nil
+	}
+	if m2, cmd, handled := m.workerKey(msg, card); handled {
+		return m2, cmd
 	}
 	ci := statusIndex(card.Status)
 	switch {

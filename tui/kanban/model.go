@@ -87,6 +87,9 @@ type Model struct {
 	pollFailing bool // the last data_version poll failed (already reported)
 
 	md *markdown.Renderer // a card body's markdown
+
+	workers map[int64]Worker // running workers by card, from the root
+	spin    string           // the spinner's frame for running cards
 }
 
 // Options is what the pane is built from.
@@ -219,7 +222,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		return m.handleWriteDone(msg)
 	case eventsMsg:
 		if m.detail.id == msg.id && msg.err == nil {
-			m.detail.events = msg.events
+			m.detail.events, m.detail.runs = msg.events, msg.runs
 			m.detail.loaded = true
 			m.rebuildDetail()
 		}

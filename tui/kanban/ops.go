@@ -39,6 +39,7 @@ type versionMsg struct {
 type eventsMsg struct {
 	id     int64
 	events []store.Event
+	runs   []store.Run
 	err    error
 }
 
@@ -165,9 +166,13 @@ func (m *Model) eventsCmd(id int64) tea.Cmd {
 		defer cancel()
 		evs, err := b.Events(ctx, id)
 		if err != nil {
-			err = fmt.Errorf("kanban: events of card %d: %w", id, err)
+			return eventsMsg{id: id, err: fmt.Errorf("kanban: events of card %d: %w", id, err)}
 		}
-		return eventsMsg{id: id, events: evs, err: err}
+		runs, err := b.Runs(ctx, id)
+		if err != nil {
+			err = fmt.Errorf("kanban: runs of card %d: %w", id, err)
+		}
+		return eventsMsg{id: id, events: evs, runs: runs, err: err}
 	}
 }
 

@@ -32,6 +32,7 @@ type Styles struct {
 	EventActor    lipgloss.Style
 	Undone        lipgloss.Style // an undone event in the history
 	Done          lipgloss.Style // titles in the Done column
+	Attention     lipgloss.Style // a running card's worker waits for the person
 
 	fast boardPaints
 }
@@ -60,8 +61,8 @@ func (p paint) on(s string) string {
 
 // cardPaints are the paints of one card state (plain or selected-focused).
 type cardPaints struct {
-	title, done, meta, me, agent, blank paint
-	priority                            [4]paint
+	title, done, meta, me, agent, blank, attention paint
+	priority                                       [4]paint
 }
 
 // boardPaints are the paints the board view uses.
@@ -82,7 +83,7 @@ func (s Styles) buildPaints() boardPaints {
 			return newPaint(st)
 		}
 		cp := cardPaints{
-			title: on(title), done: on(s.Done), meta: on(s.Meta), me: on(s.Me), agent: on(s.Agent),
+			title: on(title), done: on(s.Done), meta: on(s.Meta), me: on(s.Me), agent: on(s.Agent), attention: on(s.Attention),
 			blank: on(lipgloss.NewStyle()),
 		}
 		for i := range cp.priority {
@@ -124,6 +125,7 @@ func newStyles(p theme.Palette) Styles {
 		EventActor:  base.Foreground(p.Assistant),
 		Undone:      base.Foreground(p.Muted).Strikethrough(true),
 		Done:        base.Foreground(p.Success),
+		Attention:   base.Foreground(p.Warning).Bold(true),
 	}
 }
 

@@ -241,6 +241,19 @@ func (m *Model) cardLines(c *store.Card, w int, selected bool) [3]string {
 		text string
 		p    paint
 	}{{id + " · ", cp.meta}, {prio, pp}, {" · ", cp.meta}, {who, ap}}
+	if w, running := m.workers[c.ID]; running {
+		// A running worker: what it is doing instead of the meta.
+		text, attention := m.workerLine(w)
+		p := cp.agent
+		if attention {
+			p = cp.attention
+		}
+		parts = parts[:0]
+		parts = append(parts, struct {
+			text string
+			p    paint
+		}{sanitize.Line(text), p})
+	}
 	line2 := marker
 	left := room
 	for i, part := range parts {

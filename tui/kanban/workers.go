@@ -1,0 +1,131 @@
+package kanban
+
+import (
+	"fmt"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/spindle-sh/spindle/store"
+)
+
+// Worker is an agent worker running a card, as the root hands it to the
+// pane (from the dispatcher's snapshot, a few times a second while workers
+// run).
+type Worker struct {
+	CardID        int64
+	Elapsed       time.Duration
+	LastLine      string // sanitized by the pane when drawn
+	NeedsApproval bool
+	Stopping      bool
+}
+
+// The pane's requests to the root, which owns the dispatcher.
+type (
+	// StopWorkerMsg asks to stop the worker running CardID.
+	StopWorkerMsg struct{ CardID int64 }
+	// PauseWorkersMsg asks to pause (or resume) the dispatcher.
+	PauseWorkersMsg struct{}
+	// AnswerWorkerMsg asks to open the approval dialog of CardID's worker.
+	AnswerWorkerMsg struct{ CardID int64 }
+	// RerunMsg says a card was put back in To do for a worker: the
+	// dispatcher may look for it at once.
+	RerunMsg struct{ CardID int64 }
+)
+
+// SetWorkers replaces the running workers the pane shows, with the
+// spinner's current frame. Workers of cards not on the board are ignored.
+func (m *Model) SetWorkers(ws []Worker, spin string) {
+	if len(ws) == 0 && len(m.workers) == 0 {
+		return
+	}
+	m.workers = make(map[int64]Worker, len(ws))
+	for _, w := range ws {
+		m.workers[w.CardID] = w
+	}
+	m.spin = spin
+	if m.mode == modeDetail || m.back == modeDetail {
+		m.rebuildDetail()
+	}
+}
+
+// Reload reads the board again now (a worker moved a card), instead of at
+// the next poll.
+func (m Model) Reload() tea.Cmd {
+	if m.board == nil {
+		return nil
+	}
+	return m.loadCmd()
+}
+
+// SetLive gives the open card's detail the lines of its running worker's
+// transcript (the root renders them); nil when it has none.
+func (m *Model) SetLive(cardID int64, lines []string) {
+	if m.detail.id != cardID {
+		return
+	}
+	m.detail.live = lines
+	m.rebuildDetail()
+}
+
+// DetailID is the card whose detail is open, 0 when none.
+func (m Model) DetailID() int64 {
+	if m.mode == modeDetail || m.back == modeDetail {
+		return m.detail.id
+	}
+	return 0
+}
+
+// workerLine is the second line of a running card: the spinner, how long
+// it has run, and its latest output, or that it waits for approval.
+func (m *Model) workerLine(w Worker) (string, bool) {
+	if w.NeedsApproval {
+		return fmt.Sprintf("! needs approval · %s answers", firstKey(m.keys.AnswerWorker)), true
+	}
+	state := m.spin
+	if w.Stopping {
+		state = "stopping…"
+	}
+	line := fmt.Sprintf("%s %s", state, w.Elapsed.Round(time.Second))
+	if w.LastLine != "" {
+		line += " · " + w.LastLine
+	}
+	return line, false
+}
+
+// workerKey handles the worker keys on the selected (or open) card.
+func (m Model) workerKey(msg tea.KeyPressMsg, card store.Card) (Model, tea.Cmd, bool) {
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.StopWorker):
+		if _, running := m.workers[card.ID]; !running {
+			return m, errorCmd(fmt.Errorf("kanban: no worker is running card %d", card.ID)), true
+		}
+		id := card.ID
+		return m, func() tea.Msg { return StopWorkerMsg{CardID: id} }, true
+	case key.Matches(msg, k.AnswerWorker):
+		w, running := m.workers[card.ID]
+		if !running || !w.NeedsApproval {
+			return m, errorCmd(fmt.Errorf("kanban: card %d's worker is not waiting for an answer", card.ID)), true
+		}
+		id := card.ID
+		return m, func() tea.Msg { return AnswerWorkerMsg{CardID: id} }, true
+	case key.Matches(msg, k.Rerun):
+		if card.Status != store.Blocked && card.Status != store.Review {
+			return m, errorCmd(fmt.Errorf("kanban: only a Blocked or Review card runs again (card %d is in %s)", card.ID, card.Status)), true
+		}
+		var cmds []tea.Cmd
+		if card.Assignee != store.AgentAssignee {
+			a := store.AgentAssignee
+			cmds = append(cmds, m.editCard(card.ID, store.CardPatch{Assignee: &a}))
+		}
+		cmds = append(cmds, m.moveCard(card.ID, store.Todo, -1))
+		id := card.ID
+		cmds = append(cmds, func() tea.Msg { return RerunMsg{CardID: id} })
+		return m, tea.Sequence(cmds...), true
+	case key.Matches(msg, k.PauseWorkers):
+		return m, func() tea.Msg { return PauseWorkersMsg{} }, true
+	}
+	return m, nil, false
+}
