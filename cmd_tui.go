@@ -64,7 +64,7 @@ func (a *app) openTUIParts(context.Context) (tui.Parts, func(), error) {
 		closeStores()
 		return tui.Parts{}, nil, err
 	}
-	parts := tui.Parts{Agent: ag, Sessions: state, BoardErr: boardErr}
+	parts := tui.Parts{Agent: ag, Sessions: state, BoardErr: boardErr, Rules: proj.policy}
 	stopWorkers := func() {}
 	if board != nil {
 		parts.Board = board

@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/spindle-sh/spindle/agent/approval"
 	"github.com/spindle-sh/spindle/sanitize"
 	"github.com/spindle-sh/spindle/tui/chat"
 	"github.com/spindle-sh/spindle/tui/kanban"
@@ -79,6 +80,10 @@ func (m *Model) commands() []command {
 			m.chat.AddNote("Model set to " + sanitize.Line(arg) + ".")
 			return nil
 		}},
+		{name: "/permissions", args: "[remove RULE]", desc: "list the approval rules, or remove one of this project's", needsParts: true, run: func(m *Model, arg string) tea.Cmd {
+			m.permissions(arg)
+			return nil
+		}},
 		{name: "/stop", desc: "stop the reply", key: g.Stop, run: func(m *Model, _ string) tea.Cmd {
 			if !m.chat.Interrupt() {
 				m.notice = "nothing is streaming"
@@ -146,4 +151,52 @@ func (m Model) run(c command, arg string) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(cmd, tea.Quit)
 	}
 	return m, cmd
+}
+
+// Rules is what /permissions needs from the approval policy;
+// *approval.Policy implements it.
+type Rules interface {
+	Rules() []approval.RuleEntry
+	RemoveRule(text string) error
+	SettingsPath() string
+}
+
+var _ Rules = (*approval.Policy)(nil)
+
+// permissions is /permissions: the rules as a note, or removing one.
+func (m *Model) permissions(arg string) {
+	if m.rules == nil {
+		m.errText = "no approval rules here"
+		return
+	}
+	if rule, ok := strings.CutPrefix(arg, "remove "); ok {
+		rule = strings.TrimSpace(rule)
+		if err := m.rules.RemoveRule(rule); err != nil {
+			m.errText = describeErr(err)
+			return
+		}
+		m.chat.AddNote("Removed the rule " + sanitize.Line(rule) + ": that call asks again.")
+		return
+	}
+	if arg != "" {
+		m.errText = "usage: /permissions, or /permissions remove RULE"
+		return
+	}
+	var b strings.Builder
+	b.WriteString("Approval rules (deny wins; /permissions remove RULE deletes one of this project's):")
+	entries := m.rules.Rules()
+	if len(entries) == 0 {
+		b.WriteString("\n  none: every call with effects asks")
+	}
+	for _, e := range entries {
+		kind := "allow"
+		if e.Deny {
+			kind = "deny "
+		}
+		fmt.Fprintf(&b, "\n  %s  %s  (%s)", kind, sanitize.Line(e.Rule), e.Source)
+	}
+	if p := m.rules.SettingsPath(); p != "" {
+		b.WriteString("\nThis project's rules are kept in " + sanitize.Line(p) + ".")
+	}
+	m.chat.AddNote(b.String())
 }

@@ -64,8 +64,9 @@ type Options struct {
 	// Yolo says tool calls run without asking (--yolo); the status bar
 	// warns about it.
 	Yolo bool
-	// Dispatcher, as in Parts.
+	// Dispatcher and Rules, as in Parts.
 	Dispatcher Dispatcher
+	Rules      Rules
 }
 
 // Parts are what the UI runs on: the agent, state.db and the board. Options
@@ -80,6 +81,9 @@ type Parts struct {
 	// Dispatcher runs the cards assigned to the agent; nil when there is
 	// none (the board was refused). Its owner starts and stops it.
 	Dispatcher Dispatcher
+	// Rules are the approval rules /permissions lists and edits; nil when
+	// there are none to show.
+	Rules Rules
 }
 
 // pane identifies a pane.
@@ -121,6 +125,7 @@ type Model struct {
 
 	dispatcher Dispatcher // nil: no workers
 	workers    workersState
+	rules      Rules
 }
 
 // New builds the root model. Nothing is read from disk here: Init returns
@@ -147,6 +152,7 @@ func New(o Options) Model {
 		agent:      o.Agent,
 		yolo:       o.Yolo,
 		dispatcher: o.Dispatcher,
+		rules:      o.Rules,
 	}
 	m.help.Styles.ShortKey = st.Muted.Bold(true)
 	m.help.Styles.ShortDesc = st.Muted
@@ -203,7 +209,7 @@ func (m Model) partsOpened(msg partsOpenedMsg) (tea.Model, tea.Cmd) {
 	m.agent, m.started = p.Agent, true
 	m.chat.SetParts(p.Agent, p.Sessions)
 	m.kanban = m.newKanban(p.Board, p.BoardErr)
-	m.dispatcher = p.Dispatcher
+	m.dispatcher, m.rules = p.Dispatcher, p.Rules
 	if m.focus == paneKanban {
 		m.kanban.Focus()
 	}
