@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -218,5 +219,26 @@ func TestSlashTextGoesToTheRoot(t *testing.T) {
 	}
 	if len(h.ag.Sent()) != 0 || h.m.InputValue() != "" {
 		t.Errorf("sent %v, input %q", h.ag.Sent(), h.m.InputValue())
+	}
+}
+
+// TestUnsavedMessageComesBackToTheInput: when the message cannot be saved
+// (state.db on a full disk refuses the write), the turn fails and the text
+// is back in the input, not lost.
+func TestUnsavedMessageComesBackToTheInput(t *testing.T) {
+	h := newHarness(t, 100, 30)
+	h.ag.SendErr = errors.New("agent: send: save message: database or disk is full")
+	h.typeText("a long question I typed carefully")
+	h.key(enter)
+	for {
+		if _, ok := h.next().(turnFailedMsg); ok {
+			break
+		}
+	}
+	if got := h.m.InputValue(); got != "a long question I typed carefully" {
+		t.Fatalf("input after a failed send = %q", got)
+	}
+	if !strings.Contains(h.m.Status().Err, "disk is full") {
+		t.Errorf("status = %+v", h.m.Status())
 	}
 }

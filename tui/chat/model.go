@@ -88,7 +88,8 @@ type Options struct {
 // whether the person asked to stop it.
 type turn struct {
 	id        int
-	sessionID int64 // 0 until Send has accepted it when the session was new
+	text      string // what the person sent, given back if it could not be saved
+	sessionID int64  // 0 until Send has accepted it when the session was new
 	events    <-chan agent.Event
 	view      *transcript.Transcript
 	tu        *transcript.Turn
@@ -454,7 +455,7 @@ func (m *Model) send(text string) tea.Cmd {
 	m.errText, m.outcome = "", ""
 	m.view.Add(transcript.NewUser(text))
 	m.turnSeq++
-	t := &turn{id: m.turnSeq, sessionID: m.session.ID, view: m.view, tu: transcript.StartTurn(m.view)}
+	t := &turn{id: m.turnSeq, text: text, sessionID: m.session.ID, view: m.view, tu: transcript.StartTurn(m.view)}
 	m.view.Bottom()
 	m.turns[t.id] = t
 	cmds := []tea.Cmd{m.sendCmd(t.id, m.session.ID, text)}
@@ -549,6 +550,12 @@ func (m Model) handleTurn(msg tea.Msg) (Model, tea.Cmd) {
 		t.tu.Fail(msg.err.Error())
 		if t.view == m.view {
 			m.errText, m.outcome = sanitize.Line(msg.err.Error()), "error"
+			// The message was not saved (a full disk, a refused state.db):
+			// nothing the person typed is lost; it is back in the input.
+			if m.input.Value() == "" {
+				m.SetInput(t.text)
+				m.notice = "not sent: your message is back in the input"
+			}
 		}
 		return m, m.ended(t, false)
 	case turnEventMsg:

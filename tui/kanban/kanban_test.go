@@ -1,8 +1,10 @@
 package kanban
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -828,5 +830,40 @@ func TestRuleShowsNoRangeWithoutRoomForCards(t *testing.T) {
 	h.m.SetSize(60, 4) // the first card's title fits
 	if s := h.screen(); !strings.Contains(s, "1–1/2") || !strings.Contains(s, "Alpha") {
 		t.Fatalf("rule or card missing at 60x4:\n%s", s)
+	}
+}
+
+// TestDamagedBoardKeepsWhatYouTyped: kanban.db's header is damaged from
+// outside while the pane is open (the seed bug's record at byte 5). A new
+// card typed then cannot be saved: the form opens again with its text, the
+// pane says what to do, and the file's bytes do not change.
+func TestDamagedBoardKeepsWhatYouTyped(t *testing.T) {
+	h := newHarness(t, 120, 40)
+	h.seed(store.NewCard{Title: "Alpha"})
+	path := h.board.Path()
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte{0x17, 0x03, 0x03, 0x00, 0x13, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19}, 5); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	before, _ := os.ReadFile(path)
+	h.keys("n")
+	h.typeText("Important new card")
+	h.keys("ctrl+s")
+	if !h.m.Editing() || h.m.form.title.Value() != "Important new card" {
+		t.Fatalf("the typed card was lost: editing %v, title %q", h.m.Editing(), h.m.form.title.Value())
+	}
+	if len(h.errs) == 0 || !errors.Is(h.errs[len(h.errs)-1], store.ErrCorrupt) {
+		t.Fatalf("errors %v", h.errs)
+	}
+	h.keys("esc")
+	if !strings.Contains(h.screen(), "damaged while open") || !strings.Contains(h.screen(), "spindle doctor") {
+		t.Errorf("the pane does not say what to do:\n%s", h.screen())
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+		t.Error("kanban.db changed after the damage was found")
 	}
 }

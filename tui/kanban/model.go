@@ -2,6 +2,7 @@ package kanban
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -85,6 +86,9 @@ type Model struct {
 	nextTemp int64
 
 	pollFailing bool // the last data_version poll failed (already reported)
+	// damaged is set once kanban.db was found damaged while open: the
+	// store refuses writes, and the pane says what to do.
+	damaged error
 
 	md *markdown.Renderer // a card body's markdown
 
@@ -245,6 +249,9 @@ func (m Model) pollTick() tea.Cmd {
 // re-arms the tick. A failing poll is reported once, when it starts failing,
 // not every second while it goes on.
 func (m Model) handleVersion(msg versionMsg) (Model, tea.Cmd) {
+	if msg.err != nil && errors.Is(msg.err, store.ErrCorrupt) {
+		m.damaged = msg.err
+	}
 	if msg.err != nil {
 		report := !m.pollFailing
 		m.pollFailing = true

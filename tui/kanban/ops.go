@@ -222,11 +222,22 @@ func (m Model) handleWriteDone(msg writeDoneMsg) (Model, tea.Cmd) {
 			err = errors.New("kanban: that change is already undone")
 		case errors.As(err, &conflict):
 			err = fmt.Errorf("kanban: undo: %w (open card %d: %s undoes its latest change)", conflict, conflict.Event.CardID, m.keys.UndoCard.Help().Key)
+		case errors.Is(err, store.ErrCorrupt):
+			// kanban.db was found damaged while open: the store refuses
+			// every write from now on. Say what to do, once, and keep it.
+			m.damaged = err
+			err = fmt.Errorf("kanban: %w", err)
 		default:
 			// The store's errors name the operation and the card.
 			err = fmt.Errorf("kanban: %w", err)
 		}
 		cmds = append(cmds, errorCmd(err))
+		// What the person typed is not lost with the write: a new card,
+		// an edit or a comment that could not be saved opens again with
+		// the text, to save once the disk has room (or to copy out).
+		if cmd := m.keepTyped(op); cmd != nil {
+			cmds = append(cmds, cmd)
+		}
 	case op.kind == opCreate:
 		m.created(op.id, msg.card)
 	}
@@ -441,4 +452,34 @@ func (m *Model) deleteCard(id int64) tea.Cmd {
 // (another process deleted it since the last load).
 func goneCmd(id int64) tea.Cmd {
 	return errorCmd(fmt.Errorf("kanban: card %d: %w", id, store.ErrNotFound))
+}
+
+// keepTyped reopens the form or input of a write that failed, holding what
+// the person typed; nil when the write held no text of theirs or another
+// form has the keyboard.
+func (m *Model) keepTyped(op writeOp) tea.Cmd {
+	if m.Editing() {
+		return nil
+	}
+	switch op.kind {
+	case opCreate:
+		return m.openForm(0, op.newCard.Status, op.newCard.Title, op.newCard.Body)
+	case opEdit:
+		if op.before == nil || (op.patch.Title == nil && op.patch.Body == nil) {
+			return nil
+		}
+		title, body := op.before.Title, op.before.Body
+		if op.patch.Title != nil {
+			title = *op.patch.Title
+		}
+		if op.patch.Body != nil {
+			body = *op.patch.Body
+		}
+		return m.openForm(op.id, op.before.Status, title, body)
+	case opComment:
+		cmd := m.openLineInput(modeComment, "comment: ", "", op.text)
+		m.target = op.id
+		return cmd
+	}
+	return nil
 }

@@ -282,6 +282,9 @@ func (m *Model) assigneeStyle(a store.Assignee) lipgloss.Style {
 // keyboard, else the filter and a few hints.
 func (m *Model) footer() string {
 	s := m.styles
+	if m.damaged != nil && !m.Editing() {
+		return s.Error.Render("kanban.db was damaged while open: nothing more is written to it. Quit spindle, then run spindle doctor.")
+	}
 	switch m.mode {
 	case modeFilter, modeComment:
 		return m.input.View()
