@@ -554,7 +554,6 @@ func (m Model) handleTurn(msg tea.Msg) (Model, tea.Cmd) {
 			// nothing the person typed is lost; it is back in the input.
 			if m.input.Value() == "" {
 				m.SetInput(t.text)
-				m.notice = "not sent: your message is back in the input"
 			}
 		}
 		return m, m.ended(t, false)

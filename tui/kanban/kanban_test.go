@@ -527,10 +527,16 @@ func TestFailedWriteRestoresStoredState(t *testing.T) {
 	}
 	h.errs = nil
 	h.keys("n")
-	h.typeText("lost")
+	h.typeText("kept")
 	h.keys("ctrl+s")
-	if strings.Contains(h.screen(), "lost") || len(h.errs) == 0 {
-		t.Fatalf("failed create still shown:\n%s", h.screen())
+	// The card is not on the board (it was never stored), and the text the
+	// person typed is back in the form rather than lost.
+	if !h.m.Editing() || h.m.form.title.Value() != "kept" || len(h.errs) == 0 {
+		t.Fatalf("failed create: editing %v, title %q, errs %v", h.m.Editing(), h.m.form.title.Value(), h.errs)
+	}
+	h.keys("esc")
+	if strings.Contains(h.screen(), "kept") {
+		t.Fatalf("a card that was never stored is on the board:\n%s", h.screen())
 	}
 }
 
