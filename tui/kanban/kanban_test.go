@@ -812,6 +812,12 @@ func TestFailedCreateDropsItsQueuedChanges(t *testing.T) {
 	for _, c := range cmds {
 		h.run(c)
 	}
+	// The form is open again with the text (nothing typed is lost); the
+	// board behind it does not hold the card.
+	if h.m.form.title.Value() != "Ghost" {
+		t.Fatalf("the failed create's text is gone: %q", h.m.form.title.Value())
+	}
+	h.keys("esc")
 	if strings.Contains(h.screen(), "Ghost") || h.m.busy() {
 		t.Fatalf("the card whose create failed is back on screen (busy %v):\n%s", h.m.busy(), h.screen())
 	}
