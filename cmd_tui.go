@@ -30,6 +30,7 @@ func (a *app) runTUI(ctx context.Context) error {
 		Logger:   a.logger,
 		Continue: a.cont,
 		Yolo:     a.yolo || a.cfg.Yolo,
+		NoMouse:  !a.cfg.MouseOrDefault(),
 	}, tui.RunOptions{Open: a.openTUIParts})
 }
 

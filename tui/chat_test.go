@@ -441,3 +441,52 @@ func TestTabSwitchesFocusAndHelpToggles(t *testing.T) {
 		t.Errorf("? in a question opened help: input %q", h.m.chat.InputValue())
 	}
 }
+
+// TestMouseFocusSelectAndCopy: a click on the board focuses it and selects
+// the card under the pointer; a click in the chat focuses the chat; a drag
+// in the transcript copies the text through the terminal (OSC 52) and says
+// so.
+func TestMouseFocusSelectAndCopy(t *testing.T) {
+	h := newHarness(t, 120, 40)
+	for _, title := range []string{"Alpha", "Bravo"} {
+		if _, err := h.board.Create(t.Context(), "me", store.NewCard{Title: title}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.key(tab)
+	h.key(tab) // back to the chat; the board reloads on its poll
+	h.send(h.m.kanban.Reload()())
+	// Bravo is the second card: rows 2-4 are Alpha, 5-7 Bravo.
+	h.send(tea.MouseClickMsg{X: 75, Y: 6, Button: tea.MouseLeft})
+	if h.m.focus != paneKanban {
+		t.Fatal("a click on the board did not focus it")
+	}
+	if s := h.screen(); !strings.Contains(s, "▌ Bravo") {
+		t.Fatalf("the click did not select Bravo:\n%s", s)
+	}
+	h.startTurnAfterClick(t)
+	h.event(agent.Done{Text: "Copy this sentence."})
+	row := -1
+	for i, l := range chatLines(h) {
+		if strings.Contains(l, "Copy this sentence.") {
+			row = i
+		}
+	}
+	h.send(tea.MouseClickMsg{X: 0, Y: row, Button: tea.MouseLeft})
+	h.send(tea.MouseMotionMsg{X: 3, Y: row, Button: tea.MouseLeft})
+	cmd := h.sendCmd(tea.MouseReleaseMsg{X: 3, Y: row, Button: tea.MouseLeft})
+	if cmd == nil || !strings.Contains(h.statusBar(), "copied 4 characters") {
+		t.Fatalf("the drag did not copy: cmd %v, status %q", cmd != nil, h.statusBar())
+	}
+}
+
+// startTurnAfterClick focuses the chat with a click and starts a turn.
+func (h *harness) startTurnAfterClick(t *testing.T) {
+	t.Helper()
+	h.send(tea.MouseClickMsg{X: 10, Y: 10, Button: tea.MouseLeft})
+	h.send(tea.MouseReleaseMsg{X: 10, Y: 10, Button: tea.MouseLeft})
+	if h.m.focus != paneChat {
+		t.Fatal("a click in the chat did not focus it")
+	}
+	h.startTurn("q")
+}

@@ -16,9 +16,11 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -64,6 +66,9 @@ type Options struct {
 	// Yolo says tool calls run without asking (--yolo); the status bar
 	// warns about it.
 	Yolo bool
+	// NoMouse leaves the mouse to the terminal (its own selection and
+	// scrolling), for people who prefer it (mouse = false in the config).
+	NoMouse bool
 	// Dispatcher and Rules, as in Parts.
 	Dispatcher Dispatcher
 	Rules      Rules
@@ -122,6 +127,7 @@ type Model struct {
 	armed    bool // "press Ctrl-C again to quit"
 	quitting bool
 	yolo     bool
+	noMouse  bool
 
 	dispatcher Dispatcher // nil: no workers
 	workers    workersState
@@ -151,6 +157,7 @@ func New(o Options) Model {
 		started:    o.Agent != nil && o.Sessions != nil,
 		agent:      o.Agent,
 		yolo:       o.Yolo,
+		noMouse:    o.NoMouse,
 		dispatcher: o.Dispatcher,
 		rules:      o.Rules,
 	}
@@ -247,6 +254,16 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.updateKanban(msg)
 	case tea.MouseWheelMsg:
 		return m.wheel(msg)
+	case tea.MouseClickMsg:
+		return m.click(msg.Mouse())
+	case tea.MouseMotionMsg:
+		if m.chat.Selecting() {
+			mouse := msg.Mouse()
+			m.chat.ExtendSelection(mouse.X, mouse.Y-m.computeLayout().tabsH)
+		}
+		return m, nil
+	case tea.MouseReleaseMsg:
+		return m.release()
 	case InterruptMsg:
 		return m.interruptKey()
 	case ShutdownMsg:
@@ -446,18 +463,87 @@ func (m *Model) switchPane() {
 
 // wheel scrolls the pane under the pointer.
 func (m Model) wheel(msg tea.MouseWheelMsg) (tea.Model, tea.Cmd) {
-	l := m.computeLayout()
-	mouse := msg.Mouse()
-	if l.chatVisible && mouse.X < l.chatW && len(m.overlays) == 0 {
-		switch mouse.Button {
-		case tea.MouseWheelUp:
-			m.chat.Scroll(-3)
-		case tea.MouseWheelDown:
-			m.chat.Scroll(3)
-		}
+	if len(m.overlays) > 0 {
 		return m, nil
 	}
-	return m.updateKanban(msg)
+	mouse := msg.Mouse()
+	delta := 0
+	switch mouse.Button {
+	case tea.MouseWheelUp:
+		delta = -1
+	case tea.MouseWheelDown:
+		delta = 1
+	}
+	switch m.paneAt(mouse.X, mouse.Y) {
+	case paneChat:
+		m.chat.Scroll(3 * delta)
+	case paneKanban:
+		m.kanban.Wheel(delta)
+	}
+	return m, nil
+}
+
+// noPane is a cell that belongs to no pane (the tab bar, the status bar,
+// the rule between the panes).
+const noPane pane = -1
+
+// paneAt is the pane drawn at cell (x, y).
+func (m *Model) paneAt(x, y int) pane {
+	l := m.computeLayout()
+	if y < l.tabsH || y >= l.tabsH+l.bodyH {
+		return noPane
+	}
+	switch {
+	case l.wide && x < l.chatW:
+		return paneChat
+	case l.wide && x >= l.kanbanX:
+		return paneKanban
+	case !l.wide && l.chatVisible:
+		return paneChat
+	case !l.wide:
+		return paneKanban
+	}
+	return noPane
+}
+
+// click focuses the pane under the pointer; on the board it selects the
+// card there, in the transcript it starts a selection to copy.
+func (m Model) click(mouse tea.Mouse) (tea.Model, tea.Cmd) {
+	if len(m.overlays) > 0 || mouse.Button != tea.MouseLeft {
+		return m, nil
+	}
+	l := m.computeLayout()
+	switch m.paneAt(mouse.X, mouse.Y) {
+	case paneChat:
+		if m.focus != paneChat {
+			m.switchPane()
+		}
+		m.chat.StartSelection(mouse.X, mouse.Y-l.tabsH)
+	case paneKanban:
+		if m.focus != paneKanban {
+			m.switchPane()
+		}
+		x := mouse.X
+		if l.wide {
+			x -= l.kanbanX
+		}
+		m.kanban.Click(x, mouse.Y-l.tabsH)
+	}
+	return m, nil
+}
+
+// release ends a selection in the transcript and copies it to the
+// terminal's clipboard (OSC 52).
+func (m Model) release() (tea.Model, tea.Cmd) {
+	if !m.chat.Selecting() {
+		return m, nil
+	}
+	text := m.chat.EndSelection()
+	if text == "" {
+		return m, nil
+	}
+	m.notice = fmt.Sprintf("copied %d characters (through the terminal: if it ignores OSC 52, hold shift and select)", utf8.RuneCountInString(text))
+	return m, tea.SetClipboard(text)
 }
 
 // push opens an overlay on top of the others.

@@ -18,7 +18,9 @@ import (
 func (m Model) View() tea.View {
 	v := tea.NewView(m.screen())
 	v.AltScreen = true
-	v.MouseMode = tea.MouseModeCellMotion
+	if !m.noMouse {
+		v.MouseMode = tea.MouseModeCellMotion
+	}
 	v.WindowTitle = "spindle"
 	if c := m.cursor(); c != nil {
 		v.Cursor = c

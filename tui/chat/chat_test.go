@@ -242,3 +242,40 @@ func TestUnsavedMessageComesBackToTheInput(t *testing.T) {
 		t.Errorf("status = %+v", h.m.Status())
 	}
 }
+
+// TestDragSelectsTranscriptText: pressing in the transcript and dragging
+// selects what is shown, styles removed, cut at the first and last cells;
+// the selection is drawn reversed while it is made; a click without a drag
+// selects nothing.
+func TestDragSelectsTranscriptText(t *testing.T) {
+	h := newHarness(t, 60, 20)
+	h.startTurn("first line of the question")
+	h.event(0, agent.Done{Text: "The answer, in plain words."})
+	lines := strings.Split(h.screen(), "\n")
+	row := -1
+	for i, l := range lines {
+		if strings.Contains(l, "first line of the question") {
+			row = i
+		}
+	}
+	if row < 0 {
+		t.Fatalf("the question is not on screen:\n%s", h.screen())
+	}
+	if !h.m.StartSelection(6, row) {
+		t.Fatal("a press in the transcript did not start a selection")
+	}
+	h.m.ExtendSelection(9, row)
+	if plain := h.m.View(); !strings.Contains(plain, "\x1b[7m") {
+		t.Error("the selection is not drawn")
+	}
+	if got := h.m.EndSelection(); got != "line" {
+		t.Errorf("selected %q, want %q", got, "line")
+	}
+	h.m.StartSelection(3, row)
+	if got := h.m.EndSelection(); got != "" {
+		t.Errorf("a click selected %q", got)
+	}
+	if h.m.StartSelection(0, 19) {
+		t.Error("a press on the input started a selection")
+	}
+}

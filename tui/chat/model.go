@@ -119,6 +119,8 @@ type Model struct {
 	queued  *queued // a message typed ahead of the visible session's reply
 	// expandTools shows tool calls' output in the transcript.
 	expandTools bool
+	// sel is a mouse selection in progress, nil when none.
+	sel *selection
 
 	outcome string // "", "interrupted" or "error": how the visible session's last turn ended
 	errText string // the latest error

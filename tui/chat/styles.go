@@ -19,6 +19,7 @@ type Styles struct {
 	Separator    lipgloss.Style // the rule above the input
 	SeparatorOn  lipgloss.Style // the same rule while focused
 	ScrollMarker lipgloss.Style // "↓ more below" while scrolled up
+	Selection    lipgloss.Style // text selected with the mouse
 }
 
 // NewStyles builds the chat's styles from the palette.
@@ -34,5 +35,6 @@ func NewStyles(p theme.Palette) Styles {
 		Separator:    base.Foreground(p.Subtle),
 		SeparatorOn:  base.Foreground(p.Accent),
 		ScrollMarker: base.Foreground(p.Warning),
+		Selection:    base.Reverse(true),
 	}
 }

@@ -58,6 +58,7 @@ func (m Model) Lines() []string {
 	if m.view.Len() == 0 && l.histH > 0 {
 		hist = fit(m.welcomeLines(w), w, l.histH)
 	}
+	hist = m.highlight(hist)
 	if l.titleH > 0 {
 		title := "Chat"
 		if m.session.ID != 0 {

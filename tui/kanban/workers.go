@@ -129,3 +129,44 @@ func (m Model) workerKey(msg tea.KeyPressMsg, card store.Card) (Model, tea.Cmd, 
 	}
 	return m, nil, false
 }
+
+// Click selects the card at cell (x, y) of the pane, on the board; a click
+// on a column's empty space selects that column. Other modes ignore it.
+func (m *Model) Click(x, y int) {
+	if m.board == nil || m.mode != modeBoard || !m.loaded {
+		return
+	}
+	first, widths := m.columnLayout()
+	c, left := -1, 0
+	for i, w := range widths {
+		if x >= left && x < left+w {
+			c = first + i
+			break
+		}
+		left += w
+	}
+	if c < 0 {
+		return
+	}
+	m.selectColumn(c)
+	// The header and the rule, then cards of cardHeight rows.
+	if row := (y - 2) / cardHeight; y >= 2 && row >= 0 {
+		if r := m.offsets[c] + row; r < m.colLen(c) {
+			m.row = r
+			m.ensureVisible()
+		}
+	}
+}
+
+// Wheel moves the selection by delta cards in its column (the mouse wheel
+// over the board).
+func (m *Model) Wheel(delta int) {
+	if m.board == nil || m.mode != modeBoard {
+		if m.mode == modeDetail {
+			m.detail.scroll = clamp(m.detail.scroll+delta, 0, m.detailMaxScroll())
+		}
+		return
+	}
+	m.row = clamp(m.row+delta, 0, m.colLen(m.col)-1)
+	m.ensureVisible()
+}
