@@ -7,7 +7,7 @@
 // it down. A descriptor number never leaves a syscall.RawConn.Control
 // callback. Together these make the seed bug (a stranger closes a socket, the
 // kernel hands the number to the next open(), and a late TLS write lands in
-// kanban.db) impossible to write in this package. See DESIGN.md, rules T1–T6.
+// kanban.db) impossible to write in this package. See docs/design.md, rules T1–T6.
 //
 // Use: on the worker goroutine call NewOwner, build the openai-go client with
 // option.WithHTTPClient(o.Client()) and option.WithMaxRetries(0), stream,
