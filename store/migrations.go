@@ -76,6 +76,9 @@ var stateMigrations = []string{
 	ALTER TABLE sessions ADD COLUMN card_id INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE sessions ADD COLUMN model TEXT NOT NULL DEFAULT '';
 	CREATE INDEX sessions_by_kind ON sessions (kind, updated_at, id);`,
+	// 3: a system message may be a summary standing for every earlier
+	// message of its session up to summary_through (usage.go).
+	`ALTER TABLE messages ADD COLUMN summary_through INTEGER NOT NULL DEFAULT 0;`,
 }
 
 var (
