@@ -144,7 +144,7 @@ func EstimateTokens(text string) int64 {
 
 // storedTokens is the estimate of one stored message as a request carries it.
 func storedTokens(m store.Message) int64 {
-	return EstimateTokens(m.Content)+EstimateTokens(m.ToolCalls)+EstimateTokens(m.ToolCallID)+messageOverhead
+	return EstimateTokens(m.Content) + EstimateTokens(m.ToolCalls) + EstimateTokens(m.ToolCallID) + messageOverhead
 }
 
 // paramTokens is the estimate of one request message; it agrees with
