@@ -99,6 +99,7 @@ func (a *app) run(cmd *cobra.Command, sessionID int64, args []string) error {
 		BaseURL: ep.BaseURL, APIKey: ep.APIKey, Model: ep.Model,
 		State: st, Board: board, Logger: a.logger,
 		StaleTimeout: a.cfg.StaleTimeout.Duration,
+		Context:      agent.ContextOptions{Models: a.cfg.Models, History: a.cfg.HistoryOrDefault()},
 	})
 	if err != nil {
 		return fmt.Errorf("run: %w", err)

@@ -23,12 +23,14 @@ func (a *app) runTUI(ctx context.Context) error {
 	if err := keys.Apply(a.cfg.Keys); err != nil {
 		return fmt.Errorf("config keys: %w", err)
 	}
+	palette, follow := theme.For(a.cfg.ThemeOrDefault(), theme.NoColorSet(os.Getenv))
 	return tui.Run(ctx, tui.Options{
-		Context:  ctx,
-		Keys:     keys,
-		Palette:  theme.Default(),
-		Logger:   a.logger,
-		Continue: a.cont,
+		Context:     ctx,
+		Keys:        keys,
+		Palette:     palette,
+		FollowTheme: follow,
+		Logger:      a.logger,
+		Continue:    a.cont,
 	}, tui.RunOptions{Open: a.openTUIParts})
 }
 
@@ -62,6 +64,7 @@ func (a *app) openTUIParts(context.Context) (tui.Parts, func(), error) {
 		Board:        board,
 		Logger:       a.logger,
 		StaleTimeout: a.cfg.StaleTimeout.Duration,
+		Context:      agent.ContextOptions{Models: a.cfg.Models, History: a.cfg.HistoryOrDefault()},
 	})
 	if err != nil {
 		closeStores()

@@ -113,6 +113,7 @@ func (m Model) statusBar() string {
 	cs := m.chat.Status()
 	left := st.StatusModel.Render(" "+model+" ") + st.Status.Render(" "+sessionLabel(cs.Session.ID)+" ")
 	left += m.stateLabel(cs)
+	left += m.usageLabel(cs.Usage, m.width-cell.Width(left)-hintRoom)
 	lw := cell.Width(left)
 	if lw >= m.width {
 		return cell.Cut(left, m.width)
