@@ -97,6 +97,7 @@ SPINDLE_MODEL, or pass --base-url and --model, or write them to ` + config.Path(
 		a.runCmd(),
 		a.serveDemoCmd(),
 		a.logsCmd(),
+		a.versionCmd(root),
 	)
 	return root
 }
