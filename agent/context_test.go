@@ -532,3 +532,39 @@ func TestHugeToolResultIsCut(t *testing.T) {
 		t.Errorf("the result was not cut: %s, %d bytes", last.Role, len(content))
 	}
 }
+
+// BenchmarkFitLongHistory measures what a turn's start costs on a
+// 10,000-message session that does not fit a 128k window: the blocks,
+// the estimate's correction and the cut (no store, no request).
+//
+//	go test -run '^$' -bench FitLongHistory ./agent/
+func BenchmarkFitLongHistory(b *testing.B) {
+	h := make([]store.Message, 0, 10_000)
+	filler := strings.Repeat("lorem ipsum ", 40)
+	for i := range 5_000 {
+		h = append(h, store.Message{ID: int64(2*i + 1), Role: store.RoleUser, Content: filler},
+			store.Message{ID: int64(2*i + 2), Role: store.RoleAssistant, Content: filler, PromptTokens: 100, CompletionTokens: 10})
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		scale := scaleFor(h, 700)
+		bs := storedBlocks(h, scale)
+		if k := keepFrom(bs, 120_000, len(bs)-1); k == 0 {
+			b.Fatal("nothing cut")
+		}
+	}
+}
+
+// BenchmarkTallyOf measures tallying a 10,000-message session, which the
+// chat does when it loads one.
+func BenchmarkTallyOf(b *testing.B) {
+	h := make([]store.Message, 0, 10_000)
+	for range 5_000 {
+		h = append(h, store.Message{Role: store.RoleUser, Content: "question"},
+			store.Message{Role: store.RoleAssistant, Content: "answer", PromptTokens: 100, CompletionTokens: 10})
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		TallyOf(h)
+	}
+}
