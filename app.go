@@ -102,6 +102,7 @@ SPINDLE_MODEL, or pass --base-url and --model, or write them to ` + config.Path(
 		a.workCmd(),
 		a.serveDemoCmd(),
 		a.logsCmd(),
+		a.versionCmd(root),
 	)
 	return root
 }

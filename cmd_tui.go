@@ -23,14 +23,16 @@ func (a *app) runTUI(ctx context.Context) error {
 	if err := keys.Apply(a.cfg.Keys); err != nil {
 		return fmt.Errorf("config keys: %w", err)
 	}
+	palette, follow := theme.For(a.cfg.ThemeOrDefault(), theme.NoColorSet(os.Getenv))
 	return tui.Run(ctx, tui.Options{
-		Context:  ctx,
-		Keys:     keys,
-		Palette:  theme.Default(),
-		Logger:   a.logger,
-		Continue: a.cont,
-		Yolo:     a.yolo || a.cfg.Yolo,
-		NoMouse:  !a.cfg.MouseOrDefault(),
+		Context:     ctx,
+		Keys:        keys,
+		Palette:     palette,
+		FollowTheme: follow,
+		Logger:      a.logger,
+		Continue:    a.cont,
+		Yolo:        a.yolo || a.cfg.Yolo,
+		NoMouse:     !a.cfg.MouseOrDefault(),
 	}, tui.RunOptions{Open: a.openTUIParts})
 }
 

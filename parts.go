@@ -80,6 +80,7 @@ func (a *app) newAgent(state *store.State, board *store.Board, proj *project) (*
 		StaleTimeout:  a.cfg.StaleTimeout.Duration,
 		MaxReplyBytes: int(a.cfg.MaxReplyBytesOrDefault()),
 		MaxEventBytes: int(a.cfg.MaxEventBytesOrDefault()),
+		Context:       agent.ContextOptions{Models: a.cfg.Models, History: a.cfg.HistoryOrDefault()},
 	}
 	if proj != nil {
 		cfg.Tools, cfg.Policy = proj.tools, proj.policy

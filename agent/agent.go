@@ -53,6 +53,8 @@ type Config struct {
 	// MaxEventBytes bounds one server-sent event and any one line of the
 	// stream: past it the turn fails; 0 = 1 MiB.
 	MaxEventBytes int
+	// Context fits long conversations into the model's window (context.go).
+	Context ContextOptions
 	// Test seams: the first backoff wait, the delta interval and Close's
 	// grace period for receivers that stopped reading. They are fields, not
 	// variables set from export_test.go, because the tests that set them run

@@ -27,7 +27,7 @@ const (
 var ErrInterrupted = errors.New("agent: interrupted")
 
 // Event is one thing that happened during a turn. A turn's channel carries
-// any number of Delta, ToolCall, ToolResult and Usage events and ends with
+// any number of Delta, ToolCall, ToolResult, Usage and Trimmed events and ends with
 // exactly one terminal event: Done, Interrupted or Failed. The channel is
 // closed right after the terminal event.
 type Event interface{ event() }

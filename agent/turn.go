@@ -142,6 +142,7 @@ func (a *Agent) work(t *turn, model string, history []store.Message) {
 		}
 	}()
 	client := a.client(o, model)
+	history = a.fitHistory(t, o, &client, model, history)
 	msgs := buildMessages(t.system, history)
 	for n := 0; ; n++ {
 		r := a.stream(t, o, &client, model, msgs)
@@ -218,6 +219,7 @@ func (a *Agent) work(t *turn, model string, history []store.Message) {
 			end(Interrupted{MessageID: m.ID, Text: "", Reason: reason}, "interrupted")
 			return
 		}
+		msgs = a.fitRound(t, model, msgs)
 	}
 }
 

@@ -108,6 +108,9 @@ var stateMigrations = []string{
 	// 3: a tool call that asked for approval keeps how it was decided
 	// ("allowed once by you", "denied by deny rule bash:rm *").
 	`ALTER TABLE messages ADD COLUMN approval TEXT NOT NULL DEFAULT '';`,
+	// 4: a system message may be a summary standing for every earlier
+	// message of its session up to summary_through (usage.go).
+	`ALTER TABLE messages ADD COLUMN summary_through INTEGER NOT NULL DEFAULT 0;`,
 }
 
 var (

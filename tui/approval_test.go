@@ -33,7 +33,7 @@ func armed(h *harness) {
 	h.until(func(msg tea.Msg) bool { _, ok := msg.(approvalArmMsg); return ok })
 }
 
-func answered(t *testing.T, answer <-chan approval.Decision) (approval.Decision, bool) {
+func approvalAnswer(t *testing.T, answer <-chan approval.Decision) (approval.Decision, bool) {
 	t.Helper()
 	select {
 	case d := <-answer:
@@ -73,7 +73,7 @@ func TestKeysTypedBeforeTheDialogOpensDoNotAnswerIt(t *testing.T) {
 	answer := askApproval(t, h)
 	h.typeText("ysa")
 	h.key(enter)
-	if d, ok := answered(t, answer); ok {
+	if d, ok := approvalAnswer(t, answer); ok {
 		t.Fatalf("a key typed before the dialog was armed answered it: %+v", d)
 	}
 	if h.m.pendingApprovals() != 1 {
@@ -81,7 +81,7 @@ func TestKeysTypedBeforeTheDialogOpensDoNotAnswerIt(t *testing.T) {
 	}
 	armed(h)
 	h.typeText("y")
-	d, ok := answered(t, answer)
+	d, ok := approvalAnswer(t, answer)
 	if !ok || d.Answer != approval.AllowOnce {
 		t.Fatalf("y after arming: %+v %v", d, ok)
 	}
@@ -102,7 +102,7 @@ func TestApprovalAnswers(t *testing.T) {
 			answer := askApproval(t, h)
 			armed(h)
 			h.typeText(tc.keys)
-			if d, ok := answered(t, answer); !ok || d.Answer != tc.want {
+			if d, ok := approvalAnswer(t, answer); !ok || d.Answer != tc.want {
 				t.Fatalf("got %+v %v, want %v", d, ok, tc.want)
 			}
 		})
@@ -112,7 +112,7 @@ func TestApprovalAnswers(t *testing.T) {
 		answer := askApproval(t, h)
 		armed(h)
 		h.key(esc)
-		if d, ok := answered(t, answer); !ok || d.Answer != approval.Deny {
+		if d, ok := approvalAnswer(t, answer); !ok || d.Answer != approval.Deny {
 			t.Fatalf("esc: %+v %v", d, ok)
 		}
 		if len(h.ag.Interrupts()) != 0 {
@@ -126,7 +126,7 @@ func TestApprovalAnswers(t *testing.T) {
 		h.typeText("N")
 		h.typeText("use go test instead")
 		h.key(enter)
-		if d, ok := answered(t, answer); !ok || d.Answer != approval.Deny || d.Note != "use go test instead" {
+		if d, ok := approvalAnswer(t, answer); !ok || d.Answer != approval.Deny || d.Note != "use go test instead" {
 			t.Fatalf("note: %+v %v", d, ok)
 		}
 	})
@@ -138,7 +138,7 @@ func TestCtrlCInTheDialogDeniesAndInterrupts(t *testing.T) {
 	h := newHarness(t, 120, 40)
 	answer := askApproval(t, h)
 	h.key(ctrlC)
-	if d, ok := answered(t, answer); !ok || d.Answer != approval.Deny {
+	if d, ok := approvalAnswer(t, answer); !ok || d.Answer != approval.Deny {
 		t.Fatalf("Ctrl-C: %+v %v", d, ok)
 	}
 	if len(h.ag.Interrupts()) != 1 || h.m.pendingApprovals() != 0 || h.m.armed {

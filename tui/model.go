@@ -56,8 +56,10 @@ type Options struct {
 	BoardErr error
 	// Keys is the key map with the user's overrides already applied.
 	Keys keymap.KeyMap
-	// Palette is the colour palette.
-	Palette theme.Palette
+	// Palette is the colour palette; FollowTheme switches it to the
+	// terminal's background once the terminal reports it (theme = auto).
+	Palette     theme.Palette
+	FollowTheme bool
 	// Logger receives the UI's own failures (from commands, never from
 	// Update or View); nil discards.
 	Logger *slog.Logger
@@ -109,6 +111,8 @@ type Model struct {
 	cache   *viewCache
 	cmds    []command
 
+	followTheme bool // the palette follows the terminal's background
+
 	width, height int
 	focus         pane
 	help          help.Model
@@ -145,13 +149,11 @@ func New(o Options) Model {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	st := NewStyles(o.Palette)
 	m := Model{
 		ctx:        ctx,
 		logger:     logger,
 		keys:       o.Keys,
 		palette:    o.Palette,
-		st:         &st,
 		cache:      &viewCache{},
 		help:       help.New(),
 		started:    o.Agent != nil && o.Sessions != nil,
@@ -161,18 +163,11 @@ func New(o Options) Model {
 		dispatcher: o.Dispatcher,
 		rules:      o.Rules,
 	}
-	m.help.Styles.ShortKey = st.Muted.Bold(true)
-	m.help.Styles.ShortDesc = st.Muted
-	m.help.Styles.FullKey = st.Key
-	m.help.Styles.FullDesc = st.Body
-	// The separators and the ellipsis too: bubbles' defaults are colour
-	// literals of their own.
-	m.help.Styles.ShortSeparator = st.Faint
-	m.help.Styles.FullSeparator = st.Faint
-	m.help.Styles.Ellipsis = st.Faint
+	m.followTheme = o.FollowTheme
+	m.applyStyles()
 	m.chat = chat.New(chat.Options{
 		Context: ctx, Agent: o.Agent, Sessions: o.Sessions, Keys: o.Keys, Palette: o.Palette,
-		Dark: true, Logger: logger, Continue: o.Continue,
+		Logger: logger, Continue: o.Continue,
 	})
 	m.chat.Focus()
 	m.kanban = m.newKanban(o.Board, o.BoardErr)
@@ -182,7 +177,7 @@ func New(o Options) Model {
 
 // newKanban builds the board pane over b (nil: refused, with err).
 func (m *Model) newKanban(b Board, err error) kanban.Model {
-	k := kanban.New(kanban.Options{Context: m.ctx, Board: b, BoardErr: err, Keys: m.keys.Kanban, Palette: m.palette, Dark: true})
+	k := kanban.New(kanban.Options{Context: m.ctx, Board: b, BoardErr: err, Keys: m.keys.Kanban, Palette: m.palette})
 	k.Blur()
 	return k
 }
@@ -192,9 +187,9 @@ func (m *Model) newKanban(b Board, err error) kanban.Model {
 // that instead.
 func (m Model) Init() tea.Cmd {
 	if !m.started {
-		return nil
+		return m.themeCmd()
 	}
-	return tea.Batch(m.kanban.Init(), m.chat.Init(), m.watchWorkers())
+	return tea.Batch(m.kanban.Init(), m.chat.Init(), m.themeCmd(), m.watchWorkers())
 }
 
 // watchWorkers starts following the dispatcher, if there is one.
@@ -277,6 +272,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case partsOpenedMsg:
 		return m.partsOpened(msg)
+	case tea.BackgroundColorMsg:
+		return m.backgroundColor(msg)
 	case chat.CommandMsg:
 		return m.runCommand(msg.Name, msg.Arg)
 	case chat.ApprovalMsg:

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 )
 
 // RunOptions are the terminal-facing settings of Run; the zero value uses
@@ -48,6 +49,11 @@ func Run(ctx context.Context, o Options, ro RunOptions) error {
 		// 60 frames a second at most; a frame with one changed line costs
 		// ≈1.3 ms, and nothing redraws while idle.
 		tea.WithFPS(60),
+	}
+	if o.Palette.NoColor {
+		// NO_COLOR: no colour reaches the terminal, whatever a component
+		// or the terminal's own report would add.
+		opts = append(opts, tea.WithColorProfile(colorprofile.ASCII))
 	}
 	if ro.Input != nil {
 		opts = append(opts, tea.WithInput(ro.Input))

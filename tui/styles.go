@@ -1,6 +1,7 @@
 package tui
 
 import (
+	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
 	"github.com/spindle-sh/spindle/tui/theme"
@@ -27,9 +28,15 @@ type Styles struct {
 	Border      lipgloss.Style // an overlay's frame
 }
 
-// NewStyles builds the styles from a palette.
+// NewStyles builds the styles from a palette. Without colour (NO_COLOR)
+// the status bar and a selected row are drawn in reverse video, which is
+// what their background colour said.
 func NewStyles(p theme.Palette) Styles {
 	base := lipgloss.NewStyle()
+	bar, sel := base.Background(p.Subtle), base.Background(p.Subtle)
+	if p.NoColor {
+		bar, sel = base.Reverse(true), base.Reverse(true)
+	}
 	return Styles{
 		Body:        base.Foreground(p.Text),
 		Key:         base.Foreground(p.Accent).Bold(true),
@@ -38,13 +45,58 @@ func NewStyles(p theme.Palette) Styles {
 		PaneTitle:   base.Foreground(p.Muted),
 		PaneTitleOn: base.Foreground(p.Accent).Bold(true),
 		Separator:   base.Foreground(p.Subtle),
-		Status:      base.Background(p.Subtle).Foreground(p.Text),
-		StatusModel: base.Background(p.Subtle).Foreground(p.Assistant).Bold(true),
-		StatusState: base.Background(p.Subtle).Foreground(p.Success),
-		StatusWarn:  base.Background(p.Subtle).Foreground(p.Warning).Bold(true),
-		StatusError: base.Background(p.Subtle).Foreground(p.Error).Bold(true),
+		Status:      bar.Foreground(p.Text),
+		StatusModel: bar.Foreground(p.Assistant).Bold(true),
+		StatusState: bar.Foreground(p.Success),
+		StatusWarn:  bar.Foreground(p.Warning).Bold(true),
+		StatusError: bar.Foreground(p.Error).Bold(true),
 		HelpTitle:   base.Foreground(p.Accent).Bold(true),
-		Selected:    base.Background(p.Subtle).Foreground(p.Text).Bold(true),
+		Selected:    sel.Foreground(p.Text).Bold(true),
 		Border:      base.Foreground(p.Accent),
 	}
+}
+
+// applyStyles builds the root's styles from its palette and gives them to
+// the key help, whose defaults are colour literals of bubbles' own.
+func (m *Model) applyStyles() {
+	st := NewStyles(m.palette)
+	m.st = &st
+	m.help.Styles.ShortKey = st.Muted.Bold(true)
+	m.help.Styles.ShortDesc = st.Muted
+	m.help.Styles.FullKey = st.Key
+	m.help.Styles.FullDesc = st.Body
+	m.help.Styles.ShortSeparator = st.Faint
+	m.help.Styles.FullSeparator = st.Faint
+	m.help.Styles.Ellipsis = st.Faint
+}
+
+// setPalette switches every pane to p: the styles are rebuilt and every
+// cached render drawn with the old ones is dropped.
+func (m *Model) setPalette(p theme.Palette) {
+	m.palette = p
+	m.applyStyles()
+	m.cache.hintsKey = ""
+	m.chat.SetPalette(p)
+	m.kanban.SetPalette(p)
+}
+
+// themeCmd asks the terminal for its background colour when the palette
+// follows it (theme = "auto"); the answer is a tea.BackgroundColorMsg.
+func (m Model) themeCmd() tea.Cmd {
+	if !m.followTheme {
+		return nil
+	}
+	return tea.RequestBackgroundColor
+}
+
+// backgroundColor switches to the palette for the terminal's background,
+// when the palette follows it and the background is not the one assumed.
+func (m Model) backgroundColor(msg tea.BackgroundColorMsg) (tea.Model, tea.Cmd) {
+	if !m.followTheme || msg.Color == nil {
+		return m, nil
+	}
+	if dark := msg.IsDark(); dark != m.palette.Dark {
+		m.setPalette(m.palette.WithBackground(dark))
+	}
+	return m, nil
 }

@@ -118,6 +118,7 @@ func (m Model) statusBar() string {
 		left += st.StatusWarn.Reverse(true).Render(" --yolo: tools run without asking ")
 	}
 	left += m.stateLabel(cs)
+	left += m.usageLabel(cs.Usage, m.width-cell.Width(left)-hintRoom)
 	lw := cell.Width(left)
 	if lw >= m.width {
 		return cell.Cut(left, m.width)

@@ -141,7 +141,7 @@ func (m *Model) refreshLive() {
 		ws.live = transcript.New()
 		ws.liveTurn = transcript.StartTurn(ws.live)
 		if ws.md == nil {
-			ws.md = markdown.New(true)
+			ws.md = markdown.ForPalette(m.palette)
 		}
 	}
 	evs, next := m.dispatcher.Transcript(id, ws.liveFrom)

@@ -31,7 +31,7 @@ func newHarness(t testing.TB, w, h int) *harness {
 	t.Helper()
 	st, _ := tuitest.OpenStores(t)
 	hs := &harness{t: t, ag: tuitest.NewAgent(), state: st, pump: tuitest.NewPump(t)}
-	hs.m = New(Options{Agent: hs.ag, Sessions: st, Keys: keymap.Default(), Palette: theme.Default(), Dark: true})
+	hs.m = New(Options{Agent: hs.ag, Sessions: st, Keys: keymap.Default(), Palette: theme.Default()})
 	hs.m.SetSize(w, h)
 	hs.m.Focus()
 	return hs

@@ -73,10 +73,10 @@ type Options struct {
 	Sessions Sessions
 	// Keys is the whole key map: the chat's own bindings, and the global
 	// ones its welcome text names.
-	Keys    keymap.KeyMap
+	Keys keymap.KeyMap
+	// Palette is what the pane draws with; its Dark chooses the markdown
+	// style too.
 	Palette theme.Palette
-	// Dark chooses the markdown style.
-	Dark bool
 	// Logger receives the pane's failures from commands; nil discards.
 	Logger *slog.Logger
 	// Continue resumes the most recently updated chat session at Init.
@@ -93,6 +93,7 @@ type turn struct {
 	events    <-chan agent.Event
 	view      *transcript.Transcript
 	tu        *transcript.Turn
+	tally     *agent.Tally // its session's, shared with the Model while visible
 }
 
 // Model is the chat pane.
@@ -114,6 +115,7 @@ type Model struct {
 
 	session store.Session          // the visible session; ID 0 until the first message is saved
 	view    *transcript.Transcript // the visible session's transcript
+	tally   *agent.Tally           // the visible session's token figures
 	turns   map[int]*turn          // running turns by id, in any session
 	turnSeq int
 	queued  *queued // a message typed ahead of the visible session's reply
@@ -155,9 +157,10 @@ func New(o Options) Model {
 		logger:   logger,
 		keys:     o.Keys,
 		st:       &st,
-		md:       markdown.New(o.Dark),
+		md:       markdown.ForPalette(o.Palette),
 		cache:    &viewCache{},
 		view:     transcript.New(),
+		tally:    &agent.Tally{},
 		turns:    map[int]*turn{},
 		cont:     o.Continue,
 		width:    80,
@@ -183,16 +186,7 @@ func newInput(k keymap.Chat, st *Styles) textarea.Model {
 	ta.CharLimit = 0
 	ta.MaxHeight = 0
 	ta.SetVirtualCursor(false)
-	s := ta.Styles()
-	s.Focused.CursorLine = st.Body
-	s.Focused.Text = st.Body
-	s.Focused.Prompt = st.Prompt
-	s.Focused.Placeholder = st.Muted
-	s.Blurred.Text = st.Muted
-	s.Blurred.Prompt = st.Muted
-	s.Blurred.Placeholder = st.Muted
-	s.Cursor.Blink = false
-	ta.SetStyles(s)
+	ta.SetStyles(inputStyles(st))
 	ta.SetHeight(1)
 	return ta
 }
@@ -307,11 +301,12 @@ type Status struct {
 	Err     string
 	Notice  string
 	Session store.Session
+	Usage   Usage // the visible session's tokens, window and cost
 }
 
 // Status reports the pane's state for the status bar.
 func (m Model) Status() Status {
-	s := Status{Running: len(m.turns), Outcome: m.outcome, Err: m.errText, Notice: m.notice, Session: m.session, Spinner: m.spinner.View()}
+	s := Status{Running: len(m.turns), Outcome: m.outcome, Err: m.errText, Notice: m.notice, Session: m.session, Spinner: m.spinner.View(), Usage: m.usage()}
 	if t := m.visibleTurn(); t != nil {
 		switch {
 		case t.tu.Interrupted():
@@ -456,8 +451,9 @@ func (m Model) submit() (Model, tea.Cmd) {
 func (m *Model) send(text string) tea.Cmd {
 	m.errText, m.outcome = "", ""
 	m.view.Add(transcript.NewUser(text))
+	m.tally.Sent(text)
 	m.turnSeq++
-	t := &turn{id: m.turnSeq, text: text, sessionID: m.session.ID, view: m.view, tu: transcript.StartTurn(m.view)}
+	t := &turn{id: m.turnSeq, text: text, sessionID: m.session.ID, view: m.view, tu: transcript.StartTurn(m.view), tally: m.tally}
 	m.view.Bottom()
 	m.turns[t.id] = t
 	cmds := []tea.Cmd{m.sendCmd(t.id, m.session.ID, text)}
@@ -567,6 +563,7 @@ func (m Model) handleTurn(msg tea.Msg) (Model, tea.Cmd) {
 			}
 			return m, nil
 		}
+		t.tally.Apply(msg.event)
 		if !t.tu.Apply(msg.event, msg.at) {
 			if ev, ok := msg.event.(agent.ApprovalNeeded); ok {
 				ask := ApprovalMsg{Turn: t.id, Session: t.sessionID, Event: ev}
@@ -698,6 +695,7 @@ func (m *Model) NewSession() {
 	m.dropQueued()
 	m.session = store.Session{}
 	m.view = transcript.New()
+	m.tally = &agent.Tally{}
 	m.view.Add(transcript.NewNote("New session: it is saved when you send the first message."))
 	m.errText, m.outcome = "", ""
 }
@@ -724,7 +722,7 @@ func (m *Model) Resume(id int64) tea.Cmd {
 	for _, t := range m.turns {
 		if t.sessionID == id {
 			m.dropQueued()
-			m.view = t.view
+			m.view, m.tally = t.view, t.tally
 			m.view.Bottom()
 			ctx, sessions := m.ctx, m.sessions
 			return func() tea.Msg {
@@ -770,6 +768,8 @@ func (m Model) sessionLoaded(msg sessionLoadedMsg) Model {
 	m.session = msg.session
 	m.view = transcript.New()
 	m.view.Reset(transcript.FromMessages(msg.messages))
+	tally := agent.TallyOf(msg.messages)
+	m.tally = &tally
 	m.errText, m.outcome = "", ""
 	return m
 }

@@ -1,8 +1,11 @@
 package chat
 
 import (
+	"charm.land/bubbles/v2/textarea"
+	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"github.com/spindle-sh/spindle/tui/markdown"
 	"github.com/spindle-sh/spindle/tui/theme"
 	"github.com/spindle-sh/spindle/tui/transcript"
 )
@@ -36,5 +39,38 @@ func NewStyles(p theme.Palette) Styles {
 		SeparatorOn:  base.Foreground(p.Accent),
 		ScrollMarker: base.Foreground(p.Warning),
 		Selection:    base.Reverse(true),
+	}
+}
+
+// inputStyles are the input's styles, every part from st (the text area's
+// defaults are colour literals of its own). The terminal's cursor takes the
+// text's colour; without colour it keeps the terminal's own.
+func inputStyles(st *Styles) textarea.Styles {
+	var s textarea.Styles
+	s.Focused = textarea.StyleState{
+		CursorLine: st.Body, CursorLineNumber: st.Muted, EndOfBuffer: st.Muted, LineNumber: st.Muted,
+		Placeholder: st.Muted, Prompt: st.Prompt, Selection: st.Body.Reverse(true), Text: st.Body,
+	}
+	s.Blurred = textarea.StyleState{
+		CursorLine: st.Muted, CursorLineNumber: st.Muted, EndOfBuffer: st.Muted, LineNumber: st.Muted,
+		Placeholder: st.Muted, Prompt: st.Muted, Selection: st.Muted.Reverse(true), Text: st.Muted,
+	}
+	s.Cursor = textarea.CursorStyle{Color: theme.Visible(st.Body.GetForeground()), Shape: tea.CursorBlock, Blink: false}
+	return s
+}
+
+// SetPalette switches the pane to p: the styles and the markdown style are
+// rebuilt, and every transcript it holds (the visible one and those of
+// turns running elsewhere) drops the renders made with the old ones.
+func (m *Model) SetPalette(p theme.Palette) {
+	st := NewStyles(p)
+	m.st = &st
+	m.md = markdown.ForPalette(p)
+	m.input.SetStyles(inputStyles(m.st))
+	m.spinner.Style = st.Transcript.Spinner
+	m.cache.inputKey = ""
+	m.view.Restyle()
+	for _, t := range m.turns {
+		t.view.Restyle()
 	}
 }

@@ -104,9 +104,9 @@ type Options struct {
 	Board    Board
 	BoardErr error
 	Keys     keymap.Kanban
-	Palette  theme.Palette
-	// Dark chooses the markdown style of a card's body.
-	Dark bool
+	// Palette is what the pane draws with; its Dark chooses the markdown
+	// style of a card's body.
+	Palette theme.Palette
 }
 
 // New builds the pane. When o.Board is nil, o.BoardErr says why the file
@@ -122,7 +122,7 @@ func New(o Options) Model {
 		boardErr: o.BoardErr,
 		keys:     o.Keys,
 		styles:   NewStyles(o.Palette),
-		md:       markdown.New(o.Dark),
+		md:       markdown.ForPalette(o.Palette),
 		poll:     pollInterval,
 		cols:     make([][]store.Card, len(allStatuses)),
 		offsets:  make([]int, len(allStatuses)),
@@ -477,30 +477,14 @@ func clamp(v, lo, hi int) int {
 // only the poll.
 func newInput(s Styles) textinput.Model {
 	in := textinput.New()
-	st := textinput.DefaultDarkStyles()
-	st.Cursor.Blink = false
-	st.Cursor.Color = s.Prompt.GetForeground()
-	for _, state := range []*textinput.StyleState{&st.Focused, &st.Blurred} {
-		state.Prompt = s.Prompt
-		state.Text = s.Title
-		state.Placeholder = s.Meta
-	}
-	in.SetStyles(st)
+	in.SetStyles(inputStyles(s))
 	return in
 }
 
 // newTextarea builds the multi-line body editor.
 func newTextarea(s Styles) textarea.Model {
 	ta := textarea.New()
-	st := textarea.DefaultDarkStyles()
-	st.Cursor.Blink = false
-	st.Cursor.Color = s.Prompt.GetForeground()
-	for _, state := range []*textarea.StyleState{&st.Focused, &st.Blurred} {
-		state.Text = s.Title
-		state.Placeholder = s.Meta
-		state.Prompt = s.Rule
-	}
-	ta.SetStyles(st)
+	ta.SetStyles(textareaStyles(s))
 	ta.ShowLineNumbers = false
 	ta.CharLimit = 0
 	return ta

@@ -3,9 +3,13 @@ package kanban
 import (
 	"strings"
 
+	"charm.land/bubbles/v2/textarea"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
 	"github.com/spindle-sh/spindle/store"
+	"github.com/spindle-sh/spindle/tui/markdown"
 	"github.com/spindle-sh/spindle/tui/theme"
 )
 
@@ -98,6 +102,10 @@ func (s Styles) buildPaints() boardPaints {
 
 func newStyles(p theme.Palette) Styles {
 	base := lipgloss.NewStyle()
+	sel := base.Background(p.Subtle)
+	if p.NoColor {
+		sel = base.Reverse(true) // what the background said
+	}
 	return Styles{
 		Header:        base.Foreground(p.Text).Bold(true),
 		HeaderCurrent: base.Foreground(p.Accent).Bold(true),
@@ -105,7 +113,7 @@ func newStyles(p theme.Palette) Styles {
 		Rule:          base.Foreground(p.Muted),
 		Title:         base.Foreground(p.Text),
 		TitleSelected: base.Foreground(p.Text).Bold(true),
-		Selected:      base.Background(p.Subtle),
+		Selected:      sel,
 		Marker:        base.Foreground(p.Accent),
 		Meta:          base.Foreground(p.Muted),
 		Priority: [4]lipgloss.Style{
@@ -143,4 +151,41 @@ func (s Styles) priorityStyle(p store.Priority) lipgloss.Style {
 		return s.Meta
 	}
 	return s.Priority[p]
+}
+
+// inputStyles are the one-line input's styles, every part from s (the
+// input's defaults are colour literals of its own). The cursor does not
+// blink: a blinking cursor is a ticker.
+func inputStyles(s Styles) textinput.Styles {
+	var st textinput.Styles
+	state := textinput.StyleState{Placeholder: s.Meta, Suggestion: s.Meta, Prompt: s.Prompt, Text: s.Title}
+	st.Focused, st.Blurred = state, state
+	st.Cursor = textinput.CursorStyle{Color: theme.Visible(s.Prompt.GetForeground()), Shape: tea.CursorBlock}
+	return st
+}
+
+// textareaStyles are the body editor's styles, like inputStyles.
+func textareaStyles(s Styles) textarea.Styles {
+	var st textarea.Styles
+	state := textarea.StyleState{
+		CursorLine: s.Title, CursorLineNumber: s.Meta, EndOfBuffer: s.Meta, LineNumber: s.Meta,
+		Placeholder: s.Meta, Prompt: s.Rule, Selection: s.Title.Reverse(true), Text: s.Title,
+	}
+	st.Focused, st.Blurred = state, state
+	st.Cursor = textarea.CursorStyle{Color: theme.Visible(s.Prompt.GetForeground()), Shape: tea.CursorBlock}
+	return st
+}
+
+// SetPalette switches the pane to p: its styles, its inputs' and the
+// markdown style of a card's body; an open card is drawn again.
+func (m *Model) SetPalette(p theme.Palette) {
+	m.styles = NewStyles(p)
+	m.md = markdown.ForPalette(p)
+	m.input.SetStyles(inputStyles(m.styles))
+	m.form.title.SetStyles(inputStyles(m.styles))
+	m.form.body.SetStyles(textareaStyles(m.styles))
+	m.detail.bodyKey = ""
+	if m.mode == modeDetail || m.back == modeDetail {
+		m.rebuildDetail()
+	}
 }

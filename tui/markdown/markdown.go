@@ -8,12 +8,15 @@
 package markdown
 
 import (
+	"reflect"
 	"strings"
 
 	"charm.land/glamour/v2"
 	"charm.land/glamour/v2/ansi"
 	"charm.land/glamour/v2/styles"
 	xansi "github.com/charmbracelet/x/ansi"
+
+	"github.com/spindle-sh/spindle/tui/theme"
 )
 
 // Renderer renders markdown at any width. It is not safe for concurrent
@@ -26,16 +29,45 @@ type Renderer struct {
 
 // New returns a renderer with spindle's style: glamour's dark or light
 // style without the document margins (the panes draw their own).
-func New(dark bool) *Renderer {
+func New(dark bool) *Renderer { return newRenderer(dark, false) }
+
+// ForPalette is the renderer for a palette: its dark or light style, and,
+// for NO_COLOR, that style without a single colour (headings stay bold,
+// emphasis italic, code blocks unhighlighted).
+func ForPalette(p theme.Palette) *Renderer { return newRenderer(p.Dark, p.NoColor) }
+
+func newRenderer(dark, noColor bool) *Renderer {
 	cfg := styles.DarkStyleConfig
 	if !dark {
 		cfg = styles.LightStyleConfig
+	}
+	if noColor {
+		withoutColour(reflect.ValueOf(&cfg).Elem())
 	}
 	zero := uint(0)
 	cfg.Document.Margin = &zero
 	cfg.Document.BlockPrefix = ""
 	cfg.Document.BlockSuffix = ""
 	return &Renderer{style: cfg, renderers: map[int]*glamour.TermRenderer{}}
+}
+
+// withoutColour clears every colour of a glamour style: the Color and
+// BackgroundColor of each style primitive, and the code blocks' Chroma
+// (syntax colours). It walks v, a struct held by value, and never goes
+// through a pointer, so glamour's own style variables stay as they are.
+func withoutColour(v reflect.Value) {
+	t := v.Type()
+	for i := range v.NumField() {
+		f, sf := v.Field(i), t.Field(i)
+		switch {
+		case sf.Name == "Color" || sf.Name == "BackgroundColor" || sf.Name == "Chroma":
+			if f.Kind() == reflect.Pointer && f.CanSet() {
+				f.Set(reflect.Zero(f.Type()))
+			}
+		case f.Kind() == reflect.Struct && f.CanSet():
+			withoutColour(f)
+		}
+	}
 }
 
 // Renders is how many times glamour ran, for tests of the caching.

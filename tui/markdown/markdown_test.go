@@ -1,10 +1,15 @@
 package markdown
 
 import (
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
+	"charm.land/glamour/v2/styles"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/spindle-sh/spindle/tui/theme"
 )
 
 func TestBlockScannerEndsOutsideFences(t *testing.T) {
@@ -36,5 +41,51 @@ func TestRenderFitsTheWidth(t *testing.T) {
 	}
 	if r.Renders() == 0 {
 		t.Error("Renders does not count")
+	}
+}
+
+// sgrParams matches the parameters of a Select Graphic Rendition sequence.
+var sgrParams = regexp.MustCompile(`\x1b\[([0-9;:]*)m`)
+
+// colours reports whether s sets a colour, and whether it sets bold.
+func colours(s string) (colour, bold bool) {
+	for _, m := range sgrParams.FindAllStringSubmatch(s, -1) {
+		ps := strings.FieldsFunc(m[1], func(r rune) bool { return r == ';' || r == ':' })
+		for i := 0; i < len(ps); i++ {
+			switch n, _ := strconv.Atoi(ps[i]); {
+			case n == 1:
+				bold = true
+			case n == 38 || n == 48 || n >= 30 && n <= 37 || n >= 40 && n <= 47 || n >= 90 && n <= 97 || n >= 100 && n <= 107:
+				return true, bold
+			}
+		}
+	}
+	return false, bold
+}
+
+const sample = "# Title\n\nSome **strong** text, a [link](https://example.com) and `code`.\n\n```go\nfunc f() { return 1 }\n```\n"
+
+// Without colour (NO_COLOR) a reply keeps its bold heading and loses every
+// colour, syntax highlighting included; the dark and light styles (the
+// negative control) colour it, each differently.
+func TestForPaletteWithoutColour(t *testing.T) {
+	plain := strings.Join(ForPalette(theme.Plain(true)).Render(sample, 60), "\n")
+	if c, b := colours(plain); c || !b {
+		t.Errorf("no colour: colour %v (want false), bold %v (want true):\n%q", c, b, plain)
+	}
+	dark := strings.Join(ForPalette(theme.Dark()).Render(sample, 60), "\n")
+	light := strings.Join(ForPalette(theme.Light()).Render(sample, 60), "\n")
+	if c, _ := colours(dark); !c {
+		t.Error("negative control: the dark style has no colour, so the check above proves nothing")
+	}
+	if dark == light {
+		t.Error("the light palette renders markdown in the dark style")
+	}
+	if ansi.Strip(plain) == "" || !strings.Contains(ansi.Strip(plain), "func f()") {
+		t.Errorf("text lost without colour: %q", ansi.Strip(plain))
+	}
+	// withoutColour works on a copy: glamour's own style keeps its colours.
+	if styles.DarkStyleConfig.Document.Color == nil || styles.DarkStyleConfig.CodeBlock.Chroma == nil {
+		t.Error("making the colourless style changed glamour's dark style")
 	}
 }

@@ -3,6 +3,7 @@ package transcript
 import (
 	"charm.land/lipgloss/v2"
 
+	"github.com/spindle-sh/spindle/tui/markdown"
 	"github.com/spindle-sh/spindle/tui/theme"
 )
 
@@ -45,4 +46,18 @@ func NewStyles(p theme.Palette) Styles {
 		DiffHunk:    base.Foreground(p.Accent),
 		Awaiting:    base.Foreground(p.Warning).Bold(true),
 	}
+}
+
+// Restyle drops every entry's rendered lines, after the styles or the
+// markdown style changed; the next frame renders the visible ones again.
+func (h *Transcript) Restyle() {
+	for _, it := range h.items {
+		it.restyle()
+	}
+}
+
+func (it *Item) restyle() {
+	it.cache = nil
+	it.gen++
+	it.blocks, it.closedLines, it.closedEnd, it.closedWidth = markdown.BlockScanner{}, nil, 0, 0
 }

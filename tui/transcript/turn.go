@@ -1,6 +1,7 @@
 package transcript
 
 import (
+	"fmt"
 	"time"
 	"unicode/utf8"
 
@@ -116,6 +117,8 @@ func (tu *Turn) Apply(ev agent.Event, at time.Time) bool {
 			// The model answers the tool's result next.
 			tu.openReply()
 		}
+	case agent.Trimmed:
+		tu.trimmed(ev)
 	case agent.Usage:
 		tu.usage = ev
 		if ev.CompletionTokens > 0 {
@@ -140,6 +143,24 @@ func (tu *Turn) Apply(ev agent.Event, at time.Time) bool {
 		return true
 	}
 	return false
+}
+
+// trimmed says, before the reply it concerns, that the agent left the
+// oldest messages out of the request.
+func (tu *Turn) trimmed(ev agent.Trimmed) {
+	what := "left out of"
+	if ev.Summarised {
+		what = "replaced by a summary in"
+	}
+	note := NewNote(fmt.Sprintf("The conversation no longer fits the model's context window (%d tokens): the oldest %d messages were %s this request.",
+		ev.Window, ev.Dropped, what))
+	if it := tu.cur; it != nil && it.text == "" {
+		tu.t.Remove(it)
+		tu.t.Add(note)
+		tu.t.Add(it)
+		return
+	}
+	tu.t.Add(note)
 }
 
 // openReply returns the reply being streamed, starting one if the previous

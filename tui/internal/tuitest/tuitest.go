@@ -30,6 +30,9 @@ type Agent struct {
 	last       chan agent.Event
 	sent       []string
 	interrupts []int64
+	window     int     // 0: the demo model's 8,192
+	inPrice    float64 // per million tokens; 0 with outPrice 0: not priced
+	outPrice   float64
 }
 
 // NewAgent returns a scripted agent that says it is the offline model.
@@ -103,6 +106,31 @@ func (a *Agent) Offline() bool { return a.offline }
 
 // SetOffline changes what Offline reports.
 func (a *Agent) SetOffline(v bool) { a.offline = v }
+
+// ContextInfo reports the window SetContext set, else the demo model's
+// 8,192 tokens.
+func (a *Agent) ContextInfo(string) (int, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.window > 0 {
+		return a.window, true
+	}
+	return 8192, true
+}
+
+// Price reports the prices SetContext set; none by default.
+func (a *Agent) Price(string) (float64, float64, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.inPrice, a.outPrice, a.inPrice != 0 || a.outPrice != 0
+}
+
+// SetContext sets what ContextInfo and Price report.
+func (a *Agent) SetContext(window int, inPrice, outPrice float64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.window, a.inPrice, a.outPrice = window, inPrice, outPrice
+}
 
 // Models lists one model.
 func (a *Agent) Models(context.Context) ([]string, error) { return []string{"spindle-demo"}, nil }
