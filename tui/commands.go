@@ -53,6 +53,7 @@ func (m *Model) commands() []command {
 			}
 			var cmd tea.Cmd
 			m.kanban, cmd = m.kanban.Do(a)
+			m.kanbanGen++
 			return cmd
 		}
 	}

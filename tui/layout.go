@@ -38,5 +38,6 @@ func (m *Model) layout() {
 	l := m.computeLayout()
 	m.chat.SetSize(l.chatW, l.bodyH)
 	m.kanban.SetSize(l.kanbanW, l.bodyH)
+	m.kanbanGen++
 	m.help.SetWidth(max(m.width, 1))
 }

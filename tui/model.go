@@ -133,6 +133,10 @@ type Model struct {
 	yolo     bool
 	noMouse  bool
 
+	// kanbanGen counts changes to the kanban pane (every Update, size,
+	// focus, workers): its View is drawn again only when it moved.
+	kanbanGen int
+
 	dispatcher Dispatcher // nil: no workers
 	workers    workersState
 	rules      Rules
@@ -171,6 +175,7 @@ func New(o Options) Model {
 	})
 	m.chat.Focus()
 	m.kanban = m.newKanban(o.Board, o.BoardErr)
+	m.kanbanGen++
 	m.cmds = m.commands()
 	return m
 }
@@ -211,6 +216,7 @@ func (m Model) partsOpened(msg partsOpenedMsg) (tea.Model, tea.Cmd) {
 	m.agent, m.started = p.Agent, true
 	m.chat.SetParts(p.Agent, p.Sessions)
 	m.kanban = m.newKanban(p.Board, p.BoardErr)
+	m.kanbanGen++
 	m.dispatcher, m.rules = p.Dispatcher, p.Rules
 	if m.focus == paneKanban {
 		m.kanban.Focus()
@@ -336,6 +342,7 @@ func (m Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m Model) updateKanban(msg tea.Msg) (tea.Model, tea.Cmd) {
 	var cmd tea.Cmd
 	m.kanban, cmd = m.kanban.Update(msg)
+	m.kanbanGen++
 	return m, cmd
 }
 
@@ -455,6 +462,7 @@ func (m *Model) switchPane() {
 		m.kanban.Blur()
 		m.chat.Focus()
 	}
+	m.kanbanGen++
 	m.layout()
 }
 
@@ -476,6 +484,7 @@ func (m Model) wheel(msg tea.MouseWheelMsg) (tea.Model, tea.Cmd) {
 		m.chat.Scroll(3 * delta)
 	case paneKanban:
 		m.kanban.Wheel(delta)
+		m.kanbanGen++
 	}
 	return m, nil
 }
@@ -525,6 +534,7 @@ func (m Model) click(mouse tea.Mouse) (tea.Model, tea.Cmd) {
 			x -= l.kanbanX
 		}
 		m.kanban.Click(x, mouse.Y-l.tabsH)
+		m.kanbanGen++
 	}
 	return m, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spindle-sh/spindle/agent"
 	"github.com/spindle-sh/spindle/agent/tool"
+	"github.com/spindle-sh/spindle/tui/cell"
 )
 
 // keyPool is every kind of key the root model routes: global keys, chat
@@ -89,6 +90,15 @@ func TestRandomKeysSizesAndEventsKeepTheScreenWhole(t *testing.T) {
 			}
 			if msg := checkFrame(h.m); msg != "" {
 				rt.Fatalf("step %d: %s", i, msg)
+			}
+			// The board's cached lines are what a fresh draw gives: no
+			// change to the pane left them stale.
+			if l := h.m.computeLayout(); l.kanbanVisible && l.bodyH > 0 && h.m.width > 0 {
+				cached := strings.Join(h.m.boardLines(l.kanbanW, l.bodyH), "\n")
+				fresh := strings.Join(cell.Fit(strings.Split(h.m.kanban.View(), "\n"), l.kanbanW, l.bodyH), "\n")
+				if cached != fresh {
+					rt.Fatalf("step %d: the board's cached lines are stale", i)
+				}
 			}
 		}
 	})

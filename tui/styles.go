@@ -78,6 +78,7 @@ func (m *Model) setPalette(p theme.Palette) {
 	m.cache.hintsKey = ""
 	m.chat.SetPalette(p)
 	m.kanban.SetPalette(p)
+	m.kanbanGen++
 }
 
 // themeCmd asks the terminal for its background colour when the palette

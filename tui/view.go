@@ -68,7 +68,12 @@ func (m Model) boardLines(w, h int) []string {
 	if !m.started {
 		return cell.Fit([]string{m.st.Muted.Render("opening the board…")}, w, h)
 	}
-	return cell.Fit(strings.Split(m.kanban.View(), "\n"), w, h)
+	c := m.cache
+	if c.boardGen != m.kanbanGen || c.boardW != w || c.boardH != h || c.board == nil {
+		c.board = cell.Fit(strings.Split(m.kanban.View(), "\n"), w, h)
+		c.boardGen, c.boardW, c.boardH = m.kanbanGen, w, h
+	}
+	return c.board
 }
 
 // cursor places the terminal's cursor in the chat's input when the chat
@@ -207,11 +212,16 @@ func (m Model) shortHelp() []key.Binding {
 	return append(b, m.keys.Global.ShortHelp()...)
 }
 
-// viewCache keeps the status bar's key hints, which rarely change. It is
-// shared by the model's copies; only the UI goroutine uses it.
+// viewCache keeps what rarely changes between frames: the status bar's key
+// hints and the kanban pane's lines. It is shared by the model's copies;
+// only the UI goroutine uses it.
 type viewCache struct {
 	hintsKey string
 	hints    string
+	// The kanban pane's lines, drawn at kanbanGen and this size.
+	boardGen       int
+	boardW, boardH int
+	board          []string
 }
 
 // hints draws the status bar's key hints in at most width cells.

@@ -118,6 +118,7 @@ func (m *Model) refreshWorkers(at time.Time) {
 		})
 	}
 	m.kanban.SetWorkers(views, spinFrames[m.workers.frame%len(spinFrames)])
+	m.kanbanGen++
 	m.refreshLive()
 }
 
@@ -153,6 +154,7 @@ func (m *Model) refreshLive() {
 	st := transcript.NewStyles(m.palette)
 	lines, _ := ws.live.Window(transcript.Renderer{Width: max(l.kanbanW, 1), MD: ws.md, St: &st}, max(l.bodyH/2, 8))
 	m.kanban.SetLive(id, lines)
+	m.kanbanGen++
 }
 
 // workerApproval opens the approval dialog of a card's worker.

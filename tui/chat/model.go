@@ -123,6 +123,8 @@ type Model struct {
 	expandTools bool
 	// sel is a mouse selection in progress, nil when none.
 	sel *selection
+	// spinning is true while a spinner tick is on its way.
+	spinning bool
 
 	outcome string // "", "interrupted" or "error": how the visible session's last turn ended
 	errText string // the latest error
@@ -341,9 +343,11 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		}
 		return m, cmd
 	case spinner.TickMsg:
-		// The spinner runs only while a turn waits or streams; dropping
-		// the tick otherwise is what stops it.
-		if len(m.turns) == 0 {
+		// The spinner runs only while a reply waits for its first text:
+		// once text streams, the text is the sign of life, and a tick of
+		// its own would only add frames. Dropping the tick stops it.
+		if !m.needSpin() {
+			m.spinning = false
 			return m, nil
 		}
 		var cmd tea.Cmd
@@ -456,11 +460,26 @@ func (m *Model) send(text string) tea.Cmd {
 	t := &turn{id: m.turnSeq, text: text, sessionID: m.session.ID, view: m.view, tu: transcript.StartTurn(m.view), tally: m.tally}
 	m.view.Bottom()
 	m.turns[t.id] = t
-	cmds := []tea.Cmd{m.sendCmd(t.id, m.session.ID, text)}
-	if len(m.turns) == 1 {
-		cmds = append(cmds, m.spinner.Tick)
+	return tea.Batch(m.sendCmd(t.id, m.session.ID, text), m.spin())
+}
+
+// needSpin reports whether some turn's reply waits for its first text.
+func (m *Model) needSpin() bool {
+	for _, t := range m.turns {
+		if t.tu.AwaitingText() {
+			return true
+		}
 	}
-	return tea.Batch(cmds...)
+	return false
+}
+
+// spin starts the spinner if a reply waits and it is not running.
+func (m *Model) spin() tea.Cmd {
+	if m.spinning || !m.needSpin() {
+		return nil
+	}
+	m.spinning = true
+	return m.spinner.Tick
 }
 
 // unqueue takes the queued message back into the input.
@@ -567,7 +586,10 @@ func (m Model) handleTurn(msg tea.Msg) (Model, tea.Cmd) {
 		if !t.tu.Apply(msg.event, msg.at) {
 			if ev, ok := msg.event.(agent.ApprovalNeeded); ok {
 				ask := ApprovalMsg{Turn: t.id, Session: t.sessionID, Event: ev}
-				return m, tea.Batch(waitEvent(t.id, t.events), func() tea.Msg { return ask })
+				return m, tea.Batch(waitEvent(t.id, t.events), func() tea.Msg { return ask }, m.spin())
+			}
+			if spin := m.spin(); spin != nil {
+				return m, tea.Batch(waitEvent(t.id, t.events), spin)
 			}
 			return m, waitEvent(t.id, t.events)
 		}

@@ -36,6 +36,12 @@ func StartTurn(t *Transcript) *Turn {
 // Interrupted reports whether the turn was asked to stop.
 func (tu *Turn) Interrupted() bool { return tu.interrupted }
 
+// AwaitingText reports whether the turn's reply waits for its first text
+// (at the start, or after a tool round): what the spinner is for.
+func (tu *Turn) AwaitingText() bool {
+	return tu.cur != nil && tu.cur.status == StatusWaiting && tu.cur.text == ""
+}
+
 // Waiting reports whether no text has arrived yet.
 func (tu *Turn) Waiting() bool { return tu.firstAt.IsZero() }
 
