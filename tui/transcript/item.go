@@ -326,7 +326,10 @@ func (it *Item) tailLines(from, width int, st *Styles) []string {
 }
 
 // appendRows wraps lines (plain text, no trailing line break) to width and
-// appends the rows, styled and padded to exactly width cells.
+// appends the rows, styled and padded to exactly width cells. The style's
+// codes are found once per call and put around each row: lipgloss's
+// Render would measure and rebuild every row, the larger part of a frame's
+// cost while a reply of plain lines streams.
 func appendRows(rows []string, lines string, width int, style lipgloss.Style) []string {
 	if lines == "" {
 		return append(rows, cell.Spaces(width))
@@ -334,11 +337,25 @@ func appendRows(rows []string, lines string, width int, style lipgloss.Style) []
 	if onWrap != nil {
 		onWrap(len(lines))
 	}
+	pre, post, ok := strings.Cut(style.Render(styleProbe), styleProbe)
 	for _, l := range markdown.Plain(lines, width) {
-		rows = append(rows, cell.Pad(style.Render(l), width))
+		if !ok {
+			rows = append(rows, cell.Pad(style.Render(l), width))
+			continue
+		}
+		w := cell.Width(l)
+		if w > width {
+			l = cell.Cut(l, width)
+			w = cell.Width(l)
+		}
+		rows = append(rows, pre+l+post+cell.Spaces(width-w))
 	}
 	return rows
 }
+
+// styleProbe is a character no sanitized text holds, rendered to learn a
+// style's codes.
+const styleProbe = "\x00"
 
 // renderMarkdown is the one place the transcript calls glamour; what it is
 // given is at most a part (partLimit bytes).
