@@ -68,8 +68,8 @@ func (m Model) paste(content string) (Model, tea.Cmd) {
 	if text == "" {
 		return m, nil
 	}
-	lines := strings.Count(text, "\n") + 1
-	if m.input.LineCount()+lines-1 <= pasteInlineLines && m.input.Length()+len(text) <= pasteInlineBytes {
+	breaks := strings.Count(text, "\n")
+	if m.input.LineCount()+breaks <= pasteInlineLines && m.input.Length()+len(text) <= pasteInlineBytes {
 		var cmd tea.Cmd
 		m.input, cmd = m.input.Update(tea.PasteMsg{Content: text})
 		m.layoutInput()
@@ -86,6 +86,10 @@ func (m Model) paste(content string) (Model, tea.Cmd) {
 	if !ok {
 		m.notice = "paste refused: too many pastes in one message; send or remove some first"
 		return m, nil
+	}
+	lines := breaks // as wc -l counts them, and the last line if unterminated
+	if !strings.HasSuffix(text, "\n") {
+		lines++
 	}
 	m.pastes = append(m.pastes, attachment{mark: mark, text: text, lines: lines})
 	m.input.InsertRune(mark)

@@ -81,7 +81,7 @@ func TestLargeReplyWorkIsLinear(t *testing.T) {
 	})
 }
 
-// TestFrameWorkIsBounded: while a 2 MB reply streams, no frame wraps or
+// TestFrameWorkIsBounded: while a 256 KB reply streams, no frame wraps or
 // renders more than a part and a delta, whatever has arrived before it, so
 // keys typed meanwhile are answered within a frame.
 func TestFrameWorkIsBounded(t *testing.T) {
@@ -94,7 +94,7 @@ func TestFrameWorkIsBounded(t *testing.T) {
 	for _, shape := range []string{"markdown", "lines", "fence", "oneline"} {
 		worst := 0
 		work = 0
-		streamed(largeText(shape, 2<<20), delta, func() {
+		streamed(largeText(shape, 256<<10), delta, func() {
 			worst = max(worst, work)
 			work = 0
 		})
@@ -116,9 +116,9 @@ func TestFrameWorkIsBounded(t *testing.T) {
 	})
 }
 
-// TestGlamourGetsAtMostAPart: a 1 MB code block, streamed or loaded, and a
-// markdown reply loaded from state.db never reach glamour in one piece; the
-// oversized block is drawn as plain text.
+// TestGlamourGetsAtMostAPart: a 256 KB code block, streamed or loaded, and a
+// 64 KB markdown reply loaded from state.db never reach glamour in one
+// piece; the oversized block is drawn as plain text.
 func TestGlamourGetsAtMostAPart(t *testing.T) {
 	largest := 0
 	onRender = func(n int) { largest = max(largest, n) }
@@ -134,12 +134,12 @@ func TestGlamourGetsAtMostAPart(t *testing.T) {
 		}
 		largest = 0
 	}
-	fence := largeText("fence", 1<<20)
+	fence := largeText("fence", 256<<10)
 	check("streamed fence", streamed(fence, 4<<10, nil))
 	check("streamed fence in one delta", streamed(fence, len(fence), nil))
-	for _, shape := range []string{"fence", "markdown"} {
+	for shape, size := range map[string]int{"fence": 256 << 10, "markdown": 64 << 10} {
 		tr := New()
-		tr.Reset(FromMessages([]store.Message{{Role: store.RoleAssistant, Content: largeText(shape, 1<<20), Status: store.MessageComplete}}))
+		tr.Reset(FromMessages([]store.Message{{Role: store.RoleAssistant, Content: largeText(shape, size), Status: store.MessageComplete}}))
 		check("loaded "+shape, tr)
 	}
 	t.Run("control", func(t *testing.T) {
@@ -269,12 +269,12 @@ func TestLoadLargeReplyRendersOnlyTheWindow(t *testing.T) {
 	})
 }
 
-// TestRendersOutOfViewAreDropped pages through 10,000 messages: the renders
+// TestRendersOutOfViewAreDropped pages through 1,200 messages: the renders
 // kept stay within maxHeldLines (plus the window), so scrolling a long
 // history does not keep all of it rendered; the window is still right.
 func TestRendersOutOfViewAreDropped(t *testing.T) {
 	saved := maxHeldLines
-	maxHeldLines = 2000
+	maxHeldLines = 300
 	t.Cleanup(func() { maxHeldLines = saved })
 	page := func(tr *Transcript) int {
 		r := renderer(60)
@@ -292,17 +292,17 @@ func TestRendersOutOfViewAreDropped(t *testing.T) {
 		}
 		return held
 	}
-	tr := fill(10000)
+	tr := fill(1200)
 	if held := page(tr); held > maxHeldLines+200 {
-		t.Errorf("after paging through 10,000 messages %d rendered lines are kept, limit %d", held, maxHeldLines)
+		t.Errorf("after paging through 1,200 messages %d rendered lines are kept, limit %d", held, maxHeldLines)
 	}
 	got, _ := tr.Window(renderer(60), 40)
-	if !strings.Contains(ansi.Strip(strings.Join(got, "\n")), fmt.Sprintf("x := %d", 9999)) {
+	if !strings.Contains(ansi.Strip(strings.Join(got, "\n")), fmt.Sprintf("x := %d", 1199)) {
 		t.Error("the window at the end does not show the last message")
 	}
 	t.Run("control", func(t *testing.T) {
 		maxHeldLines = 1 << 30
-		if held := page(fill(10000)); held <= 2200 {
+		if held := page(fill(1200)); held <= 1500 {
 			t.Fatalf("the control: without a limit only %d lines were kept; the test cannot see kept renders", held)
 		}
 	})
