@@ -32,6 +32,9 @@ type Chat struct {
 	// ToolOutput shows or hides the output of tool calls in the
 	// transcript (each call is one line otherwise).
 	ToolOutput key.Binding
+	// RemovePaste drops the latest large paste held as an attachment in the
+	// input (shown as a chip below it). It only fires while one is held.
+	RemovePaste key.Binding
 	// Editor is the input's editing keys. Its InsertNewline is kept equal to
 	// Newline by Default and Apply; Home and End belong to Top and Bottom,
 	// so line start and end are Ctrl-A and Ctrl-E.
@@ -52,6 +55,7 @@ func defaultChat() Chat {
 		ToolOutput: key.NewBinding(key.WithKeys("ctrl+o"), key.WithHelp("ctrl+o", "show/hide tool output")),
 		Editor:     textarea.DefaultKeyMap(),
 	}
+	c.RemovePaste = key.NewBinding(key.WithKeys("ctrl+x"), key.WithHelp("ctrl+x", "remove the pasted text"))
 	e := &c.Editor
 	e.LineStart = key.NewBinding(key.WithKeys("ctrl+a"), key.WithHelp("ctrl+a", "line start"))
 	e.LineEnd = key.NewBinding(key.WithKeys("ctrl+e"), key.WithHelp("ctrl+e", "line end"))
@@ -85,6 +89,7 @@ func (c *Chat) register(pane string, m map[string]*key.Binding) {
 	m[pane+".bottom"] = &c.Bottom
 	m[pane+".unqueue"] = &c.Unqueue
 	m[pane+".tool_output"] = &c.ToolOutput
+	m[pane+".remove_paste"] = &c.RemovePaste
 }
 
 // ShortHelp is the chat pane's part of the status bar's key hints.
@@ -111,7 +116,7 @@ func (k KeyMap) chatFocused() map[string]key.Binding {
 		"chat.send": k.Chat.Send, "chat.newline": k.Chat.Newline,
 		"chat.page_up": k.Chat.PageUp, "chat.page_down": k.Chat.PageDown,
 		"chat.line_up": k.Chat.LineUp, "chat.line_down": k.Chat.LineDown,
-		"chat.top": k.Chat.Top, "chat.bottom": k.Chat.Bottom, "chat.tool_output": k.Chat.ToolOutput,
+		"chat.top": k.Chat.Top, "chat.bottom": k.Chat.Bottom, "chat.tool_output": k.Chat.ToolOutput, "chat.remove_paste": k.Chat.RemovePaste,
 		"editor.char_back": e.CharacterBackward, "editor.char_fwd": e.CharacterForward,
 		"editor.del_after": e.DeleteAfterCursor, "editor.del_before": e.DeleteBeforeCursor,
 		"editor.del_char_back": e.DeleteCharacterBackward, "editor.del_char_fwd": e.DeleteCharacterForward,

@@ -111,6 +111,7 @@ type Model struct {
 	focused       bool
 
 	input   textarea.Model
+	pastes  []attachment // large pastes held beside the input (paste.go)
 	spinner spinner.Model
 
 	session store.Session          // the visible session; ID 0 until the first message is saved
@@ -136,9 +137,11 @@ type Model struct {
 // when the turn ends, or handed back to the input when the turn is
 // interrupted or the person takes it back.
 type queued struct {
-	text string
-	item *transcript.Item
-	view *transcript.Transcript
+	text   string       // as sent
+	input  string       // as typed, with its pastes' markers
+	pastes []attachment // the pastes it holds, for taking it back
+	item   *transcript.Item
+	view   *transcript.Transcript
 }
 
 // New builds the pane. Nothing is read from disk here.
@@ -240,13 +243,15 @@ func (m Model) InputValue() string { return m.input.Value() }
 // SetInput replaces the input's text (the palette puts a command there to
 // finish typing its argument).
 func (m *Model) SetInput(s string) {
-	m.input.SetValue(s)
+	m.pastes = nil
+	m.input.SetValue(stripMarks(s))
 	m.input.CursorEnd()
 	m.layoutInput()
 }
 
 // ClearInput empties the input.
 func (m *Model) ClearInput() {
+	m.pastes = nil
 	m.input.Reset()
 	m.layoutInput()
 }
@@ -329,19 +334,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
 	case tea.PasteMsg:
-		// Terminals send pasted line breaks as CR: keep them as lines.
-		msg.Content = sanitize.Paste(msg.Content)
-		var cmd tea.Cmd
-		m.input, cmd = m.input.Update(msg)
-		m.layoutInput()
-		// Show the paste from its first line: the text area scrolled to its
-		// cursor while it was one line tall. A paste taller than the input
-		// keeps the cursor at its start, so the person reads it first.
-		m.input.MoveToBegin()
-		if m.input.LineCount() <= maxInputLines {
-			m.input.MoveToEnd()
-		}
-		return m, cmd
+		return m.paste(msg.Content)
 	case spinner.TickMsg:
 		// The spinner runs only while a reply waits for its first text:
 		// once text streams, the text is the sign of life, and a tick of
@@ -402,6 +395,11 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	case key.Matches(msg, k.ToolOutput):
 		m.expandTools = !m.expandTools
 		return m, nil
+	case key.Matches(msg, k.RemovePaste) && len(m.pastes) > 0:
+		m.removePaste()
+		return m, nil
+	case strings.IndexFunc(msg.Text, isMark) >= 0:
+		return m, nil // only the chat's own markers stand for a paste
 	}
 	// Everything else is the input's: its editing keys come from
 	// keymap.Chat.Editor; other keys with text insert it.
@@ -411,6 +409,7 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	if m.input.LineCount() != before {
 		m.layoutInput()
 	}
+	m.prunePastes()
 	return m, cmd
 }
 
@@ -422,14 +421,20 @@ func (m *Model) Scroll(delta int) {
 // submit sends the input, queues it behind a streaming reply, or hands a
 // slash command to the root.
 func (m Model) submit() (Model, tea.Cmd) {
-	text := strings.TrimSpace(m.input.Value())
-	if text == "" {
+	typed := strings.TrimSpace(m.input.Value())
+	if typed == "" {
 		return m, nil
 	}
-	if strings.HasPrefix(text, "/") {
+	if strings.HasPrefix(typed, "/") {
 		m.ClearInput()
-		name, arg, _ := strings.Cut(text, " ")
+		name, arg, _ := strings.Cut(stripMarks(typed), " ")
 		return m, func() tea.Msg { return CommandMsg{Name: name, Arg: strings.TrimSpace(arg)} }
+	}
+	pastes := m.pastes
+	text := strings.TrimSpace(expand(typed, pastes))
+	if text == "" {
+		m.ClearInput()
+		return m, nil
 	}
 	if !m.started() {
 		m.notice = StartingNotice
@@ -442,7 +447,7 @@ func (m Model) submit() (Model, tea.Cmd) {
 		}
 		m.ClearInput()
 		it := transcript.NewQueued(text)
-		m.queued = &queued{text: text, item: it, view: m.view}
+		m.queued = &queued{text: text, input: typed, pastes: pastes, item: it, view: m.view}
 		m.view.Add(it)
 		m.view.Bottom()
 		return m, nil
@@ -487,7 +492,8 @@ func (m *Model) unqueue() {
 	q := m.queued
 	m.queued = nil
 	q.view.Remove(q.item)
-	m.input.SetValue(q.text)
+	m.input.SetValue(q.input)
+	m.pastes = q.pastes
 	m.input.CursorEnd()
 	m.layoutInput()
 }

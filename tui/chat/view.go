@@ -12,9 +12,9 @@ import (
 )
 
 // layoutRows is where the pane's rows go: title, history, the rule above
-// the input, the input.
+// the input, the input, and the chip of held pastes below it.
 type layoutRows struct {
-	titleH, histH, sepH, inputH int
+	titleH, histH, sepH, inputH, chipH int
 }
 
 // layout computes the rows from the pane's height and the input's line
@@ -35,6 +35,10 @@ func (m *Model) layout() layoutRows {
 	if l.histH == 0 && rows >= 2 && l.inputH > 1 {
 		l.inputH--
 		l.histH++
+	}
+	if len(m.pastes) > 0 && l.histH > 1 {
+		l.chipH = 1
+		l.histH--
 	}
 	return l
 }
@@ -87,6 +91,9 @@ func (m Model) Lines() []string {
 	}
 	if l.inputH > 0 {
 		out = append(out, m.inputLines(w, l.inputH)...)
+	}
+	if l.chipH > 0 {
+		out = append(out, cell.Pad(m.st.Muted.Render(m.chipLine()), w))
 	}
 	for len(out) < h {
 		out = append(out, cell.Spaces(w))
@@ -152,7 +159,16 @@ type viewCache struct {
 // inputLines draws the input, from the cache while it is empty.
 func (m Model) inputLines(w, h int) []string {
 	if m.input.Value() != "" {
-		return fit(strings.Split(m.input.View(), "\n"), w, h)
+		view := m.input.View()
+		if len(m.pastes) > 0 {
+			view = strings.Map(func(r rune) rune {
+				if isMark(r) {
+					return []rune(markGlyph)[0]
+				}
+				return r
+			}, view)
+		}
+		return fit(strings.Split(view, "\n"), w, h)
 	}
 	k := fmt.Sprintf("%d/%d/%t", w, h, m.input.Focused())
 	if m.cache.inputKey != k {

@@ -149,6 +149,7 @@ type BlockScanner struct {
 	inFence bool // inside ``` or ~~~
 	fence   string
 	sawText bool  // the current block has a non-blank line
+	partial bool  // the next line's start was dropped (Drop inside a line)
 	Ends    []int // ends of closed blocks, increasing
 }
 
@@ -163,6 +164,14 @@ func (s *BlockScanner) Scan(text string) {
 		}
 		line := text[s.scanned : s.scanned+nl]
 		s.scanned += nl + 1
+		if s.partial {
+			// The rest of a line cut by Drop: text, whatever it looks like.
+			s.partial = false
+			if !s.inFence {
+				s.sawText = true
+			}
+			continue
+		}
 		trimmed := strings.TrimSpace(line)
 		switch {
 		case s.inFence:
@@ -182,4 +191,26 @@ func (s *BlockScanner) Scan(text string) {
 			s.sawText = true
 		}
 	}
+}
+
+// Drop forgets the first n bytes of the text, so that a long text can be
+// scanned in pieces with the fence state kept: the next Scan is given the
+// text without them, and Ends are shifted to match (ends at or before n are
+// dropped). n may reach into the line in progress (but not past it: Scan
+// first); the rest of that line then counts as text, neither blank nor a
+// fence.
+func (s *BlockScanner) Drop(n int) {
+	if n > s.scanned {
+		s.partial, s.scanned = true, 0
+	} else {
+		s.scanned -= n
+	}
+	k := 0
+	for _, e := range s.Ends {
+		if e > n {
+			s.Ends[k] = e - n
+			k++
+		}
+	}
+	s.Ends = s.Ends[:k]
 }

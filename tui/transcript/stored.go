@@ -19,7 +19,11 @@ func FromMessages(msgs []store.Message) []*Item {
 			items = append(items, NewUser(msg.Content))
 		case store.RoleAssistant:
 			if msg.Content != "" || msg.Status != store.MessageComplete && msg.Status != "" {
-				it := &Item{kind: KindAssistant, text: sanitize.String(msg.Content)}
+				// A long reply (saved before max_reply_bytes, or under a
+				// raised one) becomes its parts, none rendered until shown.
+				parts := replyItems(msg.Content)
+				items = append(items, parts...)
+				it := parts[len(parts)-1]
 				switch msg.Status {
 				case store.MessageInterrupted:
 					it.status = StatusInterrupted
@@ -27,7 +31,6 @@ func FromMessages(msgs []store.Message) []*Item {
 					it.status = StatusFailed
 					it.errMsg = sanitize.Line(msg.Error)
 				}
-				items = append(items, it)
 			}
 			for _, tc := range parseToolCalls(msg.ToolCalls) {
 				tools[tc.toolID] = tc

@@ -59,5 +59,8 @@ func (h *Transcript) Restyle() {
 func (it *Item) restyle() {
 	it.cache = nil
 	it.gen++
-	it.blocks, it.closedLines, it.closedEnd, it.closedWidth = markdown.BlockScanner{}, nil, 0, 0
+	it.tail = tailCache{}
+	// The closed blocks are drawn again in the new style; the scanner's
+	// state (a part may start inside a code fence) stays.
+	it.closedLines, it.closedEnd, it.closedWidth = nil, 0, 0
 }

@@ -11,12 +11,23 @@
 // however long the conversation is.
 package transcript
 
-import "github.com/spindle-sh/spindle/tui/cell"
+import (
+	"slices"
+
+	"github.com/spindle-sh/spindle/tui/cell"
+)
 
 // Transcript is the entries and the window onto them. It is used from the
 // UI goroutine only; a Model that holds it shares it between its copies.
 type Transcript struct {
 	items []*Item
+
+	// Renders kept, oldest first: past maxHeldLines, those of entries
+	// outside the window are dropped (and redone if the window comes back).
+	held      []*Item
+	heldLines int
+	shownLo   int // the entries the last window showed
+	shownHi   int
 
 	follow  bool // the window shows the end and follows new output
 	topItem int  // anchor when not following: first entry in the window
@@ -42,17 +53,20 @@ func (h *Transcript) Window(r Renderer, height int) (lines []string, below bool)
 	if height <= 0 {
 		return nil, false
 	}
+	defer h.evict()
 	if !h.follow {
 		lines = make([]string, 0, height)
 		i, skip := h.topItem, h.topLine
+		h.shownLo = i
 		for i < len(h.items) && len(lines) < height {
-			ls := h.items[i].Lines(r)
+			ls := h.lines(i, r)
 			if skip < len(ls) {
 				lines = append(lines, ls[skip:]...)
 			}
 			skip = 0
 			i++
 		}
+		h.shownHi = i
 		if len(lines) >= height {
 			return lines[:height], len(lines) > height || i < len(h.items)
 		}
@@ -68,10 +82,11 @@ func (h *Transcript) tail(r Renderer, height int) []string {
 	var chunks [][]string
 	n := 0
 	for i := len(h.items) - 1; i >= 0 && n < height; i-- {
-		ls := h.items[i].Lines(r)
+		ls := h.lines(i, r)
 		chunks = append(chunks, ls)
 		n += len(ls)
 	}
+	h.shownLo, h.shownHi = len(h.items)-len(chunks), len(h.items)
 	out := make([]string, 0, height)
 	skip := max(n-height, 0)
 	for c := len(chunks) - 1; c >= 0; c-- {
@@ -95,7 +110,7 @@ func (h *Transcript) tail(r Renderer, height int) []string {
 func (h *Transcript) anchorOfTail(r Renderer, height int) {
 	n := 0
 	for i := len(h.items) - 1; i >= 0; i-- {
-		k := len(h.items[i].Lines(r))
+		k := len(h.lines(i, r))
 		if n+k >= height {
 			h.topItem, h.topLine = i, n+k-height
 			return
@@ -125,10 +140,10 @@ func (h *Transcript) Scroll(r Renderer, height, delta int) {
 			break
 		}
 		i--
-		line += len(h.items[i].Lines(r))
+		line += len(h.lines(i, r))
 	}
 	for i < len(h.items) {
-		k := len(h.items[i].Lines(r))
+		k := len(h.lines(i, r))
 		if line < k {
 			break
 		}
@@ -151,7 +166,7 @@ func (h *Transcript) Scroll(r Renderer, height, delta int) {
 func (h *Transcript) hasBelow(r Renderer, height int) bool {
 	n := -h.topLine
 	for i := h.topItem; i < len(h.items); i++ {
-		n += len(h.items[i].Lines(r))
+		n += len(h.lines(i, r))
 		if n > height {
 			return true
 		}
@@ -168,6 +183,8 @@ func (h *Transcript) Bottom() { h.follow = true }
 // Reset replaces the entries and follows the end.
 func (h *Transcript) Reset(items []*Item) {
 	h.items = items
+	clear(h.held)
+	h.held, h.heldLines = nil, 0
 	h.follow, h.topItem, h.topLine = true, 0, 0
 }
 
@@ -186,4 +203,78 @@ func (h *Transcript) Remove(it *Item) {
 			return
 		}
 	}
+}
+
+// insertBefore puts a new entry just before at (the parts of a long reply
+// go before its live end). A window anchored at at stays on the same line:
+// the part holds what at's first lines showed.
+func (h *Transcript) insertBefore(at, it *Item) {
+	for i := len(h.items) - 1; i >= 0; i-- {
+		if h.items[i] == at {
+			h.items = slices.Insert(h.items, i, it)
+			if h.topItem > i {
+				h.topItem++
+			}
+			h.track(it) // a part keeps what was rendered of it while live
+			return
+		}
+	}
+	h.items = append(h.items, it)
+}
+
+// maxHeldLines is how many rendered lines the transcript keeps beyond the
+// window's: about five hundred screens, a few MB (glamour's lines carry
+// hundreds of bytes of styles). Past it the oldest renders
+// of entries out of view are dropped, so scrolling through a long history
+// (or a 20 MB reply's parts) does not keep all of it rendered.
+var maxHeldLines = 20000
+
+// lines is entry i's lines, with the rendered lines it keeps counted.
+func (h *Transcript) lines(i int, r Renderer) []string {
+	it := h.items[i]
+	ls := it.Lines(r)
+	h.track(it)
+	return ls
+}
+
+// track counts the rendered lines an entry keeps now.
+func (h *Transcript) track(it *Item) {
+	n := it.heldLines()
+	if n == it.held {
+		return
+	}
+	if !it.tracked {
+		it.tracked = true
+		h.held = append(h.held, it)
+	}
+	h.heldLines += n - it.held
+	it.held = n
+}
+
+// evict drops the oldest renders of entries outside the last window until
+// the kept lines are within maxHeldLines.
+func (h *Transcript) evict() {
+	if h.heldLines <= maxHeldLines {
+		return
+	}
+	shown := make(map[*Item]bool, h.shownHi-h.shownLo)
+	for i := max(h.shownLo, 0); i < min(h.shownHi, len(h.items)); i++ {
+		shown[h.items[i]] = true
+	}
+	keep := h.held[:0]
+	for k, it := range h.held {
+		if h.heldLines <= maxHeldLines {
+			keep = append(keep, h.held[k:]...)
+			break
+		}
+		if shown[it] || it.live() {
+			keep = append(keep, it)
+			continue
+		}
+		it.dropRender()
+		h.heldLines -= it.held
+		it.held, it.tracked = 0, false
+	}
+	clear(h.held[len(keep):])
+	h.held = keep
 }

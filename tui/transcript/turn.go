@@ -2,6 +2,7 @@ package transcript
 
 import (
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -15,6 +16,7 @@ import (
 type Turn struct {
 	t     *Transcript
 	cur   *Item            // the reply being streamed, nil between a tool call and the next reply
+	parts []*Item          // the parts cut off the front of cur, in order
 	tools map[string]*Item // tool calls by id
 
 	interrupted bool      // the person asked to stop it
@@ -93,7 +95,7 @@ func (tu *Turn) Apply(ev agent.Event, at time.Time) bool {
 			return false // the final text arrives with Interrupted
 		}
 		it := tu.openReply()
-		it.appendText(ev.Text)
+		it.appendText(ev.Text, tu.emit)
 		it.status = StatusStreaming
 		if tu.firstAt.IsZero() {
 			tu.firstAt = at
@@ -174,43 +176,92 @@ func (tu *Turn) trimmed(ev agent.Trimmed) {
 func (tu *Turn) openReply() *Item {
 	if tu.cur == nil {
 		tu.cur = NewReply()
+		tu.parts = nil
 		tu.t.Add(tu.cur)
 	}
 	return tu.cur
+}
+
+// emit places a part cut off the front of the reply being streamed.
+func (tu *Turn) emit(p *Item) {
+	tu.t.insertBefore(tu.cur, p)
+	tu.parts = append(tu.parts, p)
 }
 
 // closeReply ends the reply before a tool call: a reply with no text is
 // removed (the tool call says what happened), else it is finished.
 func (tu *Turn) closeReply() {
 	it := tu.cur
-	tu.cur = nil
 	if it == nil {
 		return
 	}
-	it.flush()
-	if it.text == "" {
+	it.flush(tu.emit)
+	parts := tu.parts
+	tu.cur, tu.parts = nil, nil
+	if it.text == "" && len(parts) == 0 {
+		it.finish()
 		tu.t.Remove(it)
 		return
 	}
-	it.setStatus(StatusDone)
+	tu.settle(it, parts).setStatus(StatusDone)
 }
 
-// finalReply sets the reply's final text (the saved one) and returns it; a
-// reply that never had text and gets none is removed and nil returned.
+// finalReply sets the reply's final text (the saved one) and returns its
+// last entry; a reply that never had text and gets none is removed and nil
+// returned.
 func (tu *Turn) finalReply(text string) *Item {
 	it := tu.cur
-	tu.cur = nil
 	if it == nil {
 		if text == "" {
 			return nil
 		}
 		it = NewReply()
 		tu.t.Add(it)
+		tu.cur, tu.parts = it, nil
 	}
-	if text != "" {
-		it.setText(text)
+	if text == "" {
+		it.flush(tu.emit)
 	} else {
-		it.flush()
+		text = sanitize.String(text)
+		// The parts cut while streaming stay when the final text extends
+		// them (it almost always equals what streamed); else the reply
+		// starts again from the final text.
+		rest, same := text, true
+		for _, p := range tu.parts {
+			if !strings.HasPrefix(rest, p.text) {
+				same = false
+				break
+			}
+			rest = rest[len(p.text):]
+		}
+		if !same || !strings.HasPrefix(rest, it.text) {
+			for _, p := range tu.parts {
+				tu.t.Remove(p)
+			}
+			tu.parts = nil
+			it.restart()
+			rest = text
+		}
+		it.setText(rest, tu.emit)
+	}
+	parts := tu.parts
+	tu.cur, tu.parts = nil, nil
+	return tu.settle(it, parts)
+}
+
+// settle ends a reply's stream and returns the entry that carries its
+// status: the last part when the live one was left empty by a cut, nil
+// when the reply had no text at all (it is removed unless interrupted).
+func (tu *Turn) settle(it *Item, parts []*Item) *Item {
+	it.finish()
+	if it.text == "" && len(parts) > 0 {
+		tu.t.Remove(it)
+		last := parts[len(parts)-1]
+		if !it.live() {
+			last.status, last.reason, last.errMsg = it.status, it.reason, it.errMsg
+		}
+		last.gen++
+		return last
 	}
 	if it.text == "" && it.status != StatusInterrupted {
 		tu.t.Remove(it)
