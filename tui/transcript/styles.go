@@ -3,7 +3,6 @@ package transcript
 import (
 	"charm.land/lipgloss/v2"
 
-	"github.com/spindle-sh/spindle/tui/markdown"
 	"github.com/spindle-sh/spindle/tui/theme"
 )
 
