@@ -324,8 +324,26 @@ func finishRun(ctx context.Context, tx *wtx, runID int64, e RunEnd, now int64) (
 // recorded crashed and its card goes back to To do, to be run again. It
 // returns the runs it ended.
 func (b *Board) Recover(ctx context.Context, host string, alive func(pid int) bool) ([]Run, error) {
+	// Most ticks find nothing to release: look first, in a read, so that an
+	// idle dispatcher does not write (or wake the other processes' pollers)
+	// every second.
+	claims, err := b.Claims(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: recover claims: %w", err)
+	}
+	now := nowMilli()
+	stale := false
+	for _, c := range claims {
+		if (c.Host == host && !alive(c.PID)) || c.Expires.UnixMilli() < now {
+			stale = true
+			break
+		}
+	}
+	if !stale {
+		return nil, nil
+	}
 	var out []Run
-	err := b.db.write(ctx, func(tx *wtx) error {
+	err = b.db.write(ctx, func(tx *wtx) error {
 		now := nowMilli()
 		rows, err := tx.QueryContext(ctx, `SELECT `+claimColumns+` FROM claims`)
 		if err != nil {

@@ -114,3 +114,33 @@ func TestHeartbeatStopAndRecover(t *testing.T) {
 		t.Errorf("recover released a live claim: %+v", got)
 	}
 }
+
+// TestRecoverWithNothingToReleaseWritesNothing: an idle dispatcher's tick
+// must not commit (other processes poll data_version and would reload the
+// board every second). The control: a release does change it.
+func TestRecoverWithNothingToReleaseWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	b := openTestBoard(t)
+	other, err := OpenBoard(b.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	c := agentCard(t, b, "running", PriorityNormal)
+	if _, err := b.Claim(ctx, c.ID, "h", 1, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := other.DataVersion(ctx)
+	if got, err := b.Recover(ctx, "h", func(int) bool { return true }); err != nil || len(got) != 0 {
+		t.Fatalf("recover = %v, %v", got, err)
+	}
+	if after, _ := other.DataVersion(ctx); after != before {
+		t.Error("a recover that released nothing committed a change")
+	}
+	if got, _ := b.Recover(ctx, "h", func(int) bool { return false }); len(got) != 1 {
+		t.Fatalf("the control released %d runs", len(got))
+	}
+	if after, _ := other.DataVersion(ctx); after == before {
+		t.Error("the control: a release did not change data_version")
+	}
+}
