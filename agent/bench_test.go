@@ -216,3 +216,53 @@ func benchAgent(b *testing.B, url string) (*Agent, store.Session) {
 	}
 	return a, sess
 }
+
+// BenchmarkTextLag measures how long a piece of text waits in the
+// coalescer before the receiver gets it, for pieces arriving at a reading
+// pace (one every 5 ms, 200 tokens/s): fewer deltas a second must not mean
+// a stale screen. The target: no piece waits longer than one frame
+// interval (max-lag-ms ≤ FrameInterval in ms, plus scheduling noise).
+func BenchmarkTextLag(b *testing.B) {
+	var lags []time.Duration
+	for b.Loop() {
+		c := newCoalescer(FrameInterval, eventBuffer)
+		c.record = true
+		var sent []time.Time
+		pumped := make(chan struct{})
+		go func() { c.run(make(chan struct{})); close(pumped) }()
+		got := make(chan []time.Time)
+		go func() {
+			var at []time.Time
+			for ev := range c.out {
+				if _, ok := ev.(Delta); ok {
+					at = append(at, time.Now())
+				}
+			}
+			got <- at
+		}()
+		for range 40 {
+			sent = append(sent, time.Now())
+			c.Text(" tok")
+			time.Sleep(5 * time.Millisecond)
+		}
+		c.Event(Done{})
+		handed := <-got
+		<-pumped
+		// Each piece is received by the first Delta handed over after it
+		// was queued.
+		j := 0
+		for _, s := range sent {
+			for j < len(handed) && handed[j].Before(s) {
+				j++
+			}
+			if j < len(handed) {
+				lags = append(lags, handed[j].Sub(s))
+			}
+		}
+	}
+	slices.Sort(lags)
+	b.ReportMetric(float64(lags[len(lags)/2].Microseconds())/1000, "p50-lag-ms")
+	b.ReportMetric(float64(lags[len(lags)*99/100].Microseconds())/1000, "p99-lag-ms")
+	b.ReportMetric(float64(lags[len(lags)-1].Microseconds())/1000, "max-lag-ms")
+	b.ReportMetric(float64(FrameInterval.Microseconds())/1000, "interval-ms")
+}
