@@ -29,6 +29,8 @@ type harness struct {
 	board *store.Board
 	pump  *tuitest.Pump
 	quit  bool // a command produced tea.QuitMsg
+	// clock is the UI's clock: each message sent moves it on a second.
+	clock time.Time
 }
 
 // newHarness builds the root model at w×h over a scripted agent and real
@@ -42,7 +44,9 @@ func newHarnessWith(t testing.TB, keys keymap.KeyMap, w, h int) *harness {
 	t.Helper()
 	st, b := tuitest.OpenStores(t)
 	hs := &harness{t: t, ag: tuitest.NewAgent(), state: st, board: b, pump: tuitest.NewPump(t)}
-	hs.m = New(Options{Agent: hs.ag, Sessions: st, Board: b, Keys: keys, Palette: theme.Default()})
+	hs.clock = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	hs.m = New(Options{Agent: hs.ag, Sessions: st, Board: b, Keys: keys, Palette: theme.Default(),
+		Now: func() time.Time { return hs.clock }})
 	hs.send(tea.WindowSizeMsg{Width: w, Height: h})
 	hs.pump.Run(hs.m.Init())
 	hs.until(func(msg tea.Msg) bool { return strings.Contains(typeName(msg), "loadedMsg") })
@@ -60,6 +64,7 @@ func typeName(msg tea.Msg) string {
 // send applies one message and starts its command.
 func (h *harness) send(msg tea.Msg) {
 	h.t.Helper()
+	h.clock = h.clock.Add(time.Second) // a person's pace
 	tm, cmd := h.m.Update(msg)
 	m, ok := tm.(Model)
 	if !ok {
@@ -72,6 +77,7 @@ func (h *harness) send(msg tea.Msg) {
 // sendCmd applies one message and returns its command without running it.
 func (h *harness) sendCmd(msg tea.Msg) tea.Cmd {
 	h.t.Helper()
+	h.clock = h.clock.Add(time.Second)
 	tm, cmd := h.m.Update(msg)
 	h.m = tm.(Model)
 	return cmd

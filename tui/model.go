@@ -74,6 +74,8 @@ type Options struct {
 	// Dispatcher and Rules, as in Parts.
 	Dispatcher Dispatcher
 	Rules      Rules
+	// Now is the UI's clock; nil is time.Now. Tests drive it.
+	Now func() time.Time
 }
 
 // Parts are what the UI runs on: the agent, state.db and the board. Options
@@ -171,7 +173,7 @@ func New(o Options) Model {
 	m.applyStyles()
 	m.chat = chat.New(chat.Options{
 		Context: ctx, Agent: o.Agent, Sessions: o.Sessions, Keys: o.Keys, Palette: o.Palette,
-		Logger: logger, Continue: o.Continue,
+		Logger: logger, Continue: o.Continue, Now: o.Now,
 	})
 	m.chat.Focus()
 	m.kanban = m.newKanban(o.Board, o.BoardErr)
@@ -215,6 +217,9 @@ func (m Model) partsOpened(msg partsOpenedMsg) (tea.Model, tea.Cmd) {
 	p := msg.parts
 	m.agent, m.started = p.Agent, true
 	m.chat.SetParts(p.Agent, p.Sessions)
+	if m.notice == chat.StartingNotice {
+		m.notice = "" // it was true only until now
+	}
 	m.kanban = m.newKanban(p.Board, p.BoardErr)
 	m.kanbanGen++
 	m.dispatcher, m.rules = p.Dispatcher, p.Rules

@@ -142,6 +142,9 @@ func TestStartingModel(t *testing.T) {
 	if s := h.screen(); strings.Contains(s, "starting…") || strings.Contains(s, "opening the board…") || !strings.Contains(s, "To do") {
 		t.Fatalf("screen after start:\n%s", s)
 	}
+	if strings.Contains(h.statusBar(), chat.StartingNotice) {
+		t.Fatalf("the starting notice outlived the start: %q", h.statusBar())
+	}
 	h.startTurn("hello")
 }
 

@@ -187,6 +187,74 @@ func TestPasteKeepsLineBreaks(t *testing.T) {
 	}
 }
 
+// TestPasteTailIsNotSent: a terminal that does not filter pasted text lets
+// a literal end-of-paste sequence end the paste early; the rest arrives as
+// key presses in the same read, its line break as Enter. That Enter is a
+// line break, not a send: nothing goes to the model until the person
+// presses Enter later. The control sends the same keys at a person's pace,
+// and the Enter sends.
+func TestPasteTailIsNotSent(t *testing.T) {
+	burst := func(h *harness) {
+		h.send(tea.PasteMsg{Content: "rm -rf build"})
+		h.typeText(" && make")
+		h.key(enter)
+		h.typeText("make test")
+		h.send(tea.PasteEndMsg{})
+	}
+	h := newHarness(t, 100, 30)
+	h.pace = time.Millisecond
+	burst(h)
+	if sent := h.ag.Sent(); len(sent) != 0 {
+		t.Fatalf("the paste's tail was sent: %q", sent)
+	}
+	if got := h.m.InputValue(); got != "rm -rf build && make\nmake test" {
+		t.Fatalf("input after the paste's tail = %q", got)
+	}
+	h.pace = time.Second
+	h.key(enter)
+	h.next()
+	if sent := h.ag.Sent(); len(sent) != 1 || sent[0] != "rm -rf build && make\nmake test" {
+		t.Fatalf("Enter after the paste sent %q", sent)
+	}
+
+	control := newHarness(t, 100, 30)
+	burst(control)
+	if sent := control.ag.Sent(); len(sent) != 1 || sent[0] != "rm -rf build && make" {
+		t.Fatalf("the control: Enter at a person's pace after a paste sent %q", sent)
+	}
+}
+
+// TestNoticeGoesWithItsTurn: a notice about the running turn ("a message
+// is already queued") goes when the turn ends; a notice about something
+// else stays. The control is the same notice while the turn still runs.
+func TestNoticeGoesWithItsTurn(t *testing.T) {
+	h := newHarness(t, 100, 30)
+	h.startTurn("first")
+	h.typeText("second")
+	h.key(enter)
+	h.typeText("third")
+	h.key(enter)
+	if !strings.Contains(h.m.Status().Notice, "already queued") {
+		t.Fatalf("the control: no notice for a second queued message: %q", h.m.Status().Notice)
+	}
+	h.event(0, agent.Delta{Text: "still going"})
+	if !strings.Contains(h.m.Status().Notice, "already queued") {
+		t.Fatalf("the notice went while its turn still runs: %q", h.m.Status().Notice)
+	}
+	h.event(0, agent.Done{Text: "still going"})
+	if n := h.m.Status().Notice; n != "" {
+		t.Fatalf("the notice outlived its turn: %q", n)
+	}
+
+	other := newHarness(t, 100, 30)
+	other.startTurn("first")
+	other.m.SetNotice("copied 3 characters")
+	other.event(0, agent.Done{Text: "ok"})
+	if n := other.m.Status().Notice; n != "copied 3 characters" {
+		t.Fatalf("a notice about something else went with the turn: %q", n)
+	}
+}
+
 // TestUnqueueTakesTheMessageBack: the key map's unqueue key, with an empty
 // input, brings a queued message back to edit; it is then not sent.
 func TestUnqueueTakesTheMessageBack(t *testing.T) {

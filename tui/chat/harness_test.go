@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -25,13 +26,19 @@ type harness struct {
 	state *store.State
 	pump  *tuitest.Pump
 	roots []tea.Msg // messages meant for the root (CommandMsg)
+	// clock is the pane's clock; each message sent moves it on by pace,
+	// a person's pace (a second) unless a test sends a burst.
+	clock time.Time
+	pace  time.Duration
 }
 
 func newHarness(t testing.TB, w, h int) *harness {
 	t.Helper()
 	st, _ := tuitest.OpenStores(t)
 	hs := &harness{t: t, ag: tuitest.NewAgent(), state: st, pump: tuitest.NewPump(t)}
-	hs.m = New(Options{Agent: hs.ag, Sessions: st, Keys: keymap.Default(), Palette: theme.Default()})
+	hs.clock, hs.pace = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC), time.Second
+	hs.m = New(Options{Agent: hs.ag, Sessions: st, Keys: keymap.Default(), Palette: theme.Default(),
+		Now: func() time.Time { return hs.clock }})
 	hs.m.SetSize(w, h)
 	hs.m.Focus()
 	return hs
@@ -39,6 +46,7 @@ func newHarness(t testing.TB, w, h int) *harness {
 
 func (h *harness) send(msg tea.Msg) {
 	h.t.Helper()
+	h.clock = h.clock.Add(h.pace)
 	var cmd tea.Cmd
 	h.m, cmd = h.m.Update(msg)
 	h.pump.Run(cmd)

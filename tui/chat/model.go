@@ -81,6 +81,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Continue resumes the most recently updated chat session at Init.
 	Continue bool
+	// Now is the pane's clock (a paste's tail is timed by it); nil is
+	// time.Now. Tests drive it.
+	Now func() time.Time
 }
 
 // turn is a running turn: its events, the transcript it fills (the
@@ -110,9 +113,14 @@ type Model struct {
 	width, height int
 	focused       bool
 
-	input   textarea.Model
-	pastes  []attachment // large pastes held beside the input (paste.go)
-	spinner spinner.Model
+	input  textarea.Model
+	pastes []attachment // large pastes held beside the input (paste.go)
+	// pasteTail is when the latest paste, or a key that followed it
+	// closely, arrived: Enter inside pasteGuard of it is a line break
+	// (paste.go). now is the clock, replaced in tests.
+	pasteTail time.Time
+	now       func() time.Time
+	spinner   spinner.Model
 
 	session store.Session          // the visible session; ID 0 until the first message is saved
 	view    *transcript.Transcript // the visible session's transcript
@@ -130,7 +138,10 @@ type Model struct {
 	outcome string // "", "interrupted" or "error": how the visible session's last turn ended
 	errText string // the latest error
 	notice  string // a transient notice
-	cont    bool
+	// noticeTurn says the notice is about the visible session's running
+	// turn: it goes when the turn ends.
+	noticeTurn bool
+	cont       bool
 }
 
 // queued is a message typed while the visible session streams; it is sent
@@ -154,12 +165,16 @@ func New(o Options) Model {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	st := NewStyles(o.Palette)
 	m := Model{
 		ctx:      ctx,
 		agent:    o.Agent,
 		sessions: o.Sessions,
 		logger:   logger,
+		now:      o.Now,
 		keys:     o.Keys,
 		st:       &st,
 		md:       markdown.ForPalette(o.Palette),
@@ -197,7 +212,12 @@ func newInput(k keymap.Chat, st *Styles) textarea.Model {
 }
 
 // SetParts gives the pane the agent and state.db once they are open.
-func (m *Model) SetParts(a Agent, s Sessions) { m.agent, m.sessions = a, s }
+func (m *Model) SetParts(a Agent, s Sessions) {
+	m.agent, m.sessions = a, s
+	if m.notice == StartingNotice {
+		m.notice = "" // it was true only until now
+	}
+}
 
 // started reports whether the agent and state.db are there.
 func (m *Model) started() bool { return m.agent != nil && m.sessions != nil }
@@ -266,10 +286,10 @@ func (m *Model) AddNote(text string) {
 func (m *Model) SetError(err string) { m.errText = sanitize.Line(err) }
 
 // SetNotice shows a transient notice.
-func (m *Model) SetNotice(s string) { m.notice = s }
+func (m *Model) SetNotice(s string) { m.notice, m.noticeTurn = s, false }
 
 // ClearNotice drops the transient notice (any key press does).
-func (m *Model) ClearNotice() { m.notice = "" }
+func (m *Model) ClearNotice() { m.notice, m.noticeTurn = "", false }
 
 // visibleTurn is the running turn of the visible session, or nil.
 func (m Model) visibleTurn() *turn {
@@ -366,9 +386,14 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 // handleKey handles a key press while the pane has focus.
 func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	k := m.keys.Chat
+	tail := m.notePasteTail()
 	r := m.renderer()
 	histH := m.layout().histH
 	switch {
+	case key.Matches(msg, k.Send) && tail:
+		m.input.InsertRune('\n')
+		m.layoutInput()
+		return m, nil
 	case key.Matches(msg, k.Send):
 		return m.submit()
 	case key.Matches(msg, k.PageUp):
@@ -443,6 +468,7 @@ func (m Model) submit() (Model, tea.Cmd) {
 	if m.Streaming() {
 		if m.queued != nil {
 			m.notice = "a message is already queued: " + keyName(m.keys.Chat.Unqueue) + " takes it back to edit"
+			m.noticeTurn = true
 			return m, nil
 		}
 		m.ClearInput()
@@ -635,6 +661,9 @@ func (m Model) handleTurn(msg tea.Msg) (Model, tea.Cmd) {
 // back to the input instead, since the person may not want it any more.
 func (m *Model) ended(t *turn, completed bool) tea.Cmd {
 	delete(m.turns, t.id)
+	if t.view == m.view && m.noticeTurn {
+		m.ClearNotice() // it was about this turn
+	}
 	id := t.id
 	cmds := []tea.Cmd{func() tea.Msg { return TurnEndedMsg{Turn: id} }}
 	if t.view == m.view && t.sessionID != 0 {

@@ -3,6 +3,7 @@ package chat
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -54,6 +55,7 @@ type attachment struct {
 // before, large ones become an attachment, and one that would make the
 // message too large is refused with a notice; nothing is ever cut.
 func (m Model) paste(content string) (Model, tea.Cmd) {
+	m.pasteTail = m.now()
 	held := 0
 	for _, a := range m.pastes {
 		held += len(a.text)
@@ -201,4 +203,29 @@ func countText(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// pasteGuard is how soon after a paste a key still counts as part of it.
+// A terminal that does not filter pasted text lets a literal end-of-paste
+// sequence (ESC [ 2 0 1 ~) end the paste early; the rest of the text then
+// arrives as key presses, its line breaks as Enter, in the same read, so
+// within a few milliseconds. Enter in that tail must not send a message
+// the person has not seen whole. A person pressing Enter this soon after
+// pasting is rare, and costs only a line break to delete.
+const pasteGuard = 150 * time.Millisecond
+
+// notePasteTail reports whether a key arriving now is in a paste's tail,
+// and if so extends the tail to it: the tail is as long as its keys keep
+// coming close together.
+func (m *Model) notePasteTail() bool {
+	if m.pasteTail.IsZero() {
+		return false
+	}
+	now := m.now()
+	if now.Sub(m.pasteTail) > pasteGuard {
+		m.pasteTail = time.Time{}
+		return false
+	}
+	m.pasteTail = now
+	return true
 }
