@@ -69,6 +69,9 @@ func (c *OwnedConn) Read(p []byte) (int, error) {
 		return 0, c.closedErr("read")
 	}
 	defer c.end()
+	if seedBugBuilt && seedBugHook != nil {
+		seedBugHook(seedBugFirstRead, c.owner, c) // negative control only: see seedBugHook
+	}
 	return c.nc.Read(p)
 }
 

@@ -3,11 +3,12 @@ package transport
 import (
 	"fmt"
 	"go/ast"
+	"go/build"
 	"go/parser"
 	"go/token"
 	"os"
-	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -250,12 +251,25 @@ func checkSource(t *testing.T, name, src string) []descriptorFinding {
 	return checkDescriptorRules(fset, f)
 }
 
-// TestDescriptorRule fails if any non-test file of the package breaks T3.
-func TestDescriptorRule(t *testing.T) {
-	files, err := filepath.Glob("*.go")
+// normalBuildFiles lists the package's non-test files that a build with
+// no tags compiles (go/build's default context knows nothing of -tags).
+// unsafe_seedbug.go, the seed bug kept for the product storm's negative
+// control, is not among them: it has //go:build spindle_unsafe, so it is in
+// no build but that tag's, and the T3 check, which guards what ships,
+// leaves it out. TestSeedBugFileOnlyInTaggedBuild shows both halves.
+func normalBuildFiles(t *testing.T) (files, ignored []string) {
+	t.Helper()
+	pkg, err := build.Default.ImportDir(".", 0)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("list the package's files: %v", err)
 	}
+	return pkg.GoFiles, pkg.IgnoredGoFiles
+}
+
+// TestDescriptorRule fails if any non-test file of a normal build of the
+// package breaks T3.
+func TestDescriptorRule(t *testing.T) {
+	files, _ := normalBuildFiles(t)
 	checked := 0
 	for _, name := range files {
 		if strings.HasSuffix(name, "_test.go") {
@@ -344,6 +358,40 @@ func TestDescriptorRuleFlagsUnsafeStormMode(t *testing.T) {
 	for _, want := range []string{"raw-syscall", "escape", "stored-fd"} {
 		if rules[want] == 0 {
 			t.Errorf("unsafe storm mode not flagged for %s (findings per rule %v)", want, rules)
+		}
+	}
+}
+
+// TestSeedBugFileOnlyInTaggedBuild is the negative control of the file
+// list TestDescriptorRule checks: the seed bug's file is left out of a
+// normal build (and so of the check) and is in the spindle_unsafe build,
+// and the check flags it there.
+func TestSeedBugFileOnlyInTaggedBuild(t *testing.T) {
+	const name = "unsafe_seedbug.go"
+	files, ignored := normalBuildFiles(t)
+	if slices.Contains(files, name) || !slices.Contains(ignored, name) {
+		t.Fatalf("%s is in a normal build: files %v, ignored %v", name, files, ignored)
+	}
+	tagged := build.Default
+	tagged.BuildTags = []string{"spindle_unsafe"}
+	pkg, err := tagged.ImportDir(".", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(pkg.GoFiles, name) || slices.Contains(pkg.GoFiles, "unsafe_seedbug_off.go") {
+		t.Fatalf("the spindle_unsafe build has %v", pkg.GoFiles)
+	}
+	src, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := map[string]int{}
+	for _, f := range checkSource(t, name, string(src)) {
+		rules[f.Rule]++
+	}
+	for _, want := range []string{"raw-syscall", "escape"} {
+		if rules[want] == 0 {
+			t.Errorf("%s not flagged for %s (findings per rule %v)", name, want, rules)
 		}
 	}
 }

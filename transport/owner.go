@@ -52,6 +52,24 @@ const (
 	RequestErrorCleanup Reason = "request_error_cleanup"
 )
 
+// seedBugHook exists for one purpose: the negative control of the
+// product-level interrupt storm (dispatch/storm_unsafe_test.go), which must
+// show that its harness sees the seed bug. It is nil in every normal build,
+// where seedBugBuilt is the constant false and its three call sites (a
+// socket's Read, Abort, Finish) compile to nothing; only unsafe_seedbug.go,
+// built with the spindle_unsafe tag alone, declares a setter
+// (EnableSeedBug).
+var seedBugHook func(step seedBugStep, o *Owner, c *OwnedConn)
+
+// seedBugStep names the call site of seedBugHook.
+type seedBugStep int
+
+const (
+	seedBugFirstRead seedBugStep = iota // OwnedConn.Read, any goroutine, c set
+	seedBugAbort                        // Abort, after its shutdowns (the stranger)
+	seedBugFinish                       // Finish, on the owner's thread before it unlocks
+)
+
 // ErrAborted is returned by the owner's dialer once the owner was aborted.
 var ErrAborted = errors.New("transport: owner aborted")
 
@@ -231,6 +249,9 @@ func (o *Owner) Abort(reason Reason) int {
 		c.shutdown()
 	}
 	n := len(conns)
+	if seedBugBuilt && seedBugHook != nil {
+		seedBugHook(seedBugAbort, o, nil) // negative control only: see seedBugHook
+	}
 
 	tid := unix.Gettid()
 	thread := "stranger"
@@ -309,6 +330,9 @@ func (o *Owner) Finish(reason Reason) {
 		slog.String("model", o.cfg.Model),
 		slog.Int("sockets_closed", len(conns)),
 	)
+	if seedBugBuilt && seedBugHook != nil {
+		seedBugHook(seedBugFinish, o, nil) // negative control only: see seedBugHook
+	}
 	o.locked.Store(false)
 	runtime.UnlockOSThread()
 }

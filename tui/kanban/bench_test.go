@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -129,4 +130,73 @@ func reportPercentiles(b *testing.B, lat []time.Duration) {
 	}
 	b.ReportMetric(pct(0.50), "p50-µs")
 	b.ReportMetric(pct(0.99), "p99-µs")
+}
+
+// BenchmarkViewEightRunning is the pane's frame while eight workers run:
+// a real kanban.db with eight cards in Running (and a few others), loaded
+// through the pane's own Cmd, and eight workers given with SetWorkers, each
+// running card drawn with its spinner, time and latest output. Sizes: the
+// board beside the chat in a 120×40 terminal (48×39) and the board alone
+// (120×39).
+//
+//   - frame: View with nothing changed, as on every frame the root draws;
+//   - refresh: SetWorkers with the next spinner frame, times and output
+//     lines, then View, as the root does a few times a second.
+func BenchmarkViewEightRunning(b *testing.B) {
+	board, err := store.OpenBoard(filepath.Join(b.TempDir(), "kanban.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer board.Close()
+	ctx := context.Background()
+	var running []int64
+	for i := range 20 {
+		nc := store.NewCard{Title: fmt.Sprintf("Card number %d with a longish title", i), Priority: store.PriorityNormal}
+		if i < 8 {
+			nc.Status, nc.Assignee = store.Running, store.AgentAssignee
+		} else {
+			nc.Status = []store.Status{store.Todo, store.Blocked, store.Review, store.Done}[i%4]
+		}
+		c, err := board.Create(ctx, store.ActorMe, nc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if i < 8 {
+			running = append(running, c.ID)
+		}
+	}
+	spin := []string{"⣾", "⣽", "⣻", "⢿", "⡿", "⣟", "⣯", "⣷"}
+	workers := func(frame int) []Worker {
+		ws := make([]Worker, 0, len(running))
+		for i, id := range running {
+			ws = append(ws, Worker{CardID: id, Elapsed: time.Duration(frame+i) * 250 * time.Millisecond,
+				LastLine: fmt.Sprintf("Reading the handler of step %d and writing the summary of what it found", frame+i)})
+		}
+		return ws
+	}
+	for _, size := range [][2]int{{48, 39}, {120, 39}} {
+		m := newPane(board, nil)
+		m.poll = 0
+		m.SetSize(size[0], size[1])
+		m.Focus()
+		m, _ = m.Update(m.loadCmd()())
+		m.SetWorkers(workers(0), spin[0])
+		if v := m.View(); !strings.Contains(v, "⣾ 0s · Read") {
+			b.Fatalf("no worker line in the pane:\n%s", v)
+		}
+		name := fmt.Sprintf("%dx%d", size[0], size[1])
+		b.Run(name+"/frame", func(b *testing.B) {
+			for b.Loop() {
+				_ = m.View()
+			}
+		})
+		b.Run(name+"/refresh", func(b *testing.B) {
+			frame := 0
+			for b.Loop() {
+				frame++
+				m.SetWorkers(workers(frame), spin[frame%len(spin)])
+				_ = m.View()
+			}
+		})
+	}
 }
