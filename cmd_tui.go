@@ -62,6 +62,7 @@ func (a *app) openTUIParts(context.Context) (tui.Parts, func(), error) {
 		Board:        board,
 		Logger:       a.logger,
 		StaleTimeout: a.cfg.StaleTimeout.Duration,
+		Endpoints:    agent.NamedEndpoints(a.cfg, os.Getenv),
 	})
 	if err != nil {
 		closeStores()
