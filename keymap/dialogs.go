@@ -26,7 +26,7 @@ type Sessions struct {
 
 func defaultSessions() Sessions {
 	return Sessions{
-		Open:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open / save the title")),
+		Open:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
 		Rename:  key.NewBinding(key.WithKeys("ctrl+r"), key.WithHelp("ctrl+r", "rename")),
 		Delete:  key.NewBinding(key.WithKeys("ctrl+d"), key.WithHelp("ctrl+d", "delete")),
 		Confirm: key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "confirm the delete")),
@@ -42,9 +42,10 @@ func (s *Sessions) register(pane string, m map[string]*key.Binding) {
 	m[pane+".show_all"] = &s.ShowAll
 }
 
-// ShortHelp is the session browser's hint line.
+// ShortHelp is the session browser's hint line (its title line names
+// ShowAll).
 func (s Sessions) ShortHelp() []key.Binding {
-	return []key.Binding{s.Open, s.Rename, s.Delete, s.ShowAll}
+	return []key.Binding{s.Open, s.Rename, s.Delete}
 }
 
 // FullHelp is the session browser's columns of the help overlay.
@@ -67,7 +68,7 @@ type Models struct {
 
 func defaultModels() Models {
 	return Models{
-		Choose:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "use this model")),
+		Choose:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "choose")),
 		Refresh:      key.NewBinding(key.WithKeys("ctrl+r"), key.WithHelp("ctrl+r", "ask the endpoint again")),
 		NextEndpoint: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next endpoint")),
 		PrevEndpoint: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous endpoint")),
@@ -83,7 +84,7 @@ func (s *Models) register(pane string, m map[string]*key.Binding) {
 
 // ShortHelp is the model picker's hint line.
 func (s Models) ShortHelp() []key.Binding {
-	return []key.Binding{s.Choose, s.NextEndpoint, s.Refresh}
+	return []key.Binding{s.Choose, s.Refresh, s.NextEndpoint}
 }
 
 // FullHelp is the model picker's columns of the help overlay.

@@ -101,6 +101,7 @@ type Model struct {
 	kanban  kanban.Model
 	started bool // the agent and state.db are open
 	agent   Agent
+	state   Sessions
 
 	errText  string // the latest error from the board or a command
 	notice   string // a transient notice (e.g. "input cleared")
@@ -131,6 +132,7 @@ func New(o Options) Model {
 		help:    help.New(),
 		started: o.Agent != nil && o.Sessions != nil,
 		agent:   o.Agent,
+		state:   o.Sessions,
 	}
 	m.help.Styles.ShortKey = st.Muted.Bold(true)
 	m.help.Styles.ShortDesc = st.Muted
@@ -165,7 +167,7 @@ func (m Model) Init() tea.Cmd {
 	if !m.started {
 		return nil
 	}
-	return tea.Batch(m.kanban.Init(), m.chat.Init())
+	return tea.Batch(m.kanban.Init(), m.chat.Init(), m.resolveModel())
 }
 
 // partsOpened takes the parts RunOptions.Open opened; if that failed the
@@ -176,14 +178,14 @@ func (m Model) partsOpened(msg partsOpenedMsg) (tea.Model, tea.Cmd) {
 		return m, tea.Quit
 	}
 	p := msg.parts
-	m.agent, m.started = p.Agent, true
+	m.agent, m.state, m.started = p.Agent, p.Sessions, true
 	m.chat.SetParts(p.Agent, p.Sessions)
 	m.kanban = m.newKanban(p.Board, p.BoardErr)
 	if m.focus == paneKanban {
 		m.kanban.Focus()
 	}
 	m.layout()
-	return m, tea.Batch(m.kanban.Init(), m.chat.Init())
+	return m, tea.Batch(m.kanban.Init(), m.chat.Init(), m.resolveModel())
 }
 
 // Filter turns Bubble Tea's SIGINT message into the same interrupt path as
@@ -238,6 +240,10 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.run(m.cmds[msg.index], "")
 	case chat.Msg, spinner.TickMsg:
 		return m.updateChat(msg)
+	case dialogMsg:
+		return m.dialogUpdate(msg)
+	case chat.SessionShownMsg:
+		return m.sessionShown(msg)
 	case kanban.ErrorMsg:
 		m.errText = describeErr(msg.Err)
 		return m, nil

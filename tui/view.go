@@ -108,7 +108,7 @@ func (m Model) statusBar() string {
 	case m.agent.Offline():
 		model = "demo model (offline)"
 	default:
-		model = sanitize.Line(m.agent.Model())
+		model = m.modelLabel()
 	}
 	cs := m.chat.Status()
 	left := st.StatusModel.Render(" "+model+" ") + st.Status.Render(" "+sessionLabel(cs.Session.ID)+" ")

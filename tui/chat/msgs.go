@@ -59,18 +59,6 @@ type sessionRefreshedMsg struct {
 	err     error
 }
 
-// sessionsListedMsg answers /sessions.
-type sessionsListedMsg struct {
-	sessions []store.Session
-	err      error
-}
-
-// modelsListedMsg answers /model with no name.
-type modelsListedMsg struct {
-	models []string
-	err    error
-}
-
 func (CommandMsg) chatMsg()          {}
 func (turnStartedMsg) chatMsg()      {}
 func (turnFailedMsg) chatMsg()       {}
@@ -78,5 +66,3 @@ func (turnEventMsg) chatMsg()        {}
 func (turnClosedMsg) chatMsg()       {}
 func (sessionLoadedMsg) chatMsg()    {}
 func (sessionRefreshedMsg) chatMsg() {}
-func (sessionsListedMsg) chatMsg()   {}
-func (modelsListedMsg) chatMsg()     {}
