@@ -343,7 +343,7 @@ func (a *Agent) SendWith(ctx context.Context, sessionID int64, text string, o Tu
 		a.mu.Unlock()
 		return nil, err
 	}
-	a.rememberRoute(ctx, sessionID, t.route.name, model)
+	a.rememberRoute(ctx, sessionID, t.route, model)
 
 	a.mu.Lock()
 	if a.closed {

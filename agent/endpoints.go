@@ -88,6 +88,20 @@ type route struct {
 	offline   bool
 }
 
+// key names the route in a session's record (store.Session.Endpoint): a
+// named endpoint by its name, the start-up one by "@" and its base URL
+// ("@offline" for the demo model, whose address changes every run), since
+// what spindle starts with may differ from one run to the next.
+func (r route) key() string {
+	switch {
+	case r.name != "":
+		return r.name
+	case r.offline:
+		return "@offline"
+	}
+	return "@" + r.baseURL
+}
+
 func (r route) info(current bool) EndpointInfo {
 	return EndpointInfo{Name: r.name, BaseURL: r.baseURL, Model: r.model, Offline: r.offline, KeySet: r.apiKey != "" && !r.offline, Current: current}
 }
@@ -248,35 +262,48 @@ func (a *Agent) ResolveModel(ctx context.Context) (model string, picked bool, er
 	return a.model, true, nil
 }
 
-// rememberRoute records in the session the endpoint and model its turn
-// uses, so that resuming it later can use them again. A failure is logged:
-// the turn goes on.
-func (a *Agent) rememberRoute(ctx context.Context, sessionID int64, endpoint, model string) {
+// RememberRoute records in the session the endpoint and model the next
+// turn will use, so that resuming the session later uses them again (a
+// turn records its own when it starts; the model picker calls this at
+// once).
+func (a *Agent) RememberRoute(ctx context.Context, sessionID int64) error {
+	a.mu.Lock()
+	key, model := a.route.key(), a.model
+	a.mu.Unlock()
+	return a.cfg.State.SetSessionRoute(ctx, sessionID, key, model)
+}
+
+// rememberRoute is RememberRoute for a turn's route, written only when it
+// changed. A failure is logged: the turn goes on.
+func (a *Agent) rememberRoute(ctx context.Context, sessionID int64, r route, model string) {
 	s, err := a.cfg.State.Session(ctx, sessionID)
-	if err == nil && s.Endpoint == endpoint && s.Model == model {
+	if err == nil && s.Endpoint == r.key() && s.Model == model {
 		return
 	}
 	if err == nil {
-		err = a.cfg.State.SetSessionRoute(ctx, sessionID, endpoint, model)
+		err = a.cfg.State.SetSessionRoute(ctx, sessionID, r.key(), model)
 	}
 	if err != nil {
 		a.log.Warn("agent: remember the session's model", "session", sessionID, "err", err)
 	}
 }
 
-// SessionRoute is the endpoint and model a stored session last used, if
-// the agent can still use them: ok is false when the session has none
-// recorded or its endpoint is no longer configured.
+// SessionRoute is the endpoint (its name, "" for the start-up one) and the
+// model a stored session last used, if the agent can still use them: ok is
+// false when the session has none recorded or that endpoint is not here
+// now (no longer configured, or spindle started with another).
 func (a *Agent) SessionRoute(s store.Session) (endpoint, model string, ok bool) {
 	if s.Model == "" {
 		return "", "", false
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if _, found := a.findRoute(s.Endpoint); !found {
-		return "", "", false
+	for _, r := range a.routes {
+		if r.key() == s.Endpoint {
+			return r.name, s.Model, true
+		}
 	}
-	return s.Endpoint, s.Model, true
+	return "", "", false
 }
 
 // list asks the route's endpoint for its models (GET /v1/models), in the

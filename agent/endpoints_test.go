@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/spindle-sh/spindle/config"
+	"github.com/spindle-sh/spindle/store"
 )
 
 // modelServer is a loopback OpenAI-compatible endpoint that lists models
@@ -206,14 +207,27 @@ func TestSetEndpointAppliesToTheNextTurn(t *testing.T) {
 	if ep, model, ok := a.SessionRoute(s); !ok || ep != "second" || model != "m2b" {
 		t.Errorf("SessionRoute = %q %q %v", ep, model, ok)
 	}
-	s.Endpoint = "gone"
-	if _, _, ok := a.SessionRoute(s); ok {
-		t.Error("SessionRoute accepted an endpoint that is not configured")
+	for _, gone := range []string{"gone", "", "@offline", "@http://elsewhere/v1"} {
+		s.Endpoint = gone
+		if _, _, ok := a.SessionRoute(s); ok {
+			t.Errorf("SessionRoute accepted endpoint %q, which is not here", gone)
+		}
+	}
+	s.Endpoint = "@" + first.base()
+	if ep, model, ok := a.SessionRoute(s); !ok || ep != "" || model != "m2b" {
+		t.Errorf("SessionRoute of the start-up endpoint = %q %q %v", ep, model, ok)
 	}
 
-	// Back to the start-up endpoint: its own model again.
+	// Back to the start-up endpoint: its own model again, and the
+	// session's record says so at once when asked to.
 	if err := a.SetEndpoint(""); err != nil || a.Model() != "test-model" {
 		t.Fatalf("back to the start-up endpoint: %v, model %q", err, a.Model())
+	}
+	if err := a.RememberRoute(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := e.state.Session(context.Background(), id); s.Endpoint != "@"+first.base() || s.Model != "test-model" {
+		t.Errorf("after RememberRoute: %q/%q", s.Endpoint, s.Model)
 	}
 
 	log := e.log.String()
@@ -350,5 +364,10 @@ func TestOfflineIsTheStartUpEndpoint(t *testing.T) {
 	}
 	if err := a.SetEndpoint(""); err != nil || !a.Offline() || a.Model() == "" {
 		t.Fatalf("back to the demo: %v, offline %v, model %q", err, a.Offline(), a.Model())
+	}
+	// A session of the demo model resumes on the demo model, not on
+	// whatever spindle started with another time.
+	if ep, _, ok := a.SessionRoute(store.Session{Endpoint: "@offline", Model: "spindle-demo"}); !ok || ep != "" {
+		t.Errorf("SessionRoute(@offline) = %q %v", ep, ok)
 	}
 }

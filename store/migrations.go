@@ -83,8 +83,8 @@ var stateMigrations = []string{
 	// keeps each message's session beside it, so that a search never
 	// reads a message row; triggers keep it in step, cascaded deletes
 	// included. Tool results are left out: they are files and command
-	// output, not the conversation. A session also remembers the named
-	// endpoint its model belongs to ("" = the one spindle started with).
+	// output, not the conversation. A session also remembers the
+	// endpoint its model belongs to.
 	`ALTER TABLE sessions ADD COLUMN endpoint TEXT NOT NULL DEFAULT '';
 	CREATE VIRTUAL TABLE messages_fts USING fts5(text, session_id UNINDEXED,
 		content='', contentless_delete=1, contentless_unindexed=1, tokenize='trigram');

@@ -324,9 +324,8 @@ func (s *State) DeleteSession(ctx context.Context, id int64) error {
 	return nil
 }
 
-// SetSessionRoute records the endpoint and model a session uses from now
-// on (endpoint "" is the one spindle started with). Like a rename it is
-// not activity.
+// SetSessionRoute records the endpoint (as the agent names it) and the
+// model a session uses from now on. Like a rename it is not activity.
 func (s *State) SetSessionRoute(ctx context.Context, id int64, endpoint, model string) error {
 	err := s.db.write(ctx, func(tx *wtx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE sessions SET endpoint = ?, model = ? WHERE id = ?`, endpoint, model, id)

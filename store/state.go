@@ -60,7 +60,7 @@ type Session struct {
 	Kind      SessionKind
 	CardID    int64  // the card a worker session works; 0 otherwise
 	Model     string // the model the session last used; "" = the default
-	Endpoint  string // the named endpoint Model belongs to; "" = the one spindle started with
+	Endpoint  string // where Model was used, as the agent names endpoints; "" = not recorded
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
