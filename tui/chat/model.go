@@ -116,11 +116,14 @@ type Model struct {
 	turnSeq int
 	queued  *queued // a message typed ahead of the visible session's reply
 
-	outcome string   // "", "interrupted" or "error": how the visible session's last turn ended
-	errText string   // the latest error
-	notice  string   // a transient notice
-	cont    bool     // --continue: its load has not arrived yet
-	pending []string // notes to show again once that load has replaced the view
+	outcome string // "", "interrupted" or "error": how the visible session's last turn ended
+	errText string // the latest error
+	notice  string // a transient notice
+	cont    bool
+
+	// pending are notes to show again once --continue's load (cont is
+	// set until it arrives) has replaced the view.
+	pending []string
 }
 
 // queued is a message typed while the visible session streams; it is sent
