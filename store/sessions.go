@@ -53,8 +53,9 @@ type SessionSummary struct {
 	LastActivity time.Time
 	// MatchID is the newest message that holds SessionQuery.Text, and
 	// Match a stretch of its text around the first place it does (at most
-	// a few hundred characters, raw: sanitize before drawing). Both are zero
-	// when there was no text or only the title matched.
+	// a few hundred characters, with "…" where it was cut; raw: sanitize
+	// before drawing). Both are zero when there was no text or only the
+	// title matched.
 	MatchID int64
 	Match   string
 }
@@ -251,8 +252,9 @@ func summarise(ctx context.Context, tx *sql.Tx, page []pageRow, text string) ([]
 	rows.Close()
 	matches := map[int64]string{}
 	if len(matchIDs) > 0 {
-		rows, err := tx.QueryContext(ctx, `SELECT id, substr(content, max(1, instr(lower(content), lower(?)) - ?), ?)
-			FROM messages WHERE id IN (`+marks(len(matchIDs))+`)`, append([]any{text, matchContext, matchLen}, matchIDs...)...)
+		rows, err := tx.QueryContext(ctx, `SELECT id, substr(content, start, ?), start > 1, length(content) >= start + ?
+			FROM (SELECT id, content, max(1, instr(lower(content), lower(?)) - ?) AS start FROM messages WHERE id IN (`+marks(len(matchIDs))+`))`,
+			append([]any{matchLen, matchLen, text, matchContext}, matchIDs...)...)
 		if err != nil {
 			return nil, err
 		}
@@ -260,8 +262,15 @@ func summarise(ctx context.Context, tx *sql.Tx, page []pageRow, text string) ([]
 		for rows.Next() {
 			var id int64
 			var m string
-			if err := rows.Scan(&id, &m); err != nil {
+			var cutBefore, cutAfter bool
+			if err := rows.Scan(&id, &m, &cutBefore, &cutAfter); err != nil {
 				return nil, err
+			}
+			if cutBefore {
+				m = "…" + m
+			}
+			if cutAfter {
+				m += "…"
 			}
 			matches[id] = m
 		}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // openTestState opens a new state.db in a temporary directory.
@@ -168,8 +169,12 @@ func TestSessionPageSearch(t *testing.T) {
 	if page[0].MatchID != msgs[1].ID {
 		t.Errorf("match id %d, want the reply %d", page[0].MatchID, msgs[1].ID)
 	}
-	if !strings.Contains(page[0].Match, "bufio.Scanner") || len(page[0].Match) > matchLen || strings.HasPrefix(page[0].Match, "filler filler filler filler") {
-		t.Errorf("match %q: want the text around bufio.Scanner, at most %d bytes", page[0].Match, matchLen)
+	if m := page[0].Match; !strings.Contains(m, "bufio.Scanner") || utf8.RuneCountInString(m) > matchLen+2 ||
+		!strings.HasPrefix(m, "…") || !strings.HasSuffix(m, "…") || strings.HasPrefix(m, "…filler filler filler filler") {
+		t.Errorf("match %q: want the text around bufio.Scanner, at most %d characters, cut at both ends", m, matchLen)
+	}
+	if page, _ := s.SessionPage(ctx, SessionQuery{Text: "read a str"}); len(page) != 1 || page[0].Match != "how do I read a stream?" {
+		t.Errorf("a short message's match: %+v", page)
 	}
 	if page, _ := s.SessionPage(ctx, SessionQuery{Text: "spindle"}); page[0].MatchID != 0 || page[0].Match != "" {
 		t.Errorf("a title match has a message match: %+v", page[0])

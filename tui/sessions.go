@@ -136,8 +136,8 @@ func (o *sessionsOverlay) visibleRows(m *Model) int {
 }
 
 // sessionsChrome is the lines around the list: title, search and column
-// header above; two detail lines and the key hints below.
-const sessionsChrome = 6
+// header above; three detail lines and the key hints below.
+const sessionsChrome = 7
 
 // need asks for the pages the window shows (and the one after it, while
 // the total is unknown) that have not been read.
@@ -306,6 +306,7 @@ func (o *sessionsOverlay) update(m *Model, msg tea.KeyPressMsg) (tea.Cmd, bool) 
 		o.renaming = true
 		o.rename = m.newDialogInput("a title")
 		o.rename.Prompt = ""
+		o.rename.SetWidth(max(sessionColumns(m.width).title-2, 1))
 		o.rename.SetValue(s.Title)
 		o.rename.CursorEnd()
 		return o.rename.Focus(), false
@@ -441,15 +442,19 @@ func (o *sessionsOverlay) lines(m *Model, w, h int) []string {
 	rows := max(h-sessionsChrome, 1)
 	o.scrollTo(rows)
 
-	scope := "chat sessions · " + k.ShowAll.Help().Key + " shows run and worker ones"
-	if o.showAll {
-		scope = "all sessions · " + k.ShowAll.Help().Key + " hides run and worker ones"
-	}
-	count := "…"
+	count := "… chat sessions"
 	if o.total >= 0 {
-		count = fmt.Sprintf("%d", o.total)
+		count = plural(o.total, "chat session")
 	}
-	title := st.HelpTitle.Render("Sessions") + st.Muted.Render(" "+count+" "+scope)
+	scope := count + " · " + k.ShowAll.Help().Key + " shows run and worker ones"
+	if o.showAll {
+		count = "… sessions"
+		if o.total >= 0 {
+			count = plural(o.total, "session")
+		}
+		scope = count + " of every kind · " + k.ShowAll.Help().Key + " hides run and worker ones"
+	}
+	title := st.HelpTitle.Render("Sessions") + st.Muted.Render("  "+scope)
 	o.search.SetWidth(max(w-4, 1))
 	out := []string{cell.Cut(title, w), cell.Cut(o.search.View(), w)}
 
@@ -483,9 +488,10 @@ func (o *sessionsOverlay) lines(m *Model, w, h int) []string {
 	return cell.Fit(out, w, h)
 }
 
-// detail is the two lines under the list: the question or the outcome of
-// the last action, else all of the selected session that its row cuts (the
-// whole title, its kind, and the text that matched the search).
+// detail is the three lines under the list: the question or the outcome
+// of the last action, else all of the selected session that its row cuts
+// (the whole title on up to two lines, its kind, and the text that matched
+// the search).
 func (o *sessionsOverlay) detail(m *Model, w int) []string {
 	st := m.st
 	warn, bad := st.StatusWarn.UnsetBackground(), st.StatusError.UnsetBackground()
@@ -499,15 +505,16 @@ func (o *sessionsOverlay) detail(m *Model, w int) []string {
 		return []string{
 			warn.Render(cell.Cut(fmt.Sprintf("Delete #%d%s and its %s?", s.ID, title, plural(s.Messages, "message")), w)),
 			st.Muted.Render(cell.Cut(m.keys.Sessions.Confirm.Help().Key+" deletes it · any other key keeps it · the board is not touched", w)),
+			"",
 		}
 	case o.renaming:
-		return []string{st.Body.Render(cell.Cut("New title: "+m.keys.Sessions.Open.Help().Key+" saves · "+m.keys.Global.Stop.Help().Key+" cancels", w)), ""}
+		return []string{st.Body.Render(cell.Cut("New title: "+m.keys.Sessions.Open.Help().Key+" saves · "+m.keys.Global.Stop.Help().Key+" cancels", w)), "", ""}
 	case o.err != "":
-		return []string{bad.Render(cell.Cut(o.err, w)), ""}
+		return []string{bad.Render(cell.Cut(o.err, w)), "", ""}
 	}
 	s, ok := o.row(o.cursor)
 	if !ok {
-		return []string{st.Muted.Render(o.note), ""}
+		return []string{st.Muted.Render(cell.Cut(o.note, w)), "", ""}
 	}
 	about := fmt.Sprintf("#%d %s", s.ID, sanitize.Line(s.Title))
 	if s.Kind == store.SessionWorker && s.CardID != 0 {
@@ -528,7 +535,12 @@ func (o *sessionsOverlay) detail(m *Model, w int) []string {
 	if o.note != "" {
 		second = o.note
 	}
-	return []string{st.Body.Render(cell.Cut(about, w)), st.Muted.Render(cell.Cut(second, w))}
+	lines := cell.Wrap(about, w)
+	if len(lines) > 2 {
+		lines[1] = cell.Cut(strings.Join(lines[1:], " "), w)
+	}
+	lines = append(lines, "", "")[:2]
+	return []string{st.Body.Render(lines[0]), st.Body.Render(lines[1]), st.Muted.Render(cell.Cut(second, w))}
 }
 
 // sessionCols are the widths of a row's columns at one screen width.
@@ -574,7 +586,6 @@ func (o *sessionsOverlay) drawRow(m *Model, c sessionCols, s store.SessionSummar
 	}
 	titleCell := cell.Pad(title, c.title-1) + " "
 	if selected && o.renaming {
-		o.rename.SetWidth(max(c.title-2, 1))
 		titleCell = cell.Pad(o.rename.View(), c.title)
 	}
 	kind := ""
