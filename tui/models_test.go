@@ -394,3 +394,37 @@ func TestGoldenModels(t *testing.T) {
 		})
 	}
 }
+
+// TestDialogsFromThePalette: both dialogs open from the command palette;
+// F1 shows every key on top of a dialog, and Esc comes back to it.
+func TestDialogsFromThePalette(t *testing.T) {
+	h := newHarness(t, 120, 40)
+	for _, tc := range []struct {
+		query string
+		want  func(overlay) bool
+	}{
+		{"/model", func(o overlay) bool { _, ok := o.(*modelsOverlay); return ok }},
+		{"/sessions", func(o overlay) bool { _, ok := o.(*sessionsOverlay); return ok }},
+	} {
+		h.key(tea.KeyPressMsg{Code: 'p', Mod: tea.ModCtrl})
+		h.typeText(tc.query)
+		h.key(enter)
+		h.until(func(msg tea.Msg) bool { _, ok := msg.(paletteChoseMsg); return ok })
+		if !tc.want(h.top()) {
+			t.Fatalf("the palette's %s opened %T", tc.query, h.top())
+		}
+		h.untilDialog()
+		h.key(tea.KeyPressMsg{Code: tea.KeyF1})
+		if _, ok := h.top().(*helpOverlay); !ok || !strings.Contains(h.screen(), "Session browser") {
+			t.Fatalf("F1 in %s:\n%s", tc.query, h.screen())
+		}
+		h.key(esc)
+		if !tc.want(h.top()) {
+			t.Fatalf("Esc from the help did not come back to %s", tc.query)
+		}
+		h.key(esc)
+		if len(h.m.overlays) != 0 {
+			t.Fatalf("Esc did not close %s", tc.query)
+		}
+	}
+}
