@@ -253,7 +253,7 @@ func TestSlashCommands(t *testing.T) {
 		t.Errorf("/new: session %d\n%s", h.m.chat.Session().ID, h.screen())
 	}
 	h.command("/sessions")
-	h.untilDialog()
+	untilMsg[sessionsPageMsg](h)
 	if !strings.Contains(h.screen(), fmt.Sprintf("#%d ", first)) {
 		t.Errorf("/sessions does not list session %d:\n%s", first, h.screen())
 	}
@@ -273,7 +273,7 @@ func TestSlashCommands(t *testing.T) {
 		t.Errorf("/model: agent model %q", h.ag.Model())
 	}
 	h.command("/model")
-	h.untilDialog()
+	untilMsg[modelsListedMsg](h)
 	if !strings.Contains(h.screen(), "spindle-demo") {
 		t.Error("/model without a name lists nothing")
 	}

@@ -139,7 +139,7 @@ func (h *harness) sendAndWait(text string) {
 func (h *harness) picker() *modelsOverlay {
 	h.t.Helper()
 	h.command("/model")
-	h.untilDialog()
+	untilMsg[modelsListedMsg](h)
 	o, ok := h.top().(*modelsOverlay)
 	if !ok {
 		h.t.Fatalf("/model opened %T", h.top())
@@ -195,7 +195,7 @@ func TestModelPickerAgainstALoopbackEndpoint(t *testing.T) {
 		t.Errorf("reopening the picker listed the models again (%d → %d)", listed, n)
 	}
 	h.key(tea.KeyPressMsg{Code: 'r', Mod: tea.ModCtrl})
-	h.untilDialog()
+	untilMsg[modelsListedMsg](h)
 	if _, n := srv.requests(); n != listed+1 {
 		t.Errorf("refresh did not ask the endpoint (%d → %d)", listed, n)
 	}
@@ -256,7 +256,7 @@ func TestModelPickerSwitchesEndpoints(t *testing.T) {
 		t.Fatalf("the endpoints are not shown:\n%s", h.screen())
 	}
 	h.key(tab)
-	h.untilDialog()
+	untilMsg[modelsListedMsg](h)
 	if s := h.screen(); !strings.Contains(s, "  s2") || strings.Contains(s, "  m1") {
 		t.Fatalf("Tab did not show the second endpoint's models:\n%s", s)
 	}
@@ -382,7 +382,7 @@ func TestGoldenModels(t *testing.T) {
 		{"other_endpoint_120x40", 120, 40, func(h *harness) {
 			h.picker()
 			h.key(tab)
-			h.untilDialog()
+			untilMsg[modelsListedMsg](h)
 		}},
 	}
 	for _, tc := range tests {
@@ -413,7 +413,10 @@ func TestDialogsFromThePalette(t *testing.T) {
 		if !tc.want(h.top()) {
 			t.Fatalf("the palette's %s opened %T", tc.query, h.top())
 		}
-		h.untilDialog()
+		h.settle()
+		if _, ok := h.top().(*modelsOverlay); ok {
+			untilMsg[modelsListedMsg](h)
+		}
 		h.key(tea.KeyPressMsg{Code: tea.KeyF1})
 		if _, ok := h.top().(*helpOverlay); !ok || !strings.Contains(h.screen(), "Session browser") {
 			t.Fatalf("F1 in %s:\n%s", tc.query, h.screen())

@@ -26,6 +26,13 @@ func (h *harness) untilDialog() tea.Msg {
 	return h.until(func(msg tea.Msg) bool { _, ok := msg.(dialogMsg); return ok })
 }
 
+// untilMsg waits for a message of type T and applies it (with everything
+// before it).
+func untilMsg[T tea.Msg](h *harness) T {
+	h.t.Helper()
+	return h.until(func(msg tea.Msg) bool { _, ok := msg.(T); return ok }).(T)
+}
+
 // settle applies the answers of the dialogs' commands that are already
 // running (pages the window asked for, the count) until none is left.
 func (h *harness) settle() {
@@ -238,7 +245,7 @@ func TestSessionBrowserRenames(t *testing.T) {
 	}
 	h.typeText("Greetings")
 	h.key(enter)
-	h.untilDialog()
+	untilMsg[sessionRenamedMsg](h)
 	if s, _ := h.state.Session(context.Background(), id); s.Title != "Greetings" {
 		t.Fatalf("stored title %q", s.Title)
 	}
@@ -277,7 +284,7 @@ func TestSessionBrowserDeletes(t *testing.T) {
 
 	h.key(tea.KeyPressMsg{Code: 'd', Mod: tea.ModCtrl})
 	h.typeText("y")
-	h.untilDialog() // deleted
+	untilMsg[sessionDeletedMsg](h)
 	h.settle()
 	if _, err := h.state.Session(ctx, visible); err == nil {
 		t.Fatal("y did not delete the session")
