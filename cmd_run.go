@@ -106,6 +106,11 @@ func (a *app) run(cmd *cobra.Command, sessionID int64, args []string) error {
 	}
 	defer ag.Close()
 
+	if model, picked, err := ag.ResolveModel(ctx); err != nil {
+		return fmt.Errorf("run: %w", err)
+	} else if picked {
+		fmt.Fprintf(stderr, "spindle: no model configured; using %s, the first the endpoint lists (set one with --model or SPINDLE_MODEL)\n", sanitize.Line(model))
+	}
 	var sess store.Session
 	if sessionID > 0 {
 		sess, err = st.Session(ctx, sessionID)

@@ -81,6 +81,7 @@ func (a *app) newAgent(state *store.State, board *store.Board, proj *project) (*
 		MaxReplyBytes: int(a.cfg.MaxReplyBytesOrDefault()),
 		MaxEventBytes: int(a.cfg.MaxEventBytesOrDefault()),
 		Context:       agent.ContextOptions{Models: a.cfg.Models, History: a.cfg.HistoryOrDefault()},
+		Endpoints:     agent.NamedEndpoints(a.cfg, os.Getenv),
 	}
 	if proj != nil {
 		cfg.Tools, cfg.Policy = proj.tools, proj.policy

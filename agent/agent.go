@@ -7,7 +7,6 @@ package agent
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,9 +15,6 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
-
-	"github.com/openai/openai-go/v3"
-	"github.com/openai/openai-go/v3/option"
 
 	"github.com/spindle-sh/spindle/agent/approval"
 	"github.com/spindle-sh/spindle/agent/offline"
@@ -55,6 +51,9 @@ type Config struct {
 	MaxEventBytes int
 	// Context fits long conversations into the model's window (context.go).
 	Context ContextOptions
+	// Endpoints are the configuration's named endpoints, which
+	// SetEndpoint switches to (endpoints.go).
+	Endpoints []NamedEndpoint
 	// Test seams: the first backoff wait, the delta interval and Close's
 	// grace period for receivers that stopped reading. They are fields, not
 	// variables set from export_test.go, because the tests that set them run
@@ -93,9 +92,6 @@ const systemPrompt = `You are the assistant inside spindle, a terminal agent she
 type Agent struct {
 	cfg        Config
 	log        *slog.Logger
-	baseURL    string
-	apiKey     string
-	tlsConfig  *tls.Config
 	srv        *offline.Server
 	stale      time.Duration
 	maxRetries int
@@ -113,6 +109,11 @@ type Agent struct {
 	model  string
 	turns  map[int64]*turn
 	closed bool
+	// Also under mu (endpoints.go): where the next turn goes, every
+	// endpoint (fixed after New), and the models each one listed.
+	route      route
+	routes     []route
+	modelCache map[string][]string
 
 	shutdown chan struct{} // closed by Close
 	abandon  chan struct{} // closed by Close when pumps outlive pumpGrace
@@ -129,15 +130,12 @@ func New(cfg Config) (*Agent, error) {
 	a := &Agent{
 		cfg:        cfg,
 		log:        cfg.Logger,
-		baseURL:    strings.TrimSpace(cfg.BaseURL),
-		apiKey:     cfg.APIKey,
 		stale:      cfg.StaleTimeout,
 		maxRetries: cfg.MaxRetries,
 		maxRounds:  cfg.MaxToolRounds,
 		maxReply:   cfg.MaxReplyBytes,
 		maxEvent:   cfg.MaxEventBytes,
 		backoff:    defaultBackoff,
-		model:      strings.TrimSpace(cfg.Model),
 		turns:      make(map[int64]*turn),
 		shutdown:   make(chan struct{}),
 		abandon:    make(chan struct{}),
@@ -176,23 +174,8 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.closeGrace > 0 {
 		a.grace = cfg.closeGrace
 	}
-	if a.baseURL == "" {
-		srv, err := offline.Start(offline.Options{TokenDelay: cfg.OfflineTokenDelay, Logger: a.log})
-		if err != nil {
-			return nil, fmt.Errorf("agent: start the offline demo model: %w", err)
-		}
-		a.srv = srv
-		a.baseURL = srv.BaseURL()
-		a.apiKey = offlineKey
-		a.tlsConfig = &tls.Config{RootCAs: srv.RootCAs(), MinVersion: tls.VersionTLS12}
-		a.model = offline.ModelName
-	} else {
-		if err := checkBaseURL(a.baseURL); err != nil {
-			return nil, fmt.Errorf("agent: %w", err)
-		}
-		if a.model == "" {
-			a.model = DefaultModel
-		}
+	if err := a.initEndpoints(cfg); err != nil {
+		return nil, err
 	}
 	return a, nil
 }
@@ -258,12 +241,6 @@ func (a *Agent) SetModel(name string) {
 	a.mu.Unlock()
 }
 
-// Offline reports whether the agent talks to the built-in demo model.
-func (a *Agent) Offline() bool { return a.srv != nil }
-
-// BaseURL is the endpoint requests go to (the offline server's when Offline).
-func (a *Agent) BaseURL() string { return a.baseURL }
-
 // Running reports whether the session has a turn in progress.
 func (a *Agent) Running(sessionID int64) bool {
 	a.mu.Lock()
@@ -290,59 +267,16 @@ func (a *Agent) Interrupt(sessionID int64) bool {
 	return true
 }
 
-// Models lists the endpoint's models (GET /v1/models), sorted. Endpoints
-// without that route return an error; the caller can still use Model.
+// Models lists the next turn's endpoint's models (GET /v1/models),
+// sorted, asking every time (ListModels keeps them). Endpoints without that
+// route return an error; the caller can still use Model.
 func (a *Agent) Models(ctx context.Context) ([]string, error) {
 	a.mu.Lock()
-	if a.closed {
-		a.mu.Unlock()
-		return nil, ErrClosed
-	}
-	a.workers.Add(1)
-	model := a.model
+	r := a.route
 	a.mu.Unlock()
-
-	type result struct {
-		ids []string
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		defer a.workers.Done()
-		o := transport.NewOwner(a.transportConfig(model))
-		reason := transport.RequestComplete
-		defer func() { o.Finish(reason) }()
-		// Cancellation takes the same stranger-safe path as an interrupt.
-		stopCtx := afterClose(ctx.Done(), func() { o.Abort(transport.InterruptAbort) })
-		defer stopCtx()
-		stopShutdown := afterClose(a.shutdown, func() { o.Abort(transport.ShutdownAbort) })
-		defer stopShutdown()
-
-		client := a.client(o, model)
-		page, err := client.Models.List(context.Background())
-		o.Reap()
-		if r, aborted := o.Aborted(); aborted {
-			reason = r
-			if ctx.Err() != nil {
-				err = ctx.Err()
-			}
-			done <- result{err: fmt.Errorf("agent: list models: %w", errors.Join(ErrInterrupted, err))}
-			return
-		}
-		if err != nil {
-			reason = transport.RequestErrorCleanup
-			done <- result{err: fmt.Errorf("agent: list models: %w", classify(err, false, a.baseURL, model, a.apiKey).err)}
-			return
-		}
-		ids := make([]string, 0, len(page.Data))
-		for _, m := range page.Data {
-			ids = append(ids, m.ID)
-		}
-		sort.Strings(ids)
-		done <- result{ids: ids}
-	}()
-	r := <-done
-	return r.ids, r.err
+	ids, err := a.list(ctx, r)
+	sort.Strings(ids)
+	return ids, err
 }
 
 // afterClose runs f in its own goroutine when ch is closed (never, if ch is
@@ -360,24 +294,6 @@ func afterClose(ch <-chan struct{}, f func()) (stop func()) {
 		}
 	}()
 	return func() { close(quit); <-finished }
-}
-
-func (a *Agent) transportConfig(model string) transport.Config {
-	return transport.Config{BaseURL: a.baseURL, Model: model, Logger: a.log, TLSConfig: a.tlsConfig}
-}
-
-// client builds an openai-go client on the owner's http.Client. Retries are
-// spindle's own (WithMaxRetries(0)), so that no hidden retry races an abort.
-func (a *Agent) client(o *transport.Owner, model string) openai.Client {
-	opts := []option.RequestOption{
-		option.WithHTTPClient(o.Client()),
-		option.WithBaseURL(a.baseURL),
-		option.WithMaxRetries(0),
-	}
-	if a.apiKey != "" {
-		opts = append(opts, option.WithAPIKey(a.apiKey))
-	}
-	return openai.NewClient(opts...)
 }
 
 // TurnOptions change one turn from the chat's defaults; the zero value is
@@ -408,6 +324,9 @@ func (a *Agent) SendWith(ctx context.Context, sessionID int64, text string, o Tu
 	if strings.TrimSpace(text) == "" {
 		return nil, errors.New("agent: send: empty message")
 	}
+	if _, _, err := a.ResolveModel(ctx); err != nil {
+		return nil, fmt.Errorf("agent: send: %w", err)
+	}
 	a.mu.Lock()
 	if a.closed {
 		a.mu.Unlock()
@@ -426,6 +345,7 @@ func (a *Agent) SendWith(ctx context.Context, sessionID int64, text string, o Tu
 	t := newTurn(sessionID, a.frame, o)
 	a.turns[sessionID] = t
 	model := a.model
+	t.route = a.route
 	a.mu.Unlock()
 
 	history, err := a.saveUserMessage(ctx, sessionID, text)
@@ -435,6 +355,7 @@ func (a *Agent) SendWith(ctx context.Context, sessionID int64, text string, o Tu
 		a.mu.Unlock()
 		return nil, err
 	}
+	a.rememberRoute(ctx, sessionID, t.route, model)
 
 	a.mu.Lock()
 	if a.closed {

@@ -29,7 +29,7 @@ func TestResolveEndpointPrecedence(t *testing.T) {
 		{"env next", "", "", file, getenv, Endpoint{"https://env.example/v1", "env-key", "env-model"}},
 		{"file last", "", "", file, none, Endpoint{"https://file.example/v1", "file-key", "file-model"}},
 		{"nothing: offline", "", "", config.File{}, none, Endpoint{}},
-		{"endpoint without model", "http://localhost:11434/v1", "", config.File{}, none, Endpoint{"http://localhost:11434/v1", "", DefaultModel}},
+		{"endpoint without model", "http://localhost:11434/v1", "", config.File{}, none, Endpoint{"http://localhost:11434/v1", "", ""}},
 		{"blank values skipped", " ", "", file, func(k string) string { return "  " }, Endpoint{"https://file.example/v1", "file-key", "file-model"}},
 	}
 	for _, tc := range cases {

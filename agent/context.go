@@ -611,11 +611,11 @@ func (a *Agent) summarise(t *turn, o *transport.Owner, client *openai.Client, mo
 		return "", Usage{}, ErrInterrupted
 	}
 	if err != nil {
-		return "", Usage{}, fmt.Errorf("agent: summarise: %w", classify(err, false, a.baseURL, model, a.apiKey).err)
+		return "", Usage{}, fmt.Errorf("agent: summarise: %w", classify(err, false, t.route.baseURL, model, t.route.apiKey).err)
 	}
 	u := Usage{PromptTokens: res.Usage.PromptTokens, CompletionTokens: res.Usage.CompletionTokens}
 	if len(res.Choices) == 0 || strings.TrimSpace(res.Choices[0].Message.Content) == "" {
-		return "", u, fmt.Errorf("agent: summarise: %s sent no text", hostOf(a.baseURL))
+		return "", u, fmt.Errorf("agent: summarise: %s sent no text", hostOf(t.route.baseURL))
 	}
 	text := strings.TrimSpace(res.Choices[0].Message.Content)
 	// The summary, its introduction and its framing take at most room.

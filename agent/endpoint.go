@@ -17,23 +17,21 @@ const (
 	EnvModel   = "SPINDLE_MODEL"
 )
 
-// DefaultModel is the model asked for when a real endpoint is configured but
-// no model is named anywhere.
-const DefaultModel = "gpt-4o-mini"
-
 // Endpoint is where requests go and with which credentials. Its String and
 // LogValue methods never include the key, so an Endpoint can be logged or
 // printed safely.
 type Endpoint struct {
 	BaseURL string // "" = the offline demo model
 	APIKey  string
-	Model   string // "" = the endpoint's default (offline: the demo model)
+	Model   string // "": the first model the endpoint lists (offline: the demo model)
 }
 
 // ResolveEndpoint applies spindle's precedence: flags, then the environment
 // (OPENAI_BASE_URL, OPENAI_API_KEY, SPINDLE_MODEL), then the configuration
 // file. There is no flag for the key, on purpose: a flag would land in shell
-// history and in the process list. getenv is os.Getenv outside tests.
+// history and in the process list. No model named anywhere stays "": the
+// agent then asks the endpoint which models it serves (ResolveModel) rather
+// than guess one. getenv is os.Getenv outside tests.
 func ResolveEndpoint(flagBaseURL, flagModel string, file config.File, getenv func(string) string) Endpoint {
 	first := func(vs ...string) string {
 		for _, v := range vs {
@@ -47,9 +45,6 @@ func ResolveEndpoint(flagBaseURL, flagModel string, file config.File, getenv fun
 		BaseURL: first(flagBaseURL, getenv(EnvBaseURL), file.BaseURL),
 		APIKey:  first(getenv(EnvAPIKey), file.APIKey),
 		Model:   first(flagModel, getenv(EnvModel), file.Model),
-	}
-	if e.BaseURL != "" && e.Model == "" {
-		e.Model = DefaultModel
 	}
 	return e
 }

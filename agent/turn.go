@@ -33,6 +33,7 @@ type turn struct {
 	// answer; 0 waits until the turn ends (the chat, where the person is
 	// at the screen).
 	approvalTimeout time.Duration
+	route           route // the endpoint, fixed when the turn starts
 	// ctx is every tool call's context: abort cancels it, so that a tool
 	// running when the turn is interrupted stops too.
 	ctx    context.Context
@@ -117,13 +118,13 @@ type storedToolCall struct {
 func (a *Agent) work(t *turn, model string, history []store.Message) {
 	defer a.workers.Done()
 	defer t.cancel()
-	o := transport.NewOwner(a.transportConfig(model))
+	o := transport.NewOwner(a.transportConfig(t.route, model))
 	finish := transport.RequestComplete
 	defer func() { o.Finish(finish) }()
 	t.setOwner(o)
 
 	start := time.Now()
-	a.log.Info("agent: turn started", "session", t.session, "model", model, "base_url", a.baseURL)
+	a.log.Info("agent: turn started", "session", t.session, "model", model, "base_url", t.route.baseURL)
 	end := func(ev Event, status string) {
 		// Leave the running set before the terminal event is visible, so a
 		// receiver may Send again on the same session right away.
@@ -141,7 +142,7 @@ func (a *Agent) work(t *turn, model string, history []store.Message) {
 			end(Failed{Err: fmt.Errorf("agent: internal error: %v", p)}, "failed")
 		}
 	}()
-	client := a.client(o, model)
+	client := a.client(o, t.route)
 	history = a.fitHistory(t, o, &client, model, history)
 	msgs := buildMessages(t.system, history)
 	for n := 0; ; n++ {
@@ -376,23 +377,23 @@ func (a *Agent) stream(t *turn, o *transport.Owner, client *openai.Client, model
 		if err == nil {
 			switch {
 			case info.done == nil || !info.done.seen:
-				r.err = &RequestError{Kind: "truncated_stream", Msg: fmt.Sprintf("the stream from %s ended early: no \"data: [DONE]\"", hostOf(a.baseURL))}
+				r.err = &RequestError{Kind: "truncated_stream", Msg: fmt.Sprintf("the stream from %s ended early: no \"data: [DONE]\"", hostOf(t.route.baseURL))}
 			case r.finish == "":
-				r.err = &RequestError{Kind: "truncated_stream", Msg: fmt.Sprintf("the stream from %s ended without a finish_reason", hostOf(a.baseURL))}
+				r.err = &RequestError{Kind: "truncated_stream", Msg: fmt.Sprintf("the stream from %s ended without a finish_reason", hostOf(t.route.baseURL))}
 			default:
 				for i, c := range r.calls {
 					if c.id == "" {
 						c.id = fmt.Sprintf("call_%d", i)
 					}
 					if c.name == "" {
-						r.err = &RequestError{Kind: "malformed_stream", Msg: fmt.Sprintf("malformed stream from %s: tool call %d has no function name", hostOf(a.baseURL), c.index)}
+						r.err = &RequestError{Kind: "malformed_stream", Msg: fmt.Sprintf("malformed stream from %s: tool call %d has no function name", hostOf(t.route.baseURL), c.index)}
 					}
 				}
 			}
 			return r
 		}
-		cl := classify(err, info.streaming, a.baseURL, model, a.apiKey)
-		cl = confirmTLS(o, a.baseURL, cl)
+		cl := classify(err, info.streaming, t.route.baseURL, model, t.route.apiKey)
+		cl = confirmTLS(o, t.route.baseURL, cl)
 		if shown || !cl.retryable || attempt >= a.maxRetries {
 			if cl.retryable && attempt > 0 {
 				cl.err.Msg += fmt.Sprintf(" (gave up after %d retries)", attempt)

@@ -12,12 +12,14 @@ import (
 	"charm.land/bubbles/v2/key"
 )
 
-// KeyMap is every binding, by pane.
+// KeyMap is every binding, by pane and dialog.
 type KeyMap struct {
 	Global   Global
 	Chat     Chat
 	Kanban   Kanban
 	Approval Approval
+	Sessions Sessions // the session browser (dialogs.go)
+	Models   Models   // the model picker (dialogs.go)
 }
 
 // Default returns spindle's default bindings.
@@ -27,6 +29,8 @@ func Default() KeyMap {
 		Chat:     defaultChat(),
 		Kanban:   defaultKanban(),
 		Approval: defaultApproval(),
+		Sessions: defaultSessions(),
+		Models:   defaultModels(),
 	}
 }
 
@@ -37,6 +41,8 @@ func (k *KeyMap) named() map[string]*key.Binding {
 	k.Chat.register("chat", m)
 	k.Kanban.register("kanban", m)
 	k.Approval.register("approval", m)
+	k.Sessions.register("sessions", m)
+	k.Models.register("models", m)
 	return m
 }
 
@@ -53,9 +59,9 @@ func (k *KeyMap) Names() []string {
 
 // Apply rebinds the named actions to the given keys, keeping each binding's
 // help description. An unknown action name, an empty key list, or a key
-// that would then fire two actions while the chat has focus (one of them
-// could never be reached) is an error that lists what is wrong; nothing is
-// applied in that case.
+// that would then fire two actions while the chat or a dialog has focus
+// (one of them could never be reached) is an error that lists what is
+// wrong; nothing is applied in that case.
 func (k *KeyMap) Apply(overrides map[string][]string) error {
 	m := k.named()
 	var bad []string
@@ -80,9 +86,18 @@ func (k *KeyMap) Apply(overrides map[string][]string) error {
 		b.SetHelp(strings.Join(keys, "/"), desc)
 	}
 	c.Chat.syncEditor()
-	for key, names := range conflicts(c.chatFocused()) {
-		sort.Strings(names)
-		bad = append(bad, fmt.Sprintf("key %q is bound to %s", key, strings.Join(names, " and ")))
+	// The chat and each dialog are checked apart: a key may mean one
+	// thing in the chat and another in a dialog. A conflict between global
+	// keys shows up in each; it is reported once.
+	seen := map[string]bool{}
+	for _, focused := range []map[string]key.Binding{c.chatFocused(), c.sessionsFocused(), c.modelsFocused()} {
+		for key, names := range conflicts(focused) {
+			sort.Strings(names)
+			if msg := fmt.Sprintf("key %q is bound to %s", key, strings.Join(names, " and ")); !seen[msg] {
+				seen[msg] = true
+				bad = append(bad, msg)
+			}
+		}
 	}
 	if len(bad) > 0 {
 		sort.Strings(bad)

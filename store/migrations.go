@@ -111,6 +111,28 @@ var stateMigrations = []string{
 	// 4: a system message may be a summary standing for every earlier
 	// message of its session up to summary_through (usage.go).
 	`ALTER TABLE messages ADD COLUMN summary_through INTEGER NOT NULL DEFAULT 0;`,
+	// 5: the session browser searches the person's and the model's
+	// messages as they type, over thousands of sessions: a trigram index
+	// finds any substring of three characters or more without reading the
+	// messages. It is contentless (the text lives only in messages) and
+	// keeps each message's session beside it, so that a search never
+	// reads a message row; triggers keep it in step, cascaded deletes
+	// included. Tool results are left out: they are files and command
+	// output, not the conversation. A session also remembers the
+	// endpoint its model belongs to.
+	`ALTER TABLE sessions ADD COLUMN endpoint TEXT NOT NULL DEFAULT '';
+	CREATE VIRTUAL TABLE messages_fts USING fts5(text, session_id UNINDEXED,
+		content='', contentless_delete=1, contentless_unindexed=1, tokenize='trigram');
+	INSERT INTO messages_fts (rowid, text, session_id)
+		SELECT id, content, session_id FROM messages WHERE role IN ('user','assistant') AND content != '';
+	CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages
+		WHEN new.role IN ('user','assistant') AND new.content != '' BEGIN
+		INSERT INTO messages_fts (rowid, text, session_id) VALUES (new.id, new.content, new.session_id);
+	END;
+	CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+		WHEN old.role IN ('user','assistant') AND old.content != '' BEGIN
+		DELETE FROM messages_fts WHERE rowid = old.id;
+	END;`,
 }
 
 var (

@@ -60,6 +60,7 @@ type Session struct {
 	Kind      SessionKind
 	CardID    int64  // the card a worker session works; 0 otherwise
 	Model     string // the model the session last used; "" = the default
+	Endpoint  string // where Model was used, as the agent names endpoints; "" = not recorded
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -129,12 +130,12 @@ func (s *State) Backup(ctx context.Context, dest string) error {
 	return nil
 }
 
-const sessionColumns = `id, title, kind, card_id, model, created_at, updated_at`
+const sessionColumns = `id, title, kind, card_id, model, endpoint, created_at, updated_at`
 
 func scanSession(sc scanner) (Session, error) {
 	var s Session
 	var c, u int64
-	err := sc.Scan(&s.ID, &s.Title, &s.Kind, &s.CardID, &s.Model, &c, &u)
+	err := sc.Scan(&s.ID, &s.Title, &s.Kind, &s.CardID, &s.Model, &s.Endpoint, &c, &u)
 	s.CreatedAt, s.UpdatedAt = fromMilli(c), fromMilli(u)
 	return s, err
 }

@@ -253,10 +253,11 @@ func TestSlashCommands(t *testing.T) {
 		t.Errorf("/new: session %d\n%s", h.m.chat.Session().ID, h.screen())
 	}
 	h.command("/sessions")
-	h.untilChat()
-	if !strings.Contains(h.screen(), fmt.Sprintf("%d  ", first)) {
+	untilMsg[sessionsPageMsg](h)
+	if !strings.Contains(h.screen(), fmt.Sprintf("#%d ", first)) {
 		t.Errorf("/sessions does not list session %d:\n%s", first, h.screen())
 	}
+	h.key(esc)
 	h.command(fmt.Sprintf("/resume %d", first))
 	h.untilChat()
 	if h.m.chat.Session().ID != first || !strings.Contains(h.screen(), "reply") {
@@ -272,10 +273,11 @@ func TestSlashCommands(t *testing.T) {
 		t.Errorf("/model: agent model %q", h.ag.Model())
 	}
 	h.command("/model")
-	h.untilChat()
-	if !strings.Contains(h.screen(), "Available") {
+	untilMsg[modelsListedMsg](h)
+	if !strings.Contains(h.screen(), "spindle-demo") {
 		t.Error("/model without a name lists nothing")
 	}
+	h.key(esc)
 	h.command("/help")
 	if len(h.m.overlays) != 1 || !strings.Contains(h.screen(), "Keys") {
 		t.Fatal("/help did not open the help")

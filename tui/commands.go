@@ -62,8 +62,8 @@ func (m *Model) commands() []command {
 			m.chat.NewSession()
 			return nil
 		}},
-		{name: "/sessions", desc: "list the sessions", needsParts: true, run: func(m *Model, _ string) tea.Cmd {
-			return m.chat.ListSessions()
+		{name: "/sessions", desc: "browse, search, rename and delete sessions", needsParts: true, run: func(m *Model, _ string) tea.Cmd {
+			return m.openSessions()
 		}},
 		{name: "/resume", args: "ID", desc: "resume a session", needsParts: true, run: func(m *Model, arg string) tea.Cmd {
 			id, err := strconv.ParseInt(strings.TrimPrefix(arg, "#"), 10, 64)
@@ -73,13 +73,13 @@ func (m *Model) commands() []command {
 			}
 			return m.chat.Resume(id)
 		}},
-		{name: "/model", args: "[NAME]", desc: "show the models, or use NAME from the next message", needsParts: true, run: func(m *Model, arg string) tea.Cmd {
+		{name: "/model", args: "[NAME]", desc: "pick the model, or use NAME from now on", needsParts: true, run: func(m *Model, arg string) tea.Cmd {
 			if arg == "" {
-				return m.chat.ListModels()
+				return m.openModels()
 			}
 			m.agent.SetModel(arg)
 			m.chat.AddNote("Model set to " + sanitize.Line(arg) + ".")
-			return nil
+			return m.rememberRoute()
 		}},
 		{name: "/permissions", args: "[remove RULE]", desc: "list the approval rules, or remove one of this project's", needsParts: true, run: func(m *Model, arg string) tea.Cmd {
 			m.permissions(arg)

@@ -124,6 +124,7 @@ type Model struct {
 	kanban  kanban.Model
 	started bool // the agent and state.db are open
 	agent   Agent
+	state   Sessions
 
 	approvalSeq int // numbers approval dialogs
 
@@ -168,6 +169,7 @@ func New(o Options) Model {
 		noMouse:    o.NoMouse,
 		dispatcher: o.Dispatcher,
 		rules:      o.Rules,
+		state:      o.Sessions,
 	}
 	m.followTheme = o.FollowTheme
 	m.applyStyles()
@@ -196,7 +198,7 @@ func (m Model) Init() tea.Cmd {
 	if !m.started {
 		return m.themeCmd()
 	}
-	return tea.Batch(m.kanban.Init(), m.chat.Init(), m.themeCmd(), m.watchWorkers())
+	return tea.Batch(m.kanban.Init(), m.chat.Init(), m.themeCmd(), m.watchWorkers(), m.resolveModel())
 }
 
 // watchWorkers starts following the dispatcher, if there is one.
@@ -215,7 +217,7 @@ func (m Model) partsOpened(msg partsOpenedMsg) (tea.Model, tea.Cmd) {
 		return m, tea.Quit
 	}
 	p := msg.parts
-	m.agent, m.started = p.Agent, true
+	m.agent, m.state, m.started = p.Agent, p.Sessions, true
 	m.chat.SetParts(p.Agent, p.Sessions)
 	if m.notice == chat.StartingNotice {
 		m.notice = "" // it was true only until now
@@ -227,7 +229,7 @@ func (m Model) partsOpened(msg partsOpenedMsg) (tea.Model, tea.Cmd) {
 		m.kanban.Focus()
 	}
 	m.layout()
-	return m, tea.Batch(m.kanban.Init(), m.chat.Init(), m.watchWorkers())
+	return m, tea.Batch(m.kanban.Init(), m.chat.Init(), m.watchWorkers(), m.resolveModel())
 }
 
 // Filter turns Bubble Tea's SIGINT message into the same interrupt path as
@@ -325,6 +327,10 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.run(m.cmds[msg.index], "")
 	case chat.Msg, spinner.TickMsg:
 		return m.updateChat(msg)
+	case dialogMsg:
+		return m.dialogUpdate(msg)
+	case chat.SessionShownMsg:
+		return m.sessionShown(msg)
 	case kanban.ErrorMsg:
 		m.errText = describeErr(msg.Err)
 		return m, nil

@@ -70,6 +70,10 @@ func (h *helpOverlay) render(m *Model, w int) {
 	out = append(out, strings.Split(hm.FullHelpView(m.keys.Kanban.FullHelp()), "\n")...)
 	out = append(out, "", st.PaneTitleOn.Render("Approval dialog"))
 	out = append(out, strings.Split(hm.FullHelpView([][]key.Binding{m.keys.Approval.FullHelp()}), "\n")...)
+	out = append(out, "", st.PaneTitleOn.Render("Session browser")+st.Muted.Render("  (the arrows, pgup/pgdn and home/end move; esc closes)"))
+	out = append(out, strings.Split(hm.FullHelpView(m.keys.Sessions.FullHelp()), "\n")...)
+	out = append(out, "", st.PaneTitleOn.Render("Model picker")+st.Muted.Render("  (the same)"))
+	out = append(out, strings.Split(hm.FullHelpView(m.keys.Models.FullHelp()), "\n")...)
 	out = append(out, "", st.PaneTitleOn.Render("Commands")+st.Muted.Render("  (type them in the chat, or find them with "+g.Palette.Help().Key+")"))
 	for _, c := range m.cmds {
 		if c.name == "" {

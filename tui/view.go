@@ -115,7 +115,7 @@ func (m Model) statusBar() string {
 	case m.agent.Offline():
 		model = "demo model (offline)"
 	default:
-		model = sanitize.Line(m.agent.Model())
+		model = m.modelLabel()
 	}
 	cs := m.chat.Status()
 	left := st.StatusModel.Render(" "+model+" ") + st.Status.Render(" "+sessionLabel(cs.Session.ID)+" ")
@@ -237,11 +237,28 @@ func (m Model) hints(width int) string {
 		kb.WriteString("|" + h.Key + "=" + h.Desc)
 	}
 	if k := kb.String(); m.cache.hintsKey != k {
-		h := m.help
-		h.SetWidth(width)
-		m.cache.hintsKey, m.cache.hints = k, h.ShortHelpView(bindings)
+		m.cache.hintsKey, m.cache.hints = k, m.fitHints(bindings, width)
 	}
 	return m.cache.hints
+}
+
+// fitHints is as many whole hints as fit in width cells, with an ellipsis
+// when some are left out. bubbles/help cuts at a whole binding too, but
+// adds one that does not fit when its ellipsis does not fit either, so
+// the line would overflow the status bar.
+func (m Model) fitHints(bindings []key.Binding, width int) string {
+	h := m.help
+	tail := " " + h.Styles.Ellipsis.Render(h.Ellipsis)
+	for n := len(bindings); n > 0; n-- {
+		s := h.ShortHelpView(bindings[:n])
+		if n < len(bindings) {
+			s += tail
+		}
+		if cell.Width(s) <= width {
+			return s
+		}
+	}
+	return ""
 }
 
 // keyName is how the status bar names a binding's first key: Ctrl-C for

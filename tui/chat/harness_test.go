@@ -100,7 +100,8 @@ func (h *harness) startTurn(text string) {
 }
 
 // event sends ev on a session's latest turn (0: the latest turn) and waits
-// for the chat to apply it.
+// for the chat to apply it: the chat's other messages on the way (a
+// session read again) are applied too, since they race with the event.
 func (h *harness) event(session int64, ev agent.Event) {
 	h.t.Helper()
 	h.ag.Events(session) <- ev

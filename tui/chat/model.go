@@ -142,6 +142,10 @@ type Model struct {
 	// turn: it goes when the turn ends.
 	noticeTurn bool
 	cont       bool
+
+	// pending are notes to show again once --continue's load (cont is
+	// set until it arrives) has replaced the view.
+	pending []string
 }
 
 // queued is a message typed while the visible session streams; it is sent
@@ -369,16 +373,12 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	case turnStartedMsg, turnFailedMsg, turnEventMsg, turnClosedMsg:
 		return m.handleTurn(msg)
 	case sessionLoadedMsg:
-		return m.sessionLoaded(msg), nil
+		return m.sessionLoaded(msg)
 	case sessionRefreshedMsg:
 		if msg.err == nil && msg.session.ID == m.session.ID {
 			m.session = msg.session
 		}
 		return m, nil
-	case sessionsListedMsg:
-		return m.sessionsListed(msg), nil
-	case modelsListedMsg:
-		return m.modelsListed(msg), nil
 	}
 	return m, nil
 }
@@ -812,14 +812,25 @@ func (m Model) loadLastSession() tea.Cmd {
 	}
 }
 
-func (m Model) sessionLoaded(msg sessionLoadedMsg) Model {
+// SessionShownMsg says that a stored session was loaded into the chat
+// (/resume, the session browser, --continue), so that the root can use
+// the session's model again. The chat sends it and does not handle it.
+type SessionShownMsg struct {
+	Session store.Session
+}
+
+func (m Model) sessionLoaded(msg sessionLoadedMsg) (Model, tea.Cmd) {
+	pending := m.pending
+	if msg.cont {
+		m.cont, m.pending = false, nil
+	}
 	if msg.err != nil {
 		if errors.Is(msg.err, store.ErrNotFound) && msg.cont {
 			m.AddNote("No earlier session to continue; this is a new one.")
-			return m
+			return m, nil
 		}
 		m.errText = sanitize.Line(msg.err.Error())
-		return m
+		return m, nil
 	}
 	m.dropQueued()
 	m.session = msg.session
@@ -828,69 +839,51 @@ func (m Model) sessionLoaded(msg sessionLoadedMsg) Model {
 	tally := agent.TallyOf(msg.messages)
 	m.tally = &tally
 	m.errText, m.outcome = "", ""
-	return m
-}
-
-// ListSessions is /sessions: the sessions as a note.
-func (m Model) ListSessions() tea.Cmd {
-	if !m.started() {
-		return nil
-	}
-	ctx, sessions := m.ctx, m.sessions
-	return func() tea.Msg {
-		s, err := sessions.Sessions(ctx)
-		return sessionsListedMsg{sessions: s, err: err}
-	}
-}
-
-func (m Model) sessionsListed(msg sessionsListedMsg) Model {
-	if msg.err != nil {
-		m.errText = sanitize.Line(msg.err.Error())
-		return m
-	}
-	if len(msg.sessions) == 0 {
-		m.AddNote("No sessions yet.")
-		return m
-	}
-	var b strings.Builder
-	b.WriteString("Sessions (/resume ID):")
-	for _, s := range msg.sessions {
-		title := s.Title
-		if title == "" {
-			title = "(untitled)"
+	if msg.cont {
+		for _, note := range pending {
+			m.AddNote(note)
 		}
-		mark := ""
-		if s.ID == m.session.ID {
-			mark = "  ← current"
-		}
-		if s.Kind != "" && s.Kind != store.SessionChat {
-			mark += "  (" + string(s.Kind) + ")"
-		}
-		fmt.Fprintf(&b, "\n  %d  %s  %s%s", s.ID, s.UpdatedAt.Local().Format("2006-01-02 15:04"), sanitize.Line(title), mark)
 	}
-	m.AddNote(b.String())
-	return m
+	s := msg.session
+	return m, func() tea.Msg { return SessionShownMsg{Session: s} }
 }
 
-// ListModels is /model with no name: the endpoint's models as a note.
-func (m Model) ListModels() tea.Cmd {
-	if !m.started() {
-		return nil
-	}
-	ctx, ag := m.ctx, m.agent
-	return func() tea.Msg {
-		models, err := ag.Models(ctx)
-		return modelsListedMsg{models: models, err: err}
+// Announce adds a note from spindle that must be seen: one that arrives
+// before --continue has loaded the last session is shown again after the
+// load replaces the transcript.
+func (m *Model) Announce(text string) {
+	m.AddNote(text)
+	if m.cont {
+		m.pending = append(m.pending, text)
 	}
 }
 
-func (m Model) modelsListed(msg modelsListedMsg) Model {
-	if msg.err != nil {
-		m.errText = sanitize.Line(msg.err.Error())
-		return m
+// SessionRenamed takes a new title for the session (the session browser
+// renamed it).
+func (m *Model) SessionRenamed(id int64, title string) {
+	if id != 0 && m.session.ID == id {
+		m.session.Title = title
 	}
-	m.AddNote("Model: " + sanitize.Line(m.agent.Model()) + "\nAvailable (/model NAME): " + sanitize.Line(strings.Join(msg.models, ", ")))
-	return m
+}
+
+// SessionDeleted forgets a deleted session: when it is the visible one,
+// the chat starts a new, unsaved session instead.
+func (m *Model) SessionDeleted(id int64) {
+	if id == 0 || m.session.ID != id {
+		return
+	}
+	m.NewSession()
+	m.view.Add(transcript.NewNote(fmt.Sprintf("Session #%d was deleted.", id)))
+}
+
+// RunningIn reports whether a turn of the session runs in the chat.
+func (m Model) RunningIn(id int64) bool {
+	for _, t := range m.turns {
+		if t.sessionID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // renderer is how the transcript draws entries at the pane's width.

@@ -59,18 +59,6 @@ type sessionRefreshedMsg struct {
 	err     error
 }
 
-// sessionsListedMsg answers /sessions.
-type sessionsListedMsg struct {
-	sessions []store.Session
-	err      error
-}
-
-// modelsListedMsg answers /model with no name.
-type modelsListedMsg struct {
-	models []string
-	err    error
-}
-
 // ApprovalMsg asks the root to show the approval dialog for a tool call of
 // one of the chat's turns; the dialog answers with Event.Answer.
 type ApprovalMsg struct {
@@ -92,5 +80,3 @@ func (turnEventMsg) chatMsg()        {}
 func (turnClosedMsg) chatMsg()       {}
 func (sessionLoadedMsg) chatMsg()    {}
 func (sessionRefreshedMsg) chatMsg() {}
-func (sessionsListedMsg) chatMsg()   {}
-func (modelsListedMsg) chatMsg()     {}

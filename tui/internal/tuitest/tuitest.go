@@ -6,7 +6,10 @@ package tuitest
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -33,11 +36,145 @@ type Agent struct {
 	window     int     // 0: the demo model's 8,192
 	inPrice    float64 // per million tokens; 0 with outPrice 0: not priced
 	outPrice   float64
+
+	// The model picker's side: endpoints (the current one by name), each
+	// one's models, and how often they were listed.
+	endpoints  []agent.EndpointInfo
+	current    string
+	models     map[string][]string
+	listed     int
+	running    map[int64]bool
+	remembered []int64
+	// ListErr, when set, is every ListModels' error.
+	ListErr error
 }
 
-// NewAgent returns a scripted agent that says it is the offline model.
+// NewAgent returns a scripted agent that says it is the offline model, the
+// one endpoint it has, which lists that one model.
 func NewAgent() *Agent {
-	return &Agent{model: "spindle-demo", offline: true, events: map[int64]chan agent.Event{}}
+	return &Agent{
+		model: "spindle-demo", offline: true, events: map[int64]chan agent.Event{},
+		endpoints: []agent.EndpointInfo{{Offline: true, Model: "spindle-demo", BaseURL: "https://127.0.0.1:1/v1"}},
+		models:    map[string][]string{"": {"spindle-demo"}},
+		running:   map[int64]bool{},
+	}
+}
+
+// SetEndpoints replaces the endpoints (the first is the start-up one, and
+// becomes current with its model) and what each lists (by name).
+func (a *Agent) SetEndpoints(eps []agent.EndpointInfo, models map[string][]string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.endpoints, a.models = eps, models
+	a.current, a.model, a.offline = eps[0].Name, eps[0].Model, eps[0].Offline
+}
+
+// Endpoints lists the endpoints, the current one marked.
+func (a *Agent) Endpoints() []agent.EndpointInfo {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := append([]agent.EndpointInfo(nil), a.endpoints...)
+	for i := range out {
+		out[i].Current = out[i].Name == a.current
+	}
+	return out
+}
+
+// Endpoint is the current endpoint.
+func (a *Agent) Endpoint() agent.EndpointInfo {
+	for _, e := range a.Endpoints() {
+		if e.Current {
+			return e
+		}
+	}
+	return agent.EndpointInfo{}
+}
+
+// SetEndpoint switches to the named endpoint and its configured model.
+func (a *Agent) SetEndpoint(name string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, e := range a.endpoints {
+		if e.Name == name {
+			a.current, a.model, a.offline = name, e.Model, e.Offline
+			return nil
+		}
+	}
+	return fmt.Errorf("tuitest: set endpoint %q: %w", name, agent.ErrUnknownEndpoint)
+}
+
+// ListModels returns the endpoint's scripted models, sorted.
+func (a *Agent) ListModels(_ context.Context, endpoint string, _ bool) ([]string, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.listed++
+	if a.ListErr != nil {
+		return nil, a.ListErr
+	}
+	return slices.Sorted(slices.Values(a.models[endpoint])), nil
+}
+
+// Listed is how many times ListModels was called.
+func (a *Agent) Listed() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.listed
+}
+
+// ResolveModel picks the current endpoint's first model when none is set.
+func (a *Agent) ResolveModel(context.Context) (string, bool, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.model != "" {
+		return a.model, false, nil
+	}
+	if ms := a.models[a.current]; len(ms) > 0 {
+		a.model = ms[0]
+		return a.model, true, nil
+	}
+	return "", false, errors.New("tuitest: the endpoint lists no model")
+}
+
+// SessionRoute returns the session's endpoint and model when it has them
+// and the endpoint exists.
+func (a *Agent) SessionRoute(s store.Session) (string, string, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, e := range a.endpoints {
+		if e.Name == s.Endpoint && s.Model != "" {
+			return s.Endpoint, s.Model, true
+		}
+	}
+	return "", "", false
+}
+
+// RememberRoute records the call.
+func (a *Agent) RememberRoute(_ context.Context, sessionID int64) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.remembered = append(a.remembered, sessionID)
+	return nil
+}
+
+// Remembered returns the sessions RememberRoute was called for.
+func (a *Agent) Remembered() []int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]int64(nil), a.remembered...)
+}
+
+// Running reports what SetRunning said of the session.
+func (a *Agent) Running(sessionID int64) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.running[sessionID]
+}
+
+// SetRunning makes Running report v for the session (a worker's turn).
+func (a *Agent) SetRunning(sessionID int64, v bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.running[sessionID] = v
 }
 
 // Send starts a turn whose events the test sends with Events.
@@ -102,10 +239,18 @@ func (a *Agent) SetModel(name string) {
 }
 
 // Offline reports whether the agent pretends to be the demo model.
-func (a *Agent) Offline() bool { return a.offline }
+func (a *Agent) Offline() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.offline
+}
 
 // SetOffline changes what Offline reports.
-func (a *Agent) SetOffline(v bool) { a.offline = v }
+func (a *Agent) SetOffline(v bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.offline = v
+}
 
 // ContextInfo reports the window SetContext set, else the demo model's
 // 8,192 tokens.

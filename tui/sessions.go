@@ -1,0 +1,634 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/spindle-sh/spindle/sanitize"
+	"github.com/spindle-sh/spindle/store"
+	"github.com/spindle-sh/spindle/tui/cell"
+)
+
+// dialogMsg is a result of a dialog's command (a page of sessions, a list
+// of models, a rename). It applies itself to the model in Update, so that
+// the root routes all of them with one case; a result that belongs to a
+// query the dialog has since replaced, or to a dialog that was closed,
+// changes nothing on screen.
+type dialogMsg interface {
+	apply(m *Model) tea.Cmd
+}
+
+// dialogUpdate applies a dialog's result.
+func (m Model) dialogUpdate(msg dialogMsg) (tea.Model, tea.Cmd) {
+	cmd := msg.apply(&m)
+	return m, cmd
+}
+
+// sessionsPageSize is how many sessions one query reads: a few screens, so
+// that scrolling asks again only now and then.
+const sessionsPageSize = 50
+
+// sessionsOverlay is the session browser: the sessions newest first, a
+// page at a time, filtered by the search field as the person types. Every
+// read is a command; the overlay keeps the pages of the current query and
+// drops answers to older ones.
+type sessionsOverlay struct {
+	search  textinput.Model
+	showAll bool // run and worker sessions too
+
+	seq      int                            // the current query; answers to others are dropped
+	pages    map[int][]store.SessionSummary // by page number
+	loading  map[int]bool
+	total    int  // how many sessions the query selects; -1 until known
+	counting bool // a count was asked for
+	toEnd    bool // End was pressed before the total was known
+	now      time.Time
+
+	cursor, top int
+	rows        int // list rows at the last draw (page keys move by it)
+
+	renaming bool
+	rename   textinput.Model
+	confirm  *store.SessionSummary // the session the delete question is about
+	note     string                // the outcome of the last action
+	err      string
+}
+
+// openSessions pushes the session browser and reads its first page.
+func (m *Model) openSessions() tea.Cmd {
+	o := &sessionsOverlay{search: m.newDialogInput("search titles and messages")}
+	m.push(o)
+	return tea.Batch(o.search.Focus(), o.reset(m))
+}
+
+// newDialogInput is a dialog's text field, drawn in the overlay styles.
+func (m *Model) newDialogInput(placeholder string) textinput.Model {
+	in := textinput.New()
+	in.Prompt = "› "
+	in.Placeholder = placeholder
+	st := in.Styles()
+	st.Focused.Prompt = m.st.Key
+	st.Focused.Text = m.st.Body
+	st.Focused.Placeholder = m.st.Muted
+	st.Cursor.Blink = false
+	in.SetStyles(st)
+	in.SetWidth(max(m.width-4, 1))
+	return in
+}
+
+// query is what the browser shows now.
+func (o *sessionsOverlay) query() store.SessionQuery {
+	q := store.SessionQuery{Text: strings.TrimSpace(o.search.Value())}
+	if !o.showAll {
+		q.Kinds = []store.SessionKind{store.SessionChat}
+	}
+	return q
+}
+
+// reset starts a new query from its first row.
+func (o *sessionsOverlay) reset(m *Model) tea.Cmd {
+	o.seq++
+	o.pages, o.loading = map[int][]store.SessionSummary{}, map[int]bool{}
+	o.total, o.counting, o.toEnd = -1, false, false
+	o.cursor, o.top = 0, 0
+	return o.need(m)
+}
+
+// reload reads the current query again where the cursor is (after a
+// delete): the pages are dropped, the position kept.
+func (o *sessionsOverlay) reload(m *Model) tea.Cmd {
+	o.seq++
+	o.pages, o.loading = map[int][]store.SessionSummary{}, map[int]bool{}
+	o.total, o.counting = -1, false
+	return tea.Batch(o.need(m), o.count(m))
+}
+
+// known is how many rows can be moved over: the total once known, else
+// up to the end of the last page read.
+func (o *sessionsOverlay) known() int {
+	if o.total >= 0 {
+		return o.total
+	}
+	n := 0
+	for p, rows := range o.pages {
+		n = max(n, p*sessionsPageSize+len(rows))
+	}
+	return n
+}
+
+// row returns the session at index i if its page has been read.
+func (o *sessionsOverlay) row(i int) (store.SessionSummary, bool) {
+	rows := o.pages[i/sessionsPageSize]
+	if j := i % sessionsPageSize; j < len(rows) {
+		return rows[j], true
+	}
+	return store.SessionSummary{}, false
+}
+
+// visibleRows is how many list rows the browser has at the screen's size.
+func (o *sessionsOverlay) visibleRows(m *Model) int {
+	return max(m.computeLayout().bodyH-sessionsChrome, 1)
+}
+
+// sessionsChrome is the lines around the list: title, search and column
+// header above; three detail lines and the key hints below.
+const sessionsChrome = 7
+
+// need asks for the pages the window shows (and the one after it, while
+// the total is unknown) that have not been read.
+func (o *sessionsOverlay) need(m *Model) tea.Cmd {
+	rows := o.visibleRows(m)
+	o.scrollTo(rows)
+	first, last := o.top/sessionsPageSize, (o.top+rows)/sessionsPageSize
+	var cmds []tea.Cmd
+	for p := first; p <= last; p++ {
+		if o.pages[p] != nil || o.loading[p] || (o.total >= 0 && p*sessionsPageSize >= max(o.total, 1)) {
+			continue
+		}
+		if o.total < 0 && p > 0 && len(o.pages[p-1]) < sessionsPageSize {
+			continue // the page before it is the last, or not read yet
+		}
+		o.loading[p] = true
+		cmds = append(cmds, o.loadPage(m, p))
+	}
+	return tea.Batch(cmds...)
+}
+
+// scrollTo keeps the cursor inside a window of rows lines.
+func (o *sessionsOverlay) scrollTo(rows int) {
+	o.rows = rows
+	if o.cursor < o.top {
+		o.top = o.cursor
+	} else if o.cursor >= o.top+rows {
+		o.top = o.cursor - rows + 1
+	}
+	o.top = max(o.top, 0)
+}
+
+// sessionsPageMsg is a page of the query seq.
+type sessionsPageMsg struct {
+	o    *sessionsOverlay
+	seq  int
+	page int
+	rows []store.SessionSummary
+	err  error
+	now  time.Time
+}
+
+// sessionsCountMsg is the total of the query seq.
+type sessionsCountMsg struct {
+	o   *sessionsOverlay
+	seq int
+	n   int
+	err error
+}
+
+func (o *sessionsOverlay) loadPage(m *Model, page int) tea.Cmd {
+	ctx, st, seq, q := m.ctx, m.state, o.seq, o.query()
+	q.Offset, q.Limit = page*sessionsPageSize, sessionsPageSize
+	return func() tea.Msg {
+		rows, err := st.SessionPage(ctx, q)
+		return sessionsPageMsg{o: o, seq: seq, page: page, rows: rows, err: err, now: time.Now()}
+	}
+}
+
+// count asks for the total, once per query.
+func (o *sessionsOverlay) count(m *Model) tea.Cmd {
+	if o.counting || o.total >= 0 {
+		return nil
+	}
+	o.counting = true
+	ctx, st, seq, q := m.ctx, m.state, o.seq, o.query()
+	return func() tea.Msg {
+		n, err := st.SessionCount(ctx, q)
+		return sessionsCountMsg{o: o, seq: seq, n: n, err: err}
+	}
+}
+
+func (msg sessionsPageMsg) apply(m *Model) tea.Cmd {
+	o := msg.o
+	if msg.seq != o.seq {
+		return nil
+	}
+	delete(o.loading, msg.page)
+	if msg.err != nil {
+		o.err = describeErr(msg.err)
+		return nil
+	}
+	o.err, o.now = "", msg.now
+	if msg.rows == nil {
+		msg.rows = []store.SessionSummary{}
+	}
+	o.pages[msg.page] = msg.rows
+	if len(msg.rows) < sessionsPageSize && (msg.page == 0 || len(msg.rows) > 0) {
+		// The last page: the total is known without counting.
+		o.total = msg.page*sessionsPageSize + len(msg.rows)
+	}
+	if o.total >= 0 {
+		o.cursor = clampInt(o.cursor, 0, o.total-1)
+	}
+	// The first page is on screen: now the total, which may walk every
+	// session, and the pages the window still lacks.
+	return tea.Batch(o.count(m), o.need(m))
+}
+
+func (msg sessionsCountMsg) apply(m *Model) tea.Cmd {
+	o := msg.o
+	if msg.seq != o.seq {
+		return nil
+	}
+	if msg.err != nil {
+		o.err = describeErr(msg.err)
+		o.counting = false
+		return nil
+	}
+	o.total = msg.n
+	o.cursor = clampInt(o.cursor, 0, o.total-1)
+	if o.toEnd {
+		o.toEnd = false
+		o.cursor = max(o.total-1, 0)
+	}
+	return o.need(m)
+}
+
+func (o *sessionsOverlay) update(m *Model, msg tea.KeyPressMsg) (tea.Cmd, bool) {
+	k, g := m.keys.Sessions, m.keys.Global
+	if o.confirm != nil {
+		s := *o.confirm
+		o.confirm = nil
+		if key.Matches(msg, k.Confirm) {
+			return o.delete(m, s), false
+		}
+		o.note = "kept " + sessionName(s.Session)
+		return nil, false
+	}
+	if o.renaming {
+		switch {
+		case key.Matches(msg, g.Stop):
+			o.renaming = false
+			return nil, false
+		case key.Matches(msg, k.Open):
+			o.renaming = false
+			s, ok := o.row(o.cursor)
+			title := strings.TrimSpace(sanitize.Line(o.rename.Value()))
+			if !ok || title == "" || title == s.Title {
+				return nil, false
+			}
+			return o.renameCmd(m, s.ID, title), false
+		}
+		var cmd tea.Cmd
+		o.rename, cmd = o.rename.Update(msg)
+		return cmd, false
+	}
+	o.note = ""
+	switch {
+	case key.Matches(msg, g.Stop):
+		return nil, true
+	case key.Matches(msg, g.Help) && msg.Text == "":
+		m.push(newHelpOverlay(m))
+		return nil, false
+	case key.Matches(msg, k.Open):
+		s, ok := o.row(o.cursor)
+		if !ok {
+			return nil, false
+		}
+		return m.chat.Resume(s.ID), true
+	case key.Matches(msg, k.Rename):
+		s, ok := o.row(o.cursor)
+		if !ok {
+			return nil, false
+		}
+		o.renaming = true
+		o.rename = m.newDialogInput("a title")
+		o.rename.Prompt = ""
+		o.rename.SetWidth(max(sessionColumns(m.width).title-2, 1))
+		o.rename.SetValue(s.Title)
+		o.rename.CursorEnd()
+		return o.rename.Focus(), false
+	case key.Matches(msg, k.Delete):
+		s, ok := o.row(o.cursor)
+		if !ok {
+			return nil, false
+		}
+		if m.chat.RunningIn(s.ID) || m.agent.Running(s.ID) {
+			o.note = sessionName(s.Session) + " is running a turn: stop it first"
+			return nil, false
+		}
+		o.confirm = &s
+		return nil, false
+	case key.Matches(msg, k.ShowAll):
+		o.showAll = !o.showAll
+		return o.reset(m), false
+	case key.Matches(msg, listUp):
+		o.cursor--
+	case key.Matches(msg, listDown):
+		o.cursor++
+	case key.Matches(msg, listPageUp):
+		o.cursor -= max(o.rows-1, 1)
+	case key.Matches(msg, listPageDown):
+		o.cursor += max(o.rows-1, 1)
+	case key.Matches(msg, listTop):
+		o.cursor = 0
+	case key.Matches(msg, listBottom):
+		if o.total < 0 {
+			o.toEnd = true
+			return o.count(m), false
+		}
+		o.cursor = o.total - 1
+	default:
+		before := o.search.Value()
+		var cmd tea.Cmd
+		o.search, cmd = o.search.Update(msg)
+		if o.search.Value() != before {
+			return tea.Batch(cmd, o.reset(m)), false
+		}
+		return cmd, false
+	}
+	o.cursor = clampInt(o.cursor, 0, o.known()-1)
+	return o.need(m), false
+}
+
+// sessionRenamedMsg and sessionDeletedMsg are the outcomes of the
+// browser's writes.
+type sessionRenamedMsg struct {
+	o     *sessionsOverlay
+	id    int64
+	title string
+	err   error
+}
+
+type sessionDeletedMsg struct {
+	o   *sessionsOverlay
+	s   store.SessionSummary
+	err error
+}
+
+func (o *sessionsOverlay) renameCmd(m *Model, id int64, title string) tea.Cmd {
+	ctx, st := m.ctx, m.state
+	return func() tea.Msg {
+		return sessionRenamedMsg{o: o, id: id, title: title, err: st.RenameSession(ctx, id, title)}
+	}
+}
+
+func (o *sessionsOverlay) delete(m *Model, s store.SessionSummary) tea.Cmd {
+	ctx, st := m.ctx, m.state
+	return func() tea.Msg {
+		return sessionDeletedMsg{o: o, s: s, err: st.DeleteSession(ctx, s.ID)}
+	}
+}
+
+func (msg sessionRenamedMsg) apply(m *Model) tea.Cmd {
+	if msg.err != nil {
+		msg.o.err = describeErr(msg.err)
+		return nil
+	}
+	m.chat.SessionRenamed(msg.id, msg.title)
+	for _, rows := range msg.o.pages {
+		for i := range rows {
+			if rows[i].ID == msg.id {
+				rows[i].Title = msg.title
+			}
+		}
+	}
+	msg.o.note = fmt.Sprintf("renamed #%d", msg.id)
+	return nil
+}
+
+func (msg sessionDeletedMsg) apply(m *Model) tea.Cmd {
+	o := msg.o
+	if msg.err != nil {
+		o.err = describeErr(msg.err)
+		return nil
+	}
+	m.chat.SessionDeleted(msg.s.ID)
+	o.note = fmt.Sprintf("deleted %s and its %s", sessionName(msg.s.Session), plural(msg.s.Messages, "message"))
+	return o.reload(m)
+}
+
+// dialogHints is a dialog's key hints, with the key that closes it, cut
+// at a whole binding (every key is in the help overlay too).
+func (m *Model) dialogHints(b []key.Binding, w int) string {
+	g := m.keys.Global
+	closeKey := key.NewBinding(key.WithKeys(g.Stop.Keys()...), key.WithHelp(g.Stop.Help().Key, "close"))
+	hints := m.help
+	hints.SetWidth(w)
+	return hints.ShortHelpView(append(b, closeKey))
+}
+
+// sessionName is "#12 “title”" for notes and questions.
+func sessionName(s store.Session) string {
+	if s.Title == "" {
+		return fmt.Sprintf("#%d", s.ID)
+	}
+	return fmt.Sprintf("#%d “%s”", s.ID, sanitize.Line(s.Title))
+}
+
+// plural is "1 message", "3 messages".
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+func (o *sessionsOverlay) lines(m *Model, w, h int) []string {
+	st := m.st
+	k := m.keys.Sessions
+	rows := max(h-sessionsChrome, 1)
+	o.scrollTo(rows)
+
+	count := "… chat sessions"
+	if o.total >= 0 {
+		count = plural(o.total, "chat session")
+	}
+	scope := count + " · " + k.ShowAll.Help().Key + " shows run and worker ones"
+	if o.showAll {
+		count = "… sessions"
+		if o.total >= 0 {
+			count = plural(o.total, "session")
+		}
+		scope = count + " of every kind · " + k.ShowAll.Help().Key + " hides run and worker ones"
+	}
+	title := st.HelpTitle.Render("Sessions") + st.Muted.Render("  "+scope)
+	o.search.SetWidth(max(w-4, 1))
+	out := []string{cell.Cut(title, w), cell.Cut(o.search.View(), w)}
+
+	cols := sessionColumns(w)
+	out = append(out, st.Muted.Render(cols.header(w)))
+	current := m.chat.Session().ID
+	for i := o.top; i < o.top+rows; i++ {
+		s, ok := o.row(i)
+		switch {
+		case ok:
+			out = append(out, o.drawRow(m, cols, s, i == o.cursor, s.ID == current, w))
+		case i == 0 && len(o.pages) == 0 && o.err == "":
+			out = append(out, st.Muted.Render("  reading the sessions…"))
+		case i == 0 && o.total == 0:
+			empty := "  no sessions yet"
+			if o.query().Text != "" {
+				empty = "  no session matches"
+				if len([]rune(o.query().Text)) < store.MinSearchRunes {
+					empty += fmt.Sprintf(" (messages are searched from %d characters)", store.MinSearchRunes)
+				}
+			}
+			out = append(out, st.Muted.Render(empty))
+		case o.total < 0 && i < o.known()+sessionsPageSize && len(o.loading) > 0:
+			out = append(out, st.Muted.Render("  …"))
+		default:
+			out = append(out, "")
+		}
+	}
+	out = append(out, o.detail(m, w)...)
+	out = append(out, m.dialogHints(k.ShortHelp(), w))
+	return cell.Fit(out, w, h)
+}
+
+// detail is the three lines under the list: the question or the outcome
+// of the last action, else all of the selected session that its row cuts
+// (the whole title on up to two lines, its kind, and the text that matched
+// the search).
+func (o *sessionsOverlay) detail(m *Model, w int) []string {
+	st := m.st
+	warn, bad := st.StatusWarn.UnsetBackground(), st.StatusError.UnsetBackground()
+	switch {
+	case o.confirm != nil:
+		s := o.confirm
+		title := sanitize.Line(s.Title)
+		if title != "" {
+			title = " “" + cell.Cut(title, max(w-40, 12)) + "”"
+		}
+		return []string{
+			warn.Render(cell.Cut(fmt.Sprintf("Delete #%d%s and its %s?", s.ID, title, plural(s.Messages, "message")), w)),
+			st.Muted.Render(cell.Cut(m.keys.Sessions.Confirm.Help().Key+" deletes it · any other key keeps it · the board is not touched", w)),
+			"",
+		}
+	case o.renaming:
+		return []string{st.Body.Render(cell.Cut("New title: "+m.keys.Sessions.Open.Help().Key+" saves · "+m.keys.Global.Stop.Help().Key+" cancels", w)), "", ""}
+	case o.err != "":
+		return []string{bad.Render(cell.Cut(o.err, w)), "", ""}
+	}
+	s, ok := o.row(o.cursor)
+	if !ok {
+		return []string{st.Muted.Render(cell.Cut(o.note, w)), "", ""}
+	}
+	about := fmt.Sprintf("#%d %s", s.ID, sanitize.Line(s.Title))
+	if s.Kind == store.SessionWorker && s.CardID != 0 {
+		about += fmt.Sprintf(" · a worker of card #%d", s.CardID)
+	} else if s.Kind == store.SessionRun {
+		about += " · made by spindle run"
+	}
+	second := fmt.Sprintf("%s · created %s · last active %s", plural(s.Messages, "message"), ago(s.CreatedAt, o.now), ago(s.LastActivity, o.now))
+	if s.Model != "" {
+		second += " · model " + sanitize.Line(s.Model)
+		if s.Endpoint != "" {
+			second += " at " + sanitize.Line(s.Endpoint)
+		}
+	}
+	if s.Match != "" {
+		second = "“" + sanitize.Line(s.Match) + "”"
+	}
+	if o.note != "" {
+		second = o.note
+	}
+	lines := cell.Wrap(about, w)
+	if len(lines) > 2 {
+		lines[1] = cell.Cut(strings.Join(lines[1:], " "), w)
+	}
+	lines = append(lines, "", "")[:2]
+	return []string{st.Body.Render(lines[0]), st.Body.Render(lines[1]), st.Muted.Render(cell.Cut(second, w))}
+}
+
+// sessionCols are the widths of a row's columns at one screen width.
+type sessionCols struct{ id, title, kind, msgs, when, model int }
+
+func sessionColumns(w int) sessionCols {
+	c := sessionCols{id: 7, kind: 7, msgs: 9, when: 9}
+	c.model = min(max(w/6, 8), 24)
+	c.title = w - 2 - c.id - c.kind - c.msgs - c.when - c.model
+	if c.title < 12 {
+		// Narrow: the model goes first, then the kind.
+		c.title += c.model
+		c.model = 0
+	}
+	if c.title < 12 {
+		c.title += c.kind
+		c.kind = 0
+	}
+	return c
+}
+
+func (c sessionCols) header(w int) string {
+	return cell.Pad("  "+cell.Pad("#", c.id)+cell.Pad("title", c.title)+cell.Pad("", c.kind)+
+		padLeft("messages", c.msgs-1)+" "+cell.Pad("active", c.when)+cell.Pad("model", c.model), w)
+}
+
+// padLeft right-aligns s in w cells.
+func padLeft(s string, w int) string {
+	if n := w - cell.Width(s); n > 0 {
+		return cell.Spaces(n) + s
+	}
+	return cell.Cut(s, w)
+}
+
+func (o *sessionsOverlay) drawRow(m *Model, c sessionCols, s store.SessionSummary, selected, current bool, w int) string {
+	st := m.st
+	title := sanitize.Line(s.Title)
+	if title == "" {
+		title = "(untitled)"
+	}
+	if current {
+		title = "● " + title
+	}
+	titleCell := cell.Pad(title, c.title-1) + " "
+	if selected && o.renaming {
+		titleCell = cell.Pad(o.rename.View(), c.title)
+	}
+	kind := ""
+	if s.Kind != store.SessionChat {
+		kind = string(s.Kind)
+	}
+	model := sanitize.Line(s.Model)
+	if s.Endpoint != "" && model != "" {
+		model = sanitize.Line(s.Endpoint) + "/" + model
+	}
+	id, rest := cell.Pad(fmt.Sprintf("#%d", s.ID), c.id), cell.Pad(kind, c.kind)+padLeft(shortCount(s.Messages), c.msgs-1)+" "+
+		cell.Pad(ago(s.LastActivity, o.now), c.when)+cell.Pad(model, c.model)
+	if selected {
+		return st.Selected.Render(cell.Pad("› "+id+titleCell+rest, w))
+	}
+	return cell.Pad("  "+st.Muted.Render(id)+st.Body.Render(titleCell)+st.Muted.Render(rest), w)
+}
+
+// shortCount is a message count in a few cells: "7", "1.2k".
+func shortCount(n int) string {
+	if n < 10_000 {
+		return fmt.Sprintf("%d", n)
+	}
+	return fmt.Sprintf("%.0fk", float64(n)/1000)
+}
+
+// ago says how long before now t was, in a few cells. now is when the page
+// was read (View does not read the clock).
+func ago(t, now time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case now.IsZero() || t.IsZero():
+		return ""
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d/time.Minute))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d/time.Hour))
+	case d < 7*24*time.Hour:
+		return fmt.Sprintf("%dd ago", int(d/(24*time.Hour)))
+	case t.Year() == now.Year():
+		return t.Local().Format("Jan 02")
+	}
+	return t.Local().Format("2006-01")
+}

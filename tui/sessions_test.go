@@ -1,0 +1,491 @@
+package tui
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/spindle-sh/spindle/agent"
+	"github.com/spindle-sh/spindle/keymap"
+	"github.com/spindle-sh/spindle/store"
+	"github.com/spindle-sh/spindle/tui/chat"
+	"github.com/spindle-sh/spindle/tui/internal/tuitest"
+	"github.com/spindle-sh/spindle/tui/theme"
+)
+
+// untilDialog waits for a dialog's command to answer (a page of sessions,
+// a list of models) and applies it.
+func (h *harness) untilDialog() tea.Msg {
+	h.t.Helper()
+	return h.until(func(msg tea.Msg) bool { _, ok := msg.(dialogMsg); return ok })
+}
+
+// untilMsg waits for a message of type T and applies it (with everything
+// before it).
+func untilMsg[T tea.Msg](h *harness) T {
+	h.t.Helper()
+	return h.until(func(msg tea.Msg) bool { _, ok := msg.(T); return ok }).(T)
+}
+
+// settle applies the answers of the dialogs' commands that are already
+// running (pages the window asked for, the count) until none is left.
+func (h *harness) settle() {
+	h.t.Helper()
+	for {
+		o, ok := h.top().(*sessionsOverlay)
+		if !ok || (len(o.loading) == 0 && (!o.counting || o.total >= 0)) {
+			return
+		}
+		h.untilDialog()
+	}
+}
+
+// top is the overlay on top, or nil.
+func (h *harness) top() overlay {
+	if n := len(h.m.overlays); n > 0 {
+		return h.m.overlays[n-1]
+	}
+	return nil
+}
+
+// browser opens the session browser and waits for its first page.
+func (h *harness) browser() *sessionsOverlay {
+	h.t.Helper()
+	h.command("/sessions")
+	h.settle()
+	o, ok := h.top().(*sessionsOverlay)
+	if !ok {
+		h.t.Fatalf("/sessions opened %T", h.top())
+	}
+	return o
+}
+
+// addSession stores a session of the kind with the messages (user and
+// assistant in turn).
+func addSession(t testing.TB, st *store.State, title string, kind store.SessionKind, texts ...string) store.Session {
+	t.Helper()
+	ctx := context.Background()
+	s, err := st.StartSession(ctx, store.NewSession{Title: title, Kind: kind})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, text := range texts {
+		role := store.RoleUser
+		if i%2 == 1 {
+			role = store.RoleAssistant
+		}
+		if _, err := st.AddMessage(ctx, store.Message{SessionID: s.ID, Role: role, Content: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+// seedBrowser fills state.db with what the goldens show: chat sessions
+// (one with a model recorded), a run, a worker's session and notes enough
+// to scroll at 80×24.
+func seedBrowser(t testing.TB, h *harness) {
+	t.Helper()
+	ctx := context.Background()
+	for i := 1; i <= 18; i++ {
+		addSession(t, h.state, fmt.Sprintf("notes %d", i), store.SessionChat, "note")
+	}
+	addSession(t, h.state, "spindle run: summarise the log", store.SessionRun, "summarise the log", "It says three things.")
+	w, err := h.state.StartSession(ctx, store.NewSession{Title: "card #7: write the docs", Kind: store.SessionWorker, CardID: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.state.AddMessage(ctx, store.Message{SessionID: w.ID, Role: store.RoleUser, Content: "write the docs"}); err != nil {
+		t.Fatal(err)
+	}
+	plan := addSession(t, h.state, "Plan the release of version 2 with the whole team and every open question on the board",
+		store.SessionChat, "What is left before the release?", "Three cards: the changelog, the migration note and a last round of benchmarks.")
+	if err := h.state.SetSessionRoute(ctx, plan.ID, "local", "llama3.2"); err != nil {
+		t.Fatal(err)
+	}
+	// The visible session.
+	h.command(fmt.Sprintf("/resume %d", plan.ID))
+	h.untilChat()
+}
+
+func TestGoldenSessions(t *testing.T) {
+	tests := []struct {
+		name string
+		w, h int
+		run  func(h *harness)
+	}{
+		{"open_120x40", 120, 40, func(h *harness) { h.browser() }},
+		{"open_80x24", 80, 24, func(h *harness) { h.browser() }},
+		{"scrolled_80x24", 80, 24, func(h *harness) {
+			h.browser()
+			h.key(tea.KeyPressMsg{Code: tea.KeyEnd})
+			h.settle()
+		}},
+		{"search_80x24", 80, 24, func(h *harness) {
+			h.browser()
+			h.typeText("migration")
+			h.settle()
+		}},
+		{"all_kinds_120x40", 120, 40, func(h *harness) {
+			h.browser()
+			h.key(tea.KeyPressMsg{Code: 't', Mod: tea.ModCtrl})
+			h.settle()
+		}},
+		{"delete_question_80x24", 80, 24, func(h *harness) {
+			h.browser()
+			h.key(tea.KeyPressMsg{Code: tea.KeyDown})
+			h.key(tea.KeyPressMsg{Code: 'd', Mod: tea.ModCtrl})
+		}},
+		{"rename_120x40", 120, 40, func(h *harness) {
+			h.browser()
+			h.key(tea.KeyPressMsg{Code: 'r', Mod: tea.ModCtrl})
+			h.typeText(" (draft)")
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, tc.w, tc.h)
+			seedBrowser(t, h)
+			tc.run(h)
+			checkScreen(t, h.m)
+		})
+	}
+}
+
+// TestSessionBrowserSearchesAndOpens: typing filters by title and by
+// message text; Enter shows the session in the chat and closes the
+// browser.
+func TestSessionBrowserSearchesAndOpens(t *testing.T) {
+	h := newHarness(t, 120, 40)
+	bread := addSession(t, h.state, "Baking", store.SessionChat, "how long does sourdough rise?", "Four to twelve hours.")
+	addSession(t, h.state, "Sourdough starter", store.SessionChat, "feeding schedule")
+	addSession(t, h.state, "Taxes", store.SessionChat, "which forms?")
+	o := h.browser()
+	if o.total != 3 {
+		t.Fatalf("total %d, want 3", o.total)
+	}
+	h.typeText("sourdough")
+	h.settle()
+	screen := h.screen()
+	if !strings.Contains(screen, "Baking") || !strings.Contains(screen, "Sourdough starter") || strings.Contains(screen, "Taxes") {
+		t.Fatalf("search sourdough:\n%s", screen)
+	}
+	// Down to Baking (older), whose match is in a message: the detail
+	// line shows it.
+	h.key(tea.KeyPressMsg{Code: tea.KeyDown})
+	if !strings.Contains(h.screen(), "“how long does sourdough rise?”") {
+		t.Fatalf("the match is not shown:\n%s", h.screen())
+	}
+	h.key(enter)
+	h.untilChat()
+	if len(h.m.overlays) != 0 || h.m.chat.Session().ID != bread.ID || !strings.Contains(h.screen(), "Four to twelve hours.") {
+		t.Fatalf("Enter did not open session %d:\n%s", bread.ID, h.screen())
+	}
+}
+
+// TestSessionBrowserDropsStaleAnswers: an answer to a query the person has
+// since changed (typing on) is not shown; the same answer for the current
+// query is (the negative control).
+func TestSessionBrowserDropsStaleAnswers(t *testing.T) {
+	h := newHarness(t, 120, 40)
+	addSession(t, h.state, "alpha", store.SessionChat)
+	o := h.browser()
+	stale := sessionsPageMsg{o: o, seq: o.seq, rows: []store.SessionSummary{{Session: store.Session{ID: 99, Title: "from an older query"}}}}
+	h.typeText("x")
+	h.send(stale)
+	if strings.Contains(h.screen(), "from an older query") {
+		t.Fatal("an answer to an older query was shown")
+	}
+	h.settle()
+	stale.seq = o.seq
+	h.send(stale)
+	if !strings.Contains(h.screen(), "from an older query") {
+		t.Fatal("negative control: the same answer for the current query was not shown")
+	}
+}
+
+// TestSessionBrowserKinds: sessions made by spindle run and by workers are
+// hidden until the key shows them, marked by kind.
+func TestSessionBrowserKinds(t *testing.T) {
+	h := newHarness(t, 120, 40)
+	addSession(t, h.state, "a chat", store.SessionChat)
+	addSession(t, h.state, "a run", store.SessionRun)
+	addSession(t, h.state, "a worker", store.SessionWorker)
+	h.browser()
+	if s := h.screen(); !strings.Contains(s, "a chat") || strings.Contains(s, "a run") || strings.Contains(s, "a worker") {
+		t.Fatalf("by default:\n%s", s)
+	}
+	h.key(tea.KeyPressMsg{Code: 't', Mod: tea.ModCtrl})
+	h.settle()
+	s := h.screen()
+	for _, want := range []string{"a chat", "a run", "a worker", "worker", "run"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("with all kinds, %q is missing:\n%s", want, s)
+		}
+	}
+}
+
+// TestSessionBrowserRenames: the new title is saved, shown in the list and,
+// for the visible session, in the chat's record.
+func TestSessionBrowserRenames(t *testing.T) {
+	h := newHarness(t, 120, 40)
+	h.startTurn("hello")
+	h.event(agent.Done{Text: "hi"})
+	id := h.m.chat.Session().ID
+	h.browser()
+	h.key(tea.KeyPressMsg{Code: 'r', Mod: tea.ModCtrl})
+	for range 10 {
+		h.key(tea.KeyPressMsg{Code: tea.KeyBackspace})
+	}
+	h.typeText("Greetings")
+	h.key(enter)
+	untilMsg[sessionRenamedMsg](h)
+	if s, _ := h.state.Session(context.Background(), id); s.Title != "Greetings" {
+		t.Fatalf("stored title %q", s.Title)
+	}
+	if !strings.Contains(h.screen(), "Greetings") || h.m.chat.Session().Title != "Greetings" {
+		t.Fatalf("the new title is not shown (chat has %q):\n%s", h.m.chat.Session().Title, h.screen())
+	}
+	// Esc while renaming cancels the rename, not the browser.
+	h.key(tea.KeyPressMsg{Code: 'r', Mod: tea.ModCtrl})
+	h.typeText("zzz")
+	h.key(esc)
+	if len(h.m.overlays) != 1 || strings.Contains(h.screen(), "zzz") {
+		t.Fatalf("esc while renaming:\n%s", h.screen())
+	}
+}
+
+// TestSessionBrowserDeletes: the question names the session; any key but
+// the confirm key keeps it; y deletes it and its messages (the visible
+// one's chat starts anew); a session that runs a turn is refused.
+func TestSessionBrowserDeletes(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, 120, 40)
+	other := addSession(t, h.state, "other", store.SessionChat, "keep me")
+	h.startTurn("hello")
+	h.event(agent.Done{Text: "hi"})
+	visible := h.m.chat.Session().ID
+	h.browser()
+
+	h.key(tea.KeyPressMsg{Code: 'd', Mod: tea.ModCtrl})
+	if !strings.Contains(h.screen(), fmt.Sprintf("Delete #%d", visible)) {
+		t.Fatalf("no question:\n%s", h.screen())
+	}
+	h.typeText("n")
+	if _, err := h.state.Session(ctx, visible); err != nil || !strings.Contains(h.screen(), "kept") {
+		t.Fatalf("n deleted the session (%v):\n%s", err, h.screen())
+	}
+
+	h.key(tea.KeyPressMsg{Code: 'd', Mod: tea.ModCtrl})
+	h.typeText("y")
+	untilMsg[sessionDeletedMsg](h)
+	h.settle()
+	if _, err := h.state.Session(ctx, visible); err == nil {
+		t.Fatal("y did not delete the session")
+	}
+	if h.m.chat.Session().ID != 0 {
+		t.Errorf("the chat still shows deleted session %d", h.m.chat.Session().ID)
+	}
+	o := h.top().(*sessionsOverlay)
+	if o.total != 1 || !strings.Contains(h.screen(), "deleted") || !strings.Contains(h.screen(), "other") {
+		t.Fatalf("after the delete (total %d):\n%s", o.total, h.screen())
+	}
+	if msgs, err := h.state.Messages(ctx, other.ID); err != nil || len(msgs) != 1 {
+		t.Errorf("the other session lost its messages: %v, %v", msgs, err)
+	}
+
+	// A session a worker is running a turn in cannot be deleted.
+	h.ag.SetRunning(other.ID, true)
+	h.key(tea.KeyPressMsg{Code: 'd', Mod: tea.ModCtrl})
+	if o.confirm != nil || !strings.Contains(h.screen(), "stop it first") {
+		t.Fatalf("a running session was offered for deletion:\n%s", h.screen())
+	}
+	h.typeText("y")
+	if _, err := h.state.Session(ctx, other.ID); err != nil {
+		t.Fatal("a running session was deleted")
+	}
+}
+
+// TestSessionBrowserReachesEveryRow: at 80×24, with more sessions than
+// three pages, moving down one row at a time shows every session exactly
+// in order, and End reaches the oldest; nothing is cut off.
+func TestSessionBrowserReachesEveryRow(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	const n = 3*sessionsPageSize + 7
+	seedState(t, h.state, n, 0)
+	o := h.browser()
+	var seen []int64
+	for i := range n {
+		s, ok := o.row(o.cursor)
+		if !ok {
+			t.Fatalf("row %d not loaded", i)
+		}
+		if !strings.Contains(h.screen(), fmt.Sprintf("› #%d ", s.ID)) {
+			t.Fatalf("row %d (#%d) is not on screen:\n%s", i, s.ID, h.screen())
+		}
+		seen = append(seen, s.ID)
+		h.key(tea.KeyPressMsg{Code: tea.KeyDown})
+		h.settle()
+	}
+	want := make([]int64, n)
+	for i := range want {
+		want[i] = int64(n - i)
+	}
+	if !slices.Equal(seen, want) {
+		t.Fatalf("rows seen %v…, want %v…", seen[:5], want[:5])
+	}
+	h.key(tea.KeyPressMsg{Code: tea.KeyHome})
+	h.key(tea.KeyPressMsg{Code: tea.KeyEnd})
+	h.settle()
+	if !strings.Contains(h.screen(), "› #1 ") {
+		t.Fatalf("End did not reach the oldest session:\n%s", h.screen())
+	}
+}
+
+// seedState adds n chat sessions of per messages each to an open state.db
+// in one transaction, through a second connection: the store writes one
+// transaction per message, which would take minutes for 10,000 sessions.
+// Session i's title is "session i"; every tenth one mentions a walrus.
+func seedState(tb testing.TB, st *store.State, n, per int) {
+	tb.Helper()
+	db, err := sql.Open("sqlite", "file:"+st.Path()+"?_pragma=busy_timeout(10000)&_txlock=immediate")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	tx, err := db.Begin()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer tx.Rollback()
+	now := time.Now().Add(-time.Hour).UnixMilli()
+	for i := 1; i <= n; i++ {
+		at := now + int64(i)*10
+		res, err := tx.Exec(`INSERT INTO sessions (title, kind, created_at, updated_at) VALUES (?, 'chat', ?, ?)`, fmt.Sprintf("session %d", i), at, at+int64(per))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		id, _ := res.LastInsertId()
+		for j := range per {
+			text := fmt.Sprintf("message %d of session %d about the board", j, i)
+			if i%10 == 0 {
+				text += " and a walrus"
+			}
+			if _, err := tx.Exec(`INSERT INTO messages (session_id, role, content, created_at) VALUES (?, ?, ?, ?)`,
+				id, []string{"user", "assistant"}[j%2], text, at+int64(j)); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// BenchmarkSessionBrowser measures the session browser over a state.db of
+// 10,000 sessions of four messages, as a person meets it: /sessions to
+// the first frame with the first page (the command that reads it run in
+// between), and one keystroke of a search to the frame with its answer.
+// Targets: open ≤ 50 ms, keystroke ≤ 16 ms.
+func BenchmarkSessionBrowser(b *testing.B) {
+	st, board := tuitest.OpenStores(b)
+	seedState(b, st, 10_000, 4)
+	newModel := func() Model {
+		m := New(Options{Agent: tuitest.NewAgent(), Sessions: st, Board: board, Keys: keymap.Default(), Palette: theme.Default()})
+		tm, _ := m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+		return tm.(Model)
+	}
+	// run applies msg and then, one after another, the results of the
+	// commands it returns that are the dialog's (pages, counts), until
+	// the first page is in; the count is left for after the frame, as
+	// on screen.
+	step := func(m Model, msg tea.Msg) Model {
+		tm, cmd := m.Update(msg)
+		m = tm.(Model)
+		for _, c := range flatten(cmd) {
+			if r, ok := c().(sessionsPageMsg); ok {
+				tm, _ = m.Update(r)
+				m = tm.(Model)
+			}
+		}
+		return m
+	}
+	b.Run("open", func(b *testing.B) {
+		durations := make([]time.Duration, 0, b.N)
+		for range b.N {
+			m := newModel()
+			start := time.Now()
+			m = step(m, chat.CommandMsg{Name: "/sessions"})
+			_ = m.View()
+			durations = append(durations, time.Since(start))
+			if o := m.overlays[0].(*sessionsOverlay); len(o.pages[0]) != sessionsPageSize {
+				b.Fatalf("the first page holds %d sessions", len(o.pages[0]))
+			}
+		}
+		reportPercentiles(b, durations)
+	})
+	b.Run("keystroke", func(b *testing.B) {
+		m := step(newModel(), chat.CommandMsg{Name: "/sessions"})
+		letters := "walrus board"
+		durations := make([]time.Duration, 0, b.N)
+		for i := range b.N {
+			k := tea.KeyPressMsg{Code: rune(letters[i%len(letters)]), Text: string(letters[i%len(letters)])}
+			if i%len(letters) == 0 {
+				m.overlays[0].(*sessionsOverlay).search.Reset()
+			}
+			start := time.Now()
+			m = step(m, k)
+			_ = m.View()
+			durations = append(durations, time.Since(start))
+			if o := m.overlays[0].(*sessionsOverlay); o.pages[0] == nil {
+				b.Fatalf("no answer to %q", o.search.Value())
+			}
+		}
+		reportPercentiles(b, durations)
+	})
+}
+
+// flatten lists the commands of a batch (nested batches too).
+func flatten(cmd tea.Cmd) []tea.Cmd {
+	if cmd == nil {
+		return nil
+	}
+	var out []tea.Cmd
+	var walk func(c tea.Cmd)
+	walk = func(c tea.Cmd) {
+		if c == nil {
+			return
+		}
+		msg := c()
+		if batch, ok := msg.(tea.BatchMsg); ok {
+			for _, inner := range batch {
+				walk(inner)
+			}
+			return
+		}
+		out = append(out, func() tea.Msg { return msg })
+	}
+	walk(cmd)
+	return out
+}
+
+// reportPercentiles reports the median and the 99th percentile of d in
+// milliseconds.
+func reportPercentiles(b *testing.B, d []time.Duration) {
+	b.Helper()
+	if len(d) == 0 {
+		return
+	}
+	slices.Sort(d)
+	pct := func(p float64) float64 {
+		return float64(d[min(len(d)-1, int(p*float64(len(d))))].Microseconds()) / 1000
+	}
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+}
