@@ -391,7 +391,8 @@ const (
 		"replies (complete, *interrupted* or *failed*), and every tool call with its result.\n" +
 		"\n" +
 		"- `spindle --continue` (or `-c`) reopens the last session where you left it.\n" +
-		"- `/sessions` lists earlier sessions, and `/resume ID` opens one.\n" +
+		"- `/sessions` opens the session browser: type to search titles and messages, **Enter** opens one, **Ctrl-R** " +
+		"renames and **Ctrl-D** deletes it (the board is not touched). `/resume ID` opens one by its number.\n" +
 		"- `/new` starts a fresh session; it is saved when you send its first message.\n" +
 		"- `spindle run \"prompt\"` does a single turn from the command line: the reply streams to stdout, and " +
 		"**Ctrl-C** stops it and exits with status 130.\n" +
@@ -414,7 +415,10 @@ const (
 		"- **Tab** switches between the chat and the board.\n" +
 		"- **?** (or **F1**) lists every key; **PgUp**, **PgDn** and **Shift-↑/↓** scroll the chat.\n" +
 		"\n" +
-		"Slash commands: `/new`, `/sessions`, `/resume ID`, `/model NAME`, `/stop`, `/help` and `/quit`.\n" +
+		"- **Ctrl-P** finds any command or key-bound action by name.\n" +
+		"\n" +
+		"Slash commands: `/new`, `/sessions`, `/resume ID`, `/model` (the model picker; `/model NAME` sets one), " +
+		"`/permissions`, `/stop`, `/help` and `/quit`.\n" +
 		"\n" +
 		"Try it now: ask me to *write a long essay* and press **Ctrl-C** halfway through.\n"
 
