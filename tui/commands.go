@@ -129,7 +129,7 @@ func (m *Model) lookup(name string) (command, bool) {
 
 // runCommand runs a slash command typed in the chat (or chosen in the
 // palette).
-func (m Model) runCommand(name, arg string) (tea.Model, tea.Cmd) {
+func (m Model) runCommand(name, arg string) (Model, tea.Cmd) {
 	c, ok := m.lookup(name)
 	if !ok {
 		m.errText = fmt.Sprintf("unknown command %s: try /help or %s", sanitize.Line(name), m.keys.Global.Palette.Help().Key)
@@ -139,7 +139,7 @@ func (m Model) runCommand(name, arg string) (tea.Model, tea.Cmd) {
 }
 
 // run runs one command.
-func (m Model) run(c command, arg string) (tea.Model, tea.Cmd) {
+func (m Model) run(c command, arg string) (Model, tea.Cmd) {
 	// A new command's outcome replaces the last one's error.
 	m.errText = ""
 	m.chat.SetError("")

@@ -65,12 +65,8 @@ func typeName(msg tea.Msg) string {
 func (h *harness) send(msg tea.Msg) {
 	h.t.Helper()
 	h.clock = h.clock.Add(time.Second) // a person's pace
-	tm, cmd := h.m.Update(msg)
-	m, ok := tm.(Model)
-	if !ok {
-		h.t.Fatalf("Update returned %T", tm)
-	}
-	h.m = m
+	var cmd tea.Cmd
+	h.m, cmd = h.m.update(msg) // as the program does (program.go)
 	h.pump.Run(cmd)
 }
 
@@ -78,8 +74,8 @@ func (h *harness) send(msg tea.Msg) {
 func (h *harness) sendCmd(msg tea.Msg) tea.Cmd {
 	h.t.Helper()
 	h.clock = h.clock.Add(time.Second)
-	tm, cmd := h.m.Update(msg)
-	h.m = tm.(Model)
+	var cmd tea.Cmd
+	h.m, cmd = h.m.update(msg)
 	return cmd
 }
 

@@ -211,7 +211,7 @@ func (m Model) watchWorkers() tea.Cmd {
 
 // partsOpened takes the parts RunOptions.Open opened; if that failed the
 // program ends and Run returns the error.
-func (m Model) partsOpened(msg partsOpenedMsg) (tea.Model, tea.Cmd) {
+func (m Model) partsOpened(msg partsOpenedMsg) (Model, tea.Cmd) {
 	if msg.err != nil {
 		m.quitting = true
 		return m, tea.Quit
@@ -243,8 +243,13 @@ func Filter(_ tea.Model, msg tea.Msg) tea.Msg {
 	return msg
 }
 
-// Update handles one message.
-func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+// Update handles one message. The program runs the Model behind a
+// pointer (program.go), so that a message does not box a copy of the
+// whole Model (some 80 KB) into a new interface value.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) { return m.update(msg) }
+
+// update is Update with the concrete type.
+func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = max(msg.Width, 0), max(msg.Height, 0)
@@ -340,7 +345,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 // updateChat passes a message to the chat pane, and quits once quitting
 // has waited for the last turn to end.
-func (m Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (m Model) updateChat(msg tea.Msg) (Model, tea.Cmd) {
 	var cmd tea.Cmd
 	m.chat, cmd = m.chat.Update(msg)
 	if m.quitting && m.chat.Running() == 0 {
@@ -350,7 +355,7 @@ func (m Model) updateChat(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 // updateKanban passes a message to the kanban pane.
-func (m Model) updateKanban(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (m Model) updateKanban(msg tea.Msg) (Model, tea.Cmd) {
 	var cmd tea.Cmd
 	m.kanban, cmd = m.kanban.Update(msg)
 	m.kanbanGen++
@@ -360,7 +365,7 @@ func (m Model) updateKanban(msg tea.Msg) (tea.Model, tea.Cmd) {
 // handleKey routes a key press: Ctrl-C first, then the top overlay, then a
 // kanban form that owns the keyboard, then the global keys, then the
 // focused pane.
-func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	g := m.keys.Global
 	if key.Matches(msg, g.Interrupt) {
 		return m.interruptKey()
@@ -407,7 +412,7 @@ func (m Model) typing(msg tea.KeyPressMsg) bool {
 // approval dialog denies and interrupts); else interrupt the visible
 // session's stream; else cancel a kanban form; else close an overlay; else
 // clear the input; else arm quitting, and quit when already armed.
-func (m Model) interruptKey() (tea.Model, tea.Cmd) {
+func (m Model) interruptKey() (Model, tea.Cmd) {
 	if n := len(m.overlays); n > 0 {
 		if o, ok := m.overlays[n-1].(interrupter); ok {
 			m.armed = false
@@ -446,7 +451,7 @@ func (m Model) interruptKey() (tea.Model, tea.Cmd) {
 // quit ends the program, interrupting every running turn first so that
 // their sockets are shut down and their partial replies saved before the
 // agent is closed.
-func (m Model) quit() (tea.Model, tea.Cmd) {
+func (m Model) quit() (Model, tea.Cmd) {
 	cmd := m.quitCmd()
 	return m, cmd
 }
@@ -478,7 +483,7 @@ func (m *Model) switchPane() {
 }
 
 // wheel scrolls the pane under the pointer.
-func (m Model) wheel(msg tea.MouseWheelMsg) (tea.Model, tea.Cmd) {
+func (m Model) wheel(msg tea.MouseWheelMsg) (Model, tea.Cmd) {
 	if len(m.overlays) > 0 {
 		return m, nil
 	}
@@ -525,7 +530,7 @@ func (m *Model) paneAt(x, y int) pane {
 
 // click focuses the pane under the pointer; on the board it selects the
 // card there, in the transcript it starts a selection to copy.
-func (m Model) click(mouse tea.Mouse) (tea.Model, tea.Cmd) {
+func (m Model) click(mouse tea.Mouse) (Model, tea.Cmd) {
 	if len(m.overlays) > 0 || mouse.Button != tea.MouseLeft {
 		return m, nil
 	}
@@ -552,7 +557,7 @@ func (m Model) click(mouse tea.Mouse) (tea.Model, tea.Cmd) {
 
 // release ends a selection in the transcript and copies it to the
 // terminal's clipboard (OSC 52).
-func (m Model) release() (tea.Model, tea.Cmd) {
+func (m Model) release() (Model, tea.Cmd) {
 	if !m.chat.Selecting() {
 		return m, nil
 	}

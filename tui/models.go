@@ -414,7 +414,7 @@ func (msg modelResolvedMsg) apply(m *Model) tea.Cmd {
 
 // sessionShown uses a loaded session's endpoint and model again (resume,
 // the session browser, --continue), and says so when that changes them.
-func (m Model) sessionShown(msg chat.SessionShownMsg) (tea.Model, tea.Cmd) {
+func (m Model) sessionShown(msg chat.SessionShownMsg) (Model, tea.Cmd) {
 	endpoint, model, ok := m.agent.SessionRoute(msg.Session)
 	if !ok || (endpoint == m.agent.Endpoint().Name && model == m.agent.Model()) {
 		return m, nil

@@ -61,7 +61,7 @@ func Run(ctx context.Context, o Options, ro RunOptions) error {
 	if ro.Output != nil {
 		opts = append(opts, tea.WithOutput(ro.Output))
 	}
-	p := tea.NewProgram(m, opts...)
+	p := tea.NewProgram(&program{m: m}, opts...)
 
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT)
@@ -105,7 +105,8 @@ func Run(ctx context.Context, o Options, ro RunOptions) error {
 		return openErr
 	}
 
-	if fm, ok := final.(Model); ok {
+	if fp, ok := final.(*program); ok {
+		fm := fp.m
 		// The program ended before interrupted turns did (quitGrace):
 		// keep draining their channels for a while so the agent can
 		// finish and save them; the agent's Close bounds the rest.
@@ -151,3 +152,19 @@ func openRecovered(ctx context.Context, open func(context.Context) (Parts, func(
 	}()
 	return open(ctx)
 }
+
+// program is what Bubble Tea runs: the Model behind a pointer. A value
+// Model returned as a tea.Model would be boxed into a new interface value,
+// a heap copy of the whole Model (some 80 KB: the panes' text areas and
+// key maps), at every message.
+type program struct{ m Model }
+
+func (p *program) Init() tea.Cmd { return p.m.Init() }
+
+func (p *program) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	var cmd tea.Cmd
+	p.m, cmd = p.m.update(msg)
+	return p, cmd
+}
+
+func (p *program) View() tea.View { return p.m.View() }

@@ -24,7 +24,7 @@ type dialogMsg interface {
 }
 
 // dialogUpdate applies a dialog's result.
-func (m Model) dialogUpdate(msg dialogMsg) (tea.Model, tea.Cmd) {
+func (m Model) dialogUpdate(msg dialogMsg) (Model, tea.Cmd) {
 	cmd := msg.apply(&m)
 	return m, cmd
 }

@@ -92,7 +92,7 @@ func (m Model) themeCmd() tea.Cmd {
 
 // backgroundColor switches to the palette for the terminal's background,
 // when the palette follows it and the background is not the one assumed.
-func (m Model) backgroundColor(msg tea.BackgroundColorMsg) (tea.Model, tea.Cmd) {
+func (m Model) backgroundColor(msg tea.BackgroundColorMsg) (Model, tea.Cmd) {
 	if !m.followTheme || msg.Color == nil {
 		return m, nil
 	}

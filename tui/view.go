@@ -28,38 +28,70 @@ func (m Model) View() tea.View {
 	return v
 }
 
-// screen is the frame's text.
+// screen is the frame's text. It is drawn many times a second while a
+// reply streams, so it writes the rows once, into one string of the
+// frame's size.
 func (m Model) screen() string {
 	if m.width <= 0 || m.height <= 0 {
 		return ""
 	}
 	l := m.computeLayout()
-	rows := make([]string, 0, m.height)
+	// A row is its pieces side by side: the chat's line, the separator and
+	// the board's line in the wide layout, one piece otherwise.
+	type row struct{ left, sep, right string }
+	rows := make([]row, 0, m.height)
 	if l.tabsH > 0 {
-		rows = append(rows, cell.Pad(m.tabBar(), m.width))
+		rows = append(rows, row{left: cell.Pad(m.tabBar(), m.width)})
+	}
+	add := func(lines []string) {
+		for _, s := range lines {
+			rows = append(rows, row{left: s})
+		}
 	}
 	switch {
 	case len(m.overlays) > 0:
-		rows = append(rows, m.overlays[len(m.overlays)-1].lines(&m, m.width, l.bodyH)...)
+		add(m.overlayLines(l.bodyH))
 	case l.wide:
 		chat := m.chat.Lines()
 		board := m.boardLines(l.kanbanW, l.bodyH)
 		sep := m.st.Separator.Render("│")
 		for i := range l.bodyH {
-			rows = append(rows, chat[i]+sep+board[i])
+			rows = append(rows, row{chat[i], sep, board[i]})
 		}
 	case l.chatVisible:
-		rows = append(rows, m.chat.Lines()...)
+		add(m.chat.Lines())
 	default:
-		rows = append(rows, m.boardLines(m.width, l.bodyH)...)
+		add(m.boardLines(m.width, l.bodyH))
 	}
-	rows = append(rows, cell.Pad(m.statusBar(), m.width))
+	rows = append(rows, row{left: cell.Pad(m.statusBar(), m.width)})
 	// Every row is exactly m.width wide by construction; only their count
 	// can be off at tiny heights.
 	if len(rows) > m.height {
 		rows = rows[len(rows)-m.height:]
 	}
-	return strings.Join(rows, "\n")
+	n := len(rows) - 1
+	for _, r := range rows {
+		n += len(r.left) + len(r.sep) + len(r.right)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i, r := range rows {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(r.left)
+		b.WriteString(r.sep)
+		b.WriteString(r.right)
+	}
+	return b.String()
+}
+
+// overlayLines draws the top overlay over the body. It is a method of its
+// own because an overlay is given the Model's address: taken in screen,
+// that would move every frame's copy of the Model to the heap, overlay or
+// not; here only a frame with an overlay pays for it.
+func (m Model) overlayLines(h int) []string {
+	return m.overlays[len(m.overlays)-1].lines(&m, m.width, h)
 }
 
 // boardLines draws the kanban pane in exactly h lines of w cells; until the

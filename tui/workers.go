@@ -72,7 +72,7 @@ var spinFrames = []string{"⣾", "⣽", "⣻", "⢿", "⡿", "⣟", "⣯", "⣷"
 
 // workersChanged handles a change signal: refresh now, or on the next
 // tick if the last refresh was too recent; and wait for the next change.
-func (m Model) workersChanged(at time.Time) (tea.Model, tea.Cmd) {
+func (m Model) workersChanged(at time.Time) (Model, tea.Cmd) {
 	cmds := []tea.Cmd{waitWorkers(m.dispatcher)}
 	before := m.workers.list
 	if at.Sub(m.workers.refreshed) >= workerRefresh || !sameCards(before, m.dispatcher.Snapshot()) {
@@ -93,7 +93,7 @@ func (m Model) workersChanged(at time.Time) (tea.Model, tea.Cmd) {
 
 // workersTicked refreshes and keeps ticking while workers run; with none,
 // the tick stops (an idle UI runs no timer).
-func (m Model) workersTicked(at time.Time) (tea.Model, tea.Cmd) {
+func (m Model) workersTicked(at time.Time) (Model, tea.Cmd) {
 	m.workers.ticking = false
 	m.workers.frame++
 	m.refreshWorkers(at)
