@@ -34,6 +34,8 @@ e2e_world
 servers=()
 cleanup() {
 	tmux -L "$sock" kill-server 2>/dev/null || true
+	# A server that exited with its last session leaves its socket file.
+	rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$sock"
 	local pid
 	for pid in "${servers[@]}"; do
 		kill "$pid" 2>/dev/null || true
