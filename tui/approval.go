@@ -8,6 +8,8 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/spindle-sh/spindle/agent"
 	"github.com/spindle-sh/spindle/agent/approval"
@@ -143,13 +145,22 @@ func (o *approvalOverlay) lines(m *Model, w, h int) []string {
 	if req.Outside {
 		title += "  (outside the project)"
 	}
-	head := []string{
-		st.HelpTitle.Render(title),
-		st.Body.Render(sanitize.Line(req.Summary)),
-		st.Muted.Render("in " + sanitize.Line(req.Dir)),
-		"",
-	}
+	k := m.keys.Approval
+	stops := "ctrl+c denies and stops the turn"
+	always := sanitize.Line(o.always) + " · " + stops
+
+	// Under the title, everything the person approves scrolls: the exact
+	// command, the directory and the diff are wrapped at the width, never
+	// cut; so is what "always" saves when it does not fit the line above
+	// the answers.
 	var body []string
+	body = append(body, wrapExact(st.Body, sanitize.Line(req.Summary), w)...)
+	body = append(body, wrapExact(st.Muted, "in "+sanitize.Line(req.Dir), w)...)
+	if cell.Width(always) > w {
+		body = append(body, wrapExact(st.Muted, sanitize.Line(o.always), w)...)
+		always = stops
+	}
+	body = append(body, "")
 	if req.Detail != "" {
 		for _, l := range strings.Split(sanitize.String(strings.TrimRight(req.Detail, "\n")), "\n") {
 			style := st.Body
@@ -161,10 +172,9 @@ func (o *approvalOverlay) lines(m *Model, w, h int) []string {
 			case strings.HasPrefix(l, "@@"):
 				style = st.Key
 			}
-			body = append(body, style.Render(strings.ReplaceAll(l, "\t", "    ")))
+			body = append(body, wrapExact(style, strings.ReplaceAll(l, "\t", "    "), w)...)
 		}
 	}
-	k := m.keys.Approval
 	var foot []string
 	switch {
 	case o.noting:
@@ -173,17 +183,17 @@ func (o *approvalOverlay) lines(m *Model, w, h int) []string {
 	case !o.armed:
 		foot = append(foot, st.Muted.Render("…"))
 	default:
-		foot = append(foot,
-			st.Key.Render(k.Once.Help().Key)+" "+st.Body.Render(k.Once.Help().Desc)+"   "+
-				st.Key.Render(k.Session.Help().Key)+" "+st.Body.Render(k.Session.Help().Desc)+"   "+
-				st.Key.Render(k.Always.Help().Key)+" "+st.Body.Render(k.Always.Help().Desc)+"   "+
-				st.Key.Render(k.Deny.Help().Key)+" "+st.Body.Render(k.Deny.Help().Desc)+"   "+
-				st.Key.Render(k.DenyNote.Help().Key)+" "+st.Body.Render(k.DenyNote.Help().Desc),
-			st.Muted.Render(sanitize.Line(o.always)+" · ctrl+c denies and stops the turn"))
+		// The answers wrap rather than lose the last ones at the edge.
+		var hints []string
+		for _, b := range []key.Binding{k.Once, k.Session, k.Always, k.Deny, k.DenyNote} {
+			hints = append(hints, st.Key.Render(b.Help().Key)+" "+st.Body.Render(b.Help().Desc))
+		}
+		foot = append(foot, packHints(hints, "   ", w)...)
+		foot = append(foot, st.Muted.Render(always))
 	}
-	rows := max(h-len(head)-len(foot)-1, 0)
+	rows := max(h-1-len(foot)-1, 0)
 	o.scroll = clampInt(o.scroll, 0, max(len(body)-rows, 0))
-	out := append([]string(nil), head...)
+	out := []string{st.HelpTitle.Render(title)}
 	shown := body[o.scroll:]
 	if len(shown) > rows {
 		shown = shown[:rows]
@@ -199,6 +209,42 @@ func (o *approvalOverlay) lines(m *Model, w, h int) []string {
 	}
 	out = append(out, foot...)
 	return cell.Fit(out, w, h)
+}
+
+// wrapExact breaks text into lines of w cells, keeping every character
+// (spaces included: a command is shown exactly as it would run), and
+// styles each line.
+func wrapExact(style lipgloss.Style, text string, w int) []string {
+	if text == "" {
+		return []string{""}
+	}
+	lines := strings.Split(ansi.Hardwrap(text, max(w, 1), true), "\n")
+	for i, l := range lines {
+		lines[i] = style.Render(l)
+	}
+	return lines
+}
+
+// packHints puts the styled hints on as few lines of w cells as they fit,
+// sep between them on a line; a hint wider than w gets a line of its own.
+func packHints(hints []string, sep string, w int) []string {
+	var out []string
+	line := ""
+	for _, h := range hints {
+		switch {
+		case line == "":
+			line = h
+		case cell.Width(line)+cell.Width(sep)+cell.Width(h) <= w:
+			line += sep + h
+		default:
+			out = append(out, line)
+			line = h
+		}
+	}
+	if line != "" {
+		out = append(out, line)
+	}
+	return out
 }
 
 // pendingApprovals counts the chat's dialogs waiting for an answer (a

@@ -273,22 +273,33 @@ func (o *modelsOverlay) lines(m *Model, w, h int) []string {
 	ep := o.endpoint()
 	out := []string{cell.Cut(st.HelpTitle.Render("Model")+st.Muted.Render("  in use: "+m.modelLabel()), w)}
 
-	// The endpoints, the shown one highlighted; with one, where it is.
-	var bar strings.Builder
-	bar.WriteString(st.Muted.Render("Endpoint: "))
-	for i, e := range o.endpoints {
-		label := " " + sanitize.Line(e.Label()) + " "
-		if i == o.ep {
-			bar.WriteString(st.Selected.Render(label))
-		} else {
-			bar.WriteString(st.Body.Render(label))
-		}
-	}
-	where := sanitize.Line(endpointHost(ep))
+	// The endpoints, the shown one highlighted, and where it is.
+	where := "  " + sanitize.Line(endpointHost(ep))
 	if len(o.endpoints) > 1 {
 		where += " · " + m.keys.Models.NextEndpoint.Help().Key + " switches"
 	}
-	bar.WriteString(st.Muted.Render("  " + where))
+	const prefix = "Endpoint: "
+	labels := make([]string, len(o.endpoints))
+	for i, e := range o.endpoints {
+		labels[i] = " " + sanitize.Line(e.Label()) + " "
+	}
+	from, to := endpointWindow(labels, o.ep, w-cell.Width(prefix)-cell.Width(where))
+	var bar strings.Builder
+	bar.WriteString(st.Muted.Render(prefix))
+	if from > 0 {
+		bar.WriteString(st.Muted.Render("… "))
+	}
+	for i := from; i < to; i++ {
+		if i == o.ep {
+			bar.WriteString(st.Selected.Render(labels[i]))
+		} else {
+			bar.WriteString(st.Body.Render(labels[i]))
+		}
+	}
+	if to < len(labels) {
+		bar.WriteString(st.Muted.Render(" …"))
+	}
+	bar.WriteString(st.Muted.Render(where))
 	out = append(out, cell.Cut(bar.String(), w))
 	o.input.SetWidth(max(w-4, 1))
 	out = append(out, cell.Cut(o.input.View(), w), "")
@@ -351,6 +362,32 @@ func (o *modelsOverlay) lines(m *Model, w, h int) []string {
 	out = append(out[:h-2], cell.Cut(notice, w))
 	out = append(out, m.dialogHints(m.keys.Models.ShortHelp(), w))
 	return cell.Fit(out, w, h)
+}
+
+// endpointWindow is the labels the endpoint bar shows, from..to-1, in w
+// cells: all when they fit, else as many as fit around the shown one
+// (cur), those after it first, leaving room for a "… " and a " …" that say
+// more are left and right. The shown one is always in it.
+func endpointWindow(labels []string, cur, w int) (from, to int) {
+	total := 0
+	for _, l := range labels {
+		total += cell.Width(l)
+	}
+	if total <= w || cur >= len(labels) {
+		return 0, len(labels)
+	}
+	room := w - 4
+	from, to = cur, cur+1
+	used := cell.Width(labels[cur])
+	for to < len(labels) && used+cell.Width(labels[to]) <= room {
+		used += cell.Width(labels[to])
+		to++
+	}
+	for from > 0 && used+cell.Width(labels[from-1]) <= room {
+		from--
+		used += cell.Width(labels[from])
+	}
+	return from, to
 }
 
 // endpointHost is where an endpoint is, for the picker: its host, or what

@@ -491,7 +491,7 @@ func (o *sessionsOverlay) lines(m *Model, w, h int) []string {
 // detail is the three lines under the list: the question or the outcome
 // of the last action, else all of the selected session that its row cuts
 // (the whole title on up to two lines, its kind, and the text that matched
-// the search).
+// the search; a short title leaves its second line to that text).
 func (o *sessionsOverlay) detail(m *Model, w int) []string {
 	st := m.st
 	warn, bad := st.StatusWarn.UnsetBackground(), st.StatusError.UnsetBackground()
@@ -536,6 +536,16 @@ func (o *sessionsOverlay) detail(m *Model, w int) []string {
 		second = o.note
 	}
 	lines := cell.Wrap(about, w)
+	if len(lines) == 1 && cell.Width(second) > w {
+		// A short title leaves its second line to the rest (a long model
+		// name, a long match).
+		more := cell.Wrap(second, w)
+		if len(more) > 2 {
+			more[1] = cell.Cut(strings.Join(more[1:], " "), w)
+		}
+		more = append(more, "") // one word wider than w is one line
+		return []string{st.Body.Render(lines[0]), st.Muted.Render(more[0]), st.Muted.Render(more[1])}
+	}
 	if len(lines) > 2 {
 		lines[1] = cell.Cut(strings.Join(lines[1:], " "), w)
 	}
