@@ -7,11 +7,14 @@ import (
 	"strings"
 	"testing"
 
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/spindle-sh/spindle/agent"
 	"github.com/spindle-sh/spindle/agent/tool"
+	"github.com/spindle-sh/spindle/keymap"
 	"github.com/spindle-sh/spindle/sanitize"
 	"github.com/spindle-sh/spindle/sanitize/sanitizetest"
 	"github.com/spindle-sh/spindle/store"
@@ -121,7 +124,7 @@ func TestSmallSizesAndResizeStorm(t *testing.T) {
 	}
 	for _, help := range []bool{false, true} {
 		if help {
-			h.m.push(newHelpOverlay(&h.m))
+			h.m.push(newHelpOverlay(""))
 		}
 		for w := 0; w <= 30; w++ {
 			for hh := 0; hh <= 12; hh++ {
@@ -300,7 +303,7 @@ func TestSlashCommands(t *testing.T) {
 func TestEveryCommandIsInHelpAndPalette(t *testing.T) {
 	h := newHarness(t, 120, 40)
 	h.command("/help")
-	help := newHelpOverlay(&h.m)
+	help := newHelpOverlay("")
 	help.render(&h.m, 120)
 	text := ansi.Strip(strings.Join(help.text, "\n"))
 	h.key(esc)
@@ -369,6 +372,84 @@ func TestHelpScrollsAtSmallSizes(t *testing.T) {
 	h.key(tea.KeyPressMsg{Code: tea.KeyHome})
 	if h.screen() != first {
 		t.Error("Home did not return to the top")
+	}
+}
+
+// helpMissing lists the bindings of groups that text does not show: a
+// binding is shown when a line holds its key followed by the first word of
+// its description.
+func helpMissing(text string, groups [][]key.Binding) []string {
+	lines := strings.Split(ansi.Strip(text), "\n")
+	var missing []string
+	for _, g := range groups {
+		for _, b := range g {
+			k, d := b.Help().Key, b.Help().Desc
+			if !b.Enabled() || k == "" {
+				continue
+			}
+			first, _, _ := strings.Cut(d, " ")
+			found := false
+			for _, l := range lines {
+				if i := strings.Index(l, k+" "); i >= 0 && strings.HasPrefix(strings.TrimLeft(l[i+len(k):], " "), first) {
+					found = true
+					break
+				}
+			}
+			if !found {
+				missing = append(missing, k+" "+d)
+			}
+		}
+	}
+	return missing
+}
+
+// TestHelpListsEveryKey: at 80 and 120 columns the help, scrolled, lists
+// every binding of every section (bubbles' full help view, which it used,
+// drops the columns that do not fit: the control shows it loses the
+// board's keys at 80).
+func TestHelpListsEveryKey(t *testing.T) {
+	for _, w := range []int{80, 120} {
+		h := newHarness(t, w, 24)
+		h.command("/help")
+		o := h.top().(*helpOverlay)
+		h.screen()
+		text := strings.Join(o.text, "\n")
+		k := h.m.keys
+		groups := [][]key.Binding{k.Global.FullHelp(), k.Approval.FullHelp()}
+		groups = append(groups, h.m.chat.FullHelp()...)
+		groups = append(groups, k.Kanban.FullHelp()...)
+		groups = append(groups, k.Sessions.FullHelp()...)
+		groups = append(groups, k.Models.FullHelp()...)
+		if missing := helpMissing(text, groups); len(missing) > 0 {
+			t.Errorf("at %d columns the help lacks %q", w, missing)
+		}
+		for _, c := range h.m.cmds {
+			if c.name != "" && !strings.Contains(ansi.Strip(text), c.title()) {
+				t.Errorf("at %d columns the help lacks %s", w, c.title())
+			}
+		}
+	}
+	hm := help.New()
+	hm.SetWidth(80)
+	if missing := helpMissing(hm.FullHelpView(keymap.Default().Kanban.FullHelp()), keymap.Default().Kanban.FullHelp()); len(missing) == 0 {
+		t.Error("the control: bubbles' full help view at 80 columns lists every board key")
+	}
+}
+
+// TestHelpOpensAtTheDialogsSection: F1 in the session browser opens the
+// help at the browser's keys; from the board, at the board's.
+func TestHelpOpensAtTheDialogsSection(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.key(tea.KeyPressMsg{Code: tea.KeyTab})
+	h.key(tea.KeyPressMsg{Code: '?', Text: "?"})
+	if body := strings.Split(h.screen(), "\n"); len(body) < 2 || !strings.HasPrefix(body[1], "Board") {
+		t.Fatalf("help from the board does not open at the board's keys:\n%s", h.screen())
+	}
+	h.key(esc)
+	h.key(tea.KeyPressMsg{Code: tea.KeyTab})
+	h.key(tea.KeyPressMsg{Code: '?', Text: "?"})
+	if !strings.Contains(h.screen(), "Keys  (") {
+		t.Fatalf("help from the chat does not open at the top:\n%s", h.screen())
 	}
 }
 

@@ -96,7 +96,11 @@ func (m *Model) commands() []command {
 			return nil
 		}},
 		{name: "/help", desc: "every key and command", key: g.Help, run: func(m *Model, _ string) tea.Cmd {
-			m.push(newHelpOverlay(m))
+			at := ""
+			if m.focus == paneKanban {
+				at = "Board"
+			}
+			m.push(newHelpOverlay(at))
 			return nil
 		}},
 		{name: "/commands", desc: "find a command by name", key: g.Palette, run: func(m *Model, _ string) tea.Cmd {

@@ -169,7 +169,7 @@ func (o *modelsOverlay) update(m *Model, msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	case key.Matches(msg, g.Stop):
 		return nil, true
 	case key.Matches(msg, g.Help) && msg.Text == "":
-		m.push(newHelpOverlay(m))
+		m.push(newHelpOverlay("Model picker"))
 		return nil, false
 	case key.Matches(msg, k.Choose):
 		if o.rowCount() == 0 {

@@ -47,9 +47,14 @@ type helpOverlay struct {
 	scroll int
 	width  int
 	text   []string // rendered at width
+	// at is the section the help opens at ("" the top): the dialog or
+	// pane it was asked for from. sections are where each one starts.
+	at       string
+	sections map[string]int
 }
 
-func newHelpOverlay(m *Model) *helpOverlay { return &helpOverlay{} }
+// newHelpOverlay opens the help at section at ("" for the top).
+func newHelpOverlay(at string) *helpOverlay { return &helpOverlay{at: at, scroll: -1} }
 
 // render builds the help's lines for width w.
 func (h *helpOverlay) render(m *Model, w int) {
@@ -58,35 +63,129 @@ func (h *helpOverlay) render(m *Model, w int) {
 	}
 	st := m.st
 	g := m.keys.Global
-	hm := m.help
-	hm.SetWidth(w)
 	closes := fmt.Sprintf("  (%s or %s closes · ↑/↓ scroll)", g.Help.Help().Key, g.Stop.Help().Key)
 	out := []string{st.HelpTitle.Render("Keys") + st.Muted.Render(closes), ""}
-	out = append(out, st.PaneTitleOn.Render("Global"))
-	out = append(out, strings.Split(hm.FullHelpView([][]key.Binding{g.FullHelp()}), "\n")...)
-	out = append(out, "", st.PaneTitleOn.Render("Chat"))
-	out = append(out, strings.Split(hm.FullHelpView(m.chat.FullHelp()), "\n")...)
-	out = append(out, "", st.PaneTitleOn.Render("Board"))
-	out = append(out, strings.Split(hm.FullHelpView(m.keys.Kanban.FullHelp()), "\n")...)
-	out = append(out, "", st.PaneTitleOn.Render("Approval dialog"))
-	out = append(out, strings.Split(hm.FullHelpView([][]key.Binding{m.keys.Approval.FullHelp()}), "\n")...)
-	out = append(out, "", st.PaneTitleOn.Render("Session browser")+st.Muted.Render("  (the arrows, pgup/pgdn and home/end move; esc closes)"))
-	out = append(out, strings.Split(hm.FullHelpView(m.keys.Sessions.FullHelp()), "\n")...)
-	out = append(out, "", st.PaneTitleOn.Render("Model picker")+st.Muted.Render("  (the same)"))
-	out = append(out, strings.Split(hm.FullHelpView(m.keys.Models.FullHelp()), "\n")...)
+	h.sections = map[string]int{}
+	section := func(title, note string, groups [][]key.Binding) {
+		if len(out) > 2 {
+			out = append(out, "")
+		}
+		h.sections[title] = len(out)
+		line := st.PaneTitleOn.Render(title)
+		if note != "" {
+			line += st.Muted.Render("  " + note)
+		}
+		out = append(out, line)
+		out = append(out, m.helpColumns(groups, w)...)
+	}
+	section("Global", "", [][]key.Binding{g.FullHelp()})
+	section("Chat", "", m.chat.FullHelp())
+	section("Board", "", m.keys.Kanban.FullHelp())
+	section("Approval dialog", "", [][]key.Binding{m.keys.Approval.FullHelp()})
+	section("Session browser", "(the arrows, pgup/pgdn and home/end move; esc closes)", m.keys.Sessions.FullHelp())
+	section("Model picker", "(the same)", m.keys.Models.FullHelp())
 	out = append(out, "", st.PaneTitleOn.Render("Commands")+st.Muted.Render("  (type them in the chat, or find them with "+g.Palette.Help().Key+")"))
+	const nameW = 14
 	for _, c := range m.cmds {
 		if c.name == "" {
 			continue
 		}
-		out = append(out, st.Key.Render(fmt.Sprintf("%-14s", c.title()))+" "+st.Body.Render(c.desc))
+		// A description too long for the line goes on below its name,
+		// indented, so that all of it can be read at any width.
+		desc := cell.Wrap(c.desc, max(w-nameW-1, 10))
+		for i, d := range desc {
+			name := ""
+			if i == 0 {
+				name = c.title()
+			}
+			out = append(out, st.Key.Render(fmt.Sprintf("%-*s", nameW, name))+" "+st.Body.Render(d))
+		}
 	}
 	h.width, h.text = w, out
+}
+
+// helpColumns lays groups of key bindings out as columns, side by side
+// while they fit in w cells and in further bands below when they do not,
+// so that every binding is listed at any width (bubbles' full help view
+// drops the columns that do not fit). A row too wide even alone has its
+// description wrapped under it.
+func (m *Model) helpColumns(groups [][]key.Binding, w int) []string {
+	const gap = 4
+	hs := m.help.Styles
+	type column struct {
+		rows  []string
+		width int
+	}
+	var cols []column
+	for _, g := range groups {
+		keyW := 0
+		var shown []key.Binding
+		for _, b := range g {
+			if b.Enabled() && b.Help().Key != "" {
+				shown = append(shown, b)
+				keyW = max(keyW, cell.Width(b.Help().Key))
+			}
+		}
+		if len(shown) == 0 {
+			continue
+		}
+		var c column
+		for _, b := range shown {
+			k := b.Help().Key
+			pad := strings.Repeat(" ", keyW-cell.Width(k))
+			for i, d := range cell.Wrap(b.Help().Desc, max(w-keyW-1, 10)) {
+				if i > 0 {
+					k, pad = "", strings.Repeat(" ", keyW)
+				}
+				row := hs.FullKey.Render(k) + pad + " " + hs.FullDesc.Render(d)
+				c.rows = append(c.rows, row)
+				c.width = max(c.width, cell.Width(row))
+			}
+		}
+		cols = append(cols, c)
+	}
+	var out []string
+	for len(cols) > 0 {
+		// As many columns as fit side by side form a band (at least one).
+		n, used := 1, cols[0].width
+		for n < len(cols) && used+gap+cols[n].width <= w {
+			used += gap + cols[n].width
+			n++
+		}
+		band := cols[:n]
+		height := 0
+		for _, c := range band {
+			height = max(height, len(c.rows))
+		}
+		for r := range height {
+			var line strings.Builder
+			for i, c := range band {
+				cellText := ""
+				if r < len(c.rows) {
+					cellText = c.rows[r]
+				}
+				if i < len(band)-1 {
+					line.WriteString(cell.Pad(cellText, c.width) + strings.Repeat(" ", gap))
+				} else {
+					line.WriteString(cellText)
+				}
+			}
+			out = append(out, line.String())
+		}
+		cols = cols[n:]
+		if len(cols) > 0 {
+			out = append(out, "")
+		}
+	}
+	return out
 }
 
 func (h *helpOverlay) update(m *Model, msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	g := m.keys.Global
 	page := max(m.computeLayout().bodyH-1, 1)
+	if h.scroll < 0 {
+		h.scroll = h.sections[h.at]
+	}
 	switch {
 	case key.Matches(msg, g.Help, g.Stop):
 		return nil, true
@@ -108,6 +207,9 @@ func (h *helpOverlay) update(m *Model, msg tea.KeyPressMsg) (tea.Cmd, bool) {
 
 func (h *helpOverlay) lines(m *Model, w, hgt int) []string {
 	h.render(m, w)
+	if h.scroll < 0 { // the first frame: open at the section asked for
+		h.scroll = h.sections[h.at]
+	}
 	h.scroll = clampInt(h.scroll, 0, max(len(h.text)-hgt, 0))
 	return cell.Fit(h.text[h.scroll:], w, hgt)
 }

@@ -290,7 +290,7 @@ func (o *sessionsOverlay) update(m *Model, msg tea.KeyPressMsg) (tea.Cmd, bool) 
 	case key.Matches(msg, g.Stop):
 		return nil, true
 	case key.Matches(msg, g.Help) && msg.Text == "":
-		m.push(newHelpOverlay(m))
+		m.push(newHelpOverlay("Session browser"))
 		return nil, false
 	case key.Matches(msg, k.Open):
 		s, ok := o.row(o.cursor)
