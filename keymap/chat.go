@@ -51,7 +51,7 @@ func defaultChat() Chat {
 		LineDown:   key.NewBinding(key.WithKeys("shift+down", "ctrl+down"), key.WithHelp("shift+↓", "scroll down")),
 		Top:        key.NewBinding(key.WithKeys("home"), key.WithHelp("home", "oldest")),
 		Bottom:     key.NewBinding(key.WithKeys("end"), key.WithHelp("end", "newest / follow")),
-		Unqueue:    key.NewBinding(key.WithKeys("up"), key.WithHelp("↑", "edit the queued message")),
+		Unqueue:    key.NewBinding(key.WithKeys("up"), key.WithHelp("↑", "take back the queued or cleared message")),
 		ToolOutput: key.NewBinding(key.WithKeys("ctrl+o"), key.WithHelp("ctrl+o", "show/hide tool output")),
 		Editor:     textarea.DefaultKeyMap(),
 	}

@@ -286,10 +286,12 @@ func TestSlashCommands(t *testing.T) {
 		t.Fatal("/help did not open the help")
 	}
 	h.key(esc)
-	h.command("/bogus")
-	if !strings.Contains(h.statusBar(), "unknown command /bogus") {
-		t.Errorf("/bogus: %q", h.statusBar())
+	h.typeText("/bogus")
+	h.key(enter)
+	if !strings.Contains(h.statusBar(), "no command /bogus") || h.m.chat.InputValue() != "/bogus" {
+		t.Errorf("/bogus: input %q, status %q", h.m.chat.InputValue(), h.statusBar())
 	}
+	h.key(ctrlC) // clears the input
 	h.command("/stop")
 	if !strings.Contains(h.statusBar(), "nothing is streaming") {
 		t.Errorf("/stop when idle: %q", h.statusBar())
@@ -351,6 +353,41 @@ func TestPaletteFiltersAndRuns(t *testing.T) {
 	h.key(esc)
 	if len(h.m.overlays) != 0 {
 		t.Error("esc did not close the palette")
+	}
+}
+
+// TestSlashTextThatIsNoCommand: a line starting with "/" that names no
+// command (a path) stays in the input with a notice, and nothing is sent;
+// "//" sends it as a message with one slash; several lines starting with
+// "/" (a pasted log) are a message. The control: a real command is run.
+func TestSlashTextThatIsNoCommand(t *testing.T) {
+	h := newHarness(t, 120, 40)
+	h.typeText("/tmp/proj is my project")
+	h.key(enter)
+	if got := h.m.chat.InputValue(); got != "/tmp/proj is my project" || len(h.ag.Sent()) != 0 {
+		t.Fatalf("a path taken for a command: input %q, sent %q", got, h.ag.Sent())
+	}
+	if !strings.Contains(h.statusBar(), "no command /tmp/proj") {
+		t.Errorf("no notice: %q", h.statusBar())
+	}
+	h.key(ctrlC)
+	h.typeText("//tmp/proj is my project")
+	h.key(enter)
+	h.untilStarted()
+	if sent := h.ag.Sent(); len(sent) != 1 || sent[0] != "/tmp/proj is my project" {
+		t.Fatalf("// sent %q", sent)
+	}
+	h.event(agent.Done{Text: "ok"})
+	h.send(tea.PasteMsg{Content: "/var/log/app.log:\nERROR something failed"})
+	h.key(enter)
+	h.untilStarted()
+	if sent := h.ag.Sent(); len(sent) != 2 || sent[1] != "/var/log/app.log:\nERROR something failed" {
+		t.Fatalf("a pasted log starting with / sent %q", sent)
+	}
+	h.event(agent.Done{Text: "ok"})
+	h.command("/help")
+	if _, ok := h.top().(*helpOverlay); !ok {
+		t.Fatal("the control: /help did not run")
 	}
 }
 

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -10,7 +11,10 @@ import (
 
 	"github.com/spindle-sh/spindle/agent"
 	"github.com/spindle-sh/spindle/agent/tool"
+	"github.com/spindle-sh/spindle/dispatch"
 	"github.com/spindle-sh/spindle/keymap"
+	"github.com/spindle-sh/spindle/store"
+	"github.com/spindle-sh/spindle/tui/kanban"
 )
 
 func TestCtrlCWhileStreamingInterruptsAtOnce(t *testing.T) {
@@ -91,8 +95,34 @@ func TestCtrlCIdleWithInputClearsIt(t *testing.T) {
 	if v := h.m.chat.InputValue(); v != "" {
 		t.Errorf("input = %q, want cleared", v)
 	}
-	if h.m.armed || h.m.quitting || !strings.Contains(h.statusBar(), "input cleared") {
+	if h.m.armed || h.m.quitting || !strings.Contains(h.statusBar(), "input cleared · ↑ brings it back") {
 		t.Errorf("clearing the input armed or quit; status %q", h.statusBar())
+	}
+	// Nothing is lost: ↑ on the empty input brings the text back.
+	h.key(tea.KeyPressMsg{Code: tea.KeyUp})
+	if v := h.m.chat.InputValue(); v != "draft" {
+		t.Errorf("↑ after the clear: input %q, want the cleared text", v)
+	}
+	h.key(tea.KeyPressMsg{Code: tea.KeyUp})
+	if v := h.m.chat.InputValue(); v != "draft" {
+		t.Errorf("a second ↑: input %q", v)
+	}
+}
+
+// TestQuitWarnsAboutRunningWorkers: the "press Ctrl-C again to quit"
+// prompt says what quitting does to running workers; with none it is the
+// plain prompt (the control).
+func TestQuitWarnsAboutRunningWorkers(t *testing.T) {
+	h := newHarness(t, 160, 40)
+	h.key(ctrlC)
+	if s := h.statusBar(); !strings.Contains(s, "again to quit") || strings.Contains(s, "worker") {
+		t.Fatalf("the control: %q", s)
+	}
+	h.send(disarmQuitMsg{id: h.m.quitID})
+	h.m.workers.list = []dispatch.Worker{{CardID: 1}, {CardID: 2}}
+	h.key(ctrlC)
+	if s := h.statusBar(); !strings.Contains(s, "2 running workers stop; their cards go back to To do") {
+		t.Fatalf("no warning about the running workers: %q", s)
 	}
 }
 
@@ -179,6 +209,47 @@ func TestEscAndStopInterrupt(t *testing.T) {
 				t.Errorf("interrupts=%v screen:\n%s", h.ag.Interrupts(), h.screen())
 			}
 		})
+	}
+}
+
+// TestEscOnTheBoardGoesBackBeforeItStops: while a reply streams, Esc in
+// an open card view leaves the card (as the board's hint says) and the
+// reply goes on; Esc on the board at rest stops the reply, as it does in
+// the chat.
+func TestEscOnTheBoardGoesBackBeforeItStops(t *testing.T) {
+	h := newHarness(t, 120, 40)
+	if _, err := h.board.Create(context.Background(), store.ActorMe, store.NewCard{Title: "a card"}); err != nil {
+		t.Fatal(err)
+	}
+	h.until(func(msg tea.Msg) bool { return strings.Contains(typeName(msg), "loadedMsg") })
+	h.startTurn("hello")
+	h.key(tea.KeyPressMsg{Code: tea.KeyTab})
+	h.key(enter)
+	if !h.m.kanban.HasBack() {
+		t.Fatalf("Enter did not open the card:\n%s", h.screen())
+	}
+	h.key(esc)
+	if n := len(h.ag.Interrupts()); n != 0 || h.m.kanban.HasBack() {
+		t.Fatalf("Esc in the card view: %d interrupts, card still open %v", n, h.m.kanban.HasBack())
+	}
+	h.key(esc)
+	if n := len(h.ag.Interrupts()); n != 1 {
+		t.Fatalf("Esc on the board at rest: %d interrupts, want 1", n)
+	}
+}
+
+// TestBoardErrorGoesWithTheNextKey: an error from a board action (x on a
+// card no worker runs) shows in the status bar, and goes with the next key
+// press rather than staying for minutes after it stopped being true.
+func TestBoardErrorGoesWithTheNextKey(t *testing.T) {
+	h := newHarness(t, 120, 40)
+	h.send(kanban.ErrorMsg{Err: errors.New("kanban: no worker is running card 5")})
+	if !strings.Contains(h.statusBar(), "no worker is running card 5") {
+		t.Fatalf("the control: the error is not shown: %q", h.statusBar())
+	}
+	h.key(tea.KeyPressMsg{Code: tea.KeyTab})
+	if strings.Contains(h.statusBar(), "no worker is running card 5") {
+		t.Fatalf("the error outlived the next key: %q", h.statusBar())
 	}
 }
 

@@ -181,6 +181,14 @@ func New(o Options) Model {
 	m.kanban = m.newKanban(o.Board, o.BoardErr)
 	m.kanbanGen++
 	m.cmds = m.commands()
+	names := map[string]bool{}
+	for _, c := range m.cmds {
+		names[c.name] = c.name != ""
+		for _, a := range c.aliases {
+			names[a] = true
+		}
+	}
+	m.chat.SetCommands(func(name string) bool { return names[name] })
 	return m
 }
 
@@ -371,7 +379,11 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		return m.interruptKey()
 	}
 	m.armed = false
-	m.notice = ""
+	// A notice or an error of the root's is about what the person did
+	// last (a command, a board action): the next key press moves on from
+	// it. (The chat's turn errors stay until the next turn: they are the
+	// state of the session.)
+	m.notice, m.errText = "", ""
 	m.chat.ClearNotice()
 	if n := len(m.overlays); n > 0 {
 		top := m.overlays[n-1]
@@ -392,7 +404,10 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	case key.Matches(msg, g.SwitchPane):
 		m.switchPane()
 		return m, nil
-	case key.Matches(msg, g.Stop) && m.chat.Streaming():
+	case key.Matches(msg, g.Stop) && m.chat.Streaming() && !(m.focus == paneKanban && m.kanban.HasBack()):
+		// Esc stops the stream, unless the board has something to go
+		// back from (a card view, a filter): there it means back, as the
+		// board's hints say. Ctrl-C stops the stream from anywhere.
 		m.chat.Interrupt()
 		return m, nil
 	}
@@ -435,9 +450,9 @@ func (m Model) interruptKey() (Model, tea.Cmd) {
 		return m, nil
 	case m.chat.InputValue() != "":
 		m.armed = false
-		m.chat.ClearInput()
+		m.chat.DiscardInput()
 		m.layout()
-		m.notice = "input cleared"
+		m.notice = "input cleared · " + m.keys.Chat.Unqueue.Help().Key + " brings it back"
 		return m, nil
 	case m.armed:
 		return m.quit()

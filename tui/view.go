@@ -179,7 +179,13 @@ func sessionLabel(id int64) string {
 func (m Model) stateLabel(cs chat.Status) string {
 	st := m.st
 	if m.armed {
-		return st.StatusWarn.Render(" press " + keyName(m.keys.Global.Interrupt) + " again to quit ")
+		s := " press " + keyName(m.keys.Global.Interrupt) + " again to quit "
+		if n := len(m.workers.list); n == 1 {
+			s += "(the running worker stops; its card goes back to To do) "
+		} else if n > 1 {
+			s += fmt.Sprintf("(%d running workers stop; their cards go back to To do) ", n)
+		}
+		return st.StatusWarn.Render(s)
 	}
 	var s string
 	others := cs.Running

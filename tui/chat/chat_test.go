@@ -219,6 +219,7 @@ func TestPasteTailIsNotSent(t *testing.T) {
 
 	control := newHarness(t, 100, 30)
 	burst(control)
+	untilStarted(control)
 	if sent := control.ag.Sent(); len(sent) != 1 || sent[0] != "rm -rf build && make" {
 		t.Fatalf("the control: Enter at a person's pace after a paste sent %q", sent)
 	}

@@ -38,6 +38,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -128,6 +129,9 @@ type Model struct {
 	turns   map[int]*turn          // running turns by id, in any session
 	turnSeq int
 	queued  *queued // a message typed ahead of the visible session's reply
+	// discarded is the input Ctrl-C cleared, until ↑ brings it back or
+	// another clear replaces it (only input and pastes are set).
+	discarded *queued
 	// expandTools shows tool calls' output in the transcript.
 	expandTools bool
 	// sel is a mouse selection in progress, nil when none.
@@ -138,6 +142,9 @@ type Model struct {
 	outcome string // "", "interrupted" or "error": how the visible session's last turn ended
 	errText string // the latest error
 	notice  string // a transient notice
+	// isCommand says whether a slash name is a command (SetCommands);
+	// nil takes every line starting with "/" for one.
+	isCommand func(name string) bool
 	// noticeTurn says the notice is about the visible session's running
 	// turn: it goes when the turn ends.
 	noticeTurn bool
@@ -223,6 +230,11 @@ func (m *Model) SetParts(a Agent, s Sessions) {
 	}
 }
 
+// SetCommands tells the pane which slash names are commands: a line
+// starting with "/" that names none stays in the input (a path, say)
+// instead of being taken for a command and lost.
+func (m *Model) SetCommands(isCommand func(name string) bool) { m.isCommand = isCommand }
+
 // started reports whether the agent and state.db are there.
 func (m *Model) started() bool { return m.agent != nil && m.sessions != nil }
 
@@ -278,6 +290,14 @@ func (m *Model) ClearInput() {
 	m.pastes = nil
 	m.input.Reset()
 	m.layoutInput()
+}
+
+// DiscardInput clears the input (Ctrl-C), keeping what it held: the
+// unqueue key (↑) on an empty input brings it back, so a Ctrl-C meant for
+// a reply that had just ended loses nothing.
+func (m *Model) DiscardInput() {
+	m.discarded = &queued{input: m.input.Value(), pastes: m.pastes}
+	m.ClearInput()
 }
 
 // AddNote adds a note from spindle to the visible transcript.
@@ -417,6 +437,15 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	case key.Matches(msg, k.Unqueue) && m.queued != nil && m.input.Value() == "":
 		m.unqueue()
 		return m, nil
+	case key.Matches(msg, k.Unqueue) && m.discarded != nil && m.input.Value() == "":
+		d := m.discarded
+		m.discarded = nil
+		m.input.SetValue(d.input)
+		m.pastes = d.pastes
+		m.input.CursorEnd()
+		m.layoutInput()
+		m.notice = "the cleared text is back"
+		return m, nil
 	case key.Matches(msg, k.ToolOutput):
 		m.expandTools = !m.expandTools
 		return m, nil
@@ -450,11 +479,22 @@ func (m Model) submit() (Model, tea.Cmd) {
 	if typed == "" {
 		return m, nil
 	}
-	if strings.HasPrefix(typed, "/") {
-		m.ClearInput()
+	switch {
+	case strings.HasPrefix(typed, "//"):
+		// "//" sends a message that starts with "/" (a path, say).
+		typed = typed[1:]
+	case strings.HasPrefix(typed, "/") && !strings.Contains(typed, "\n"):
 		name, arg, _ := strings.Cut(stripMarks(typed), " ")
+		if m.isCommand != nil && !m.isCommand(name) {
+			// Not a command: the text stays, nothing is lost.
+			m.notice = "no command " + sanitize.Line(name) + " (the text stays: start it with // to send it as a message)"
+			return m, nil
+		}
+		m.ClearInput()
 		return m, func() tea.Msg { return CommandMsg{Name: name, Arg: strings.TrimSpace(arg)} }
 	}
+	// A text of several lines is a message even when it starts with "/":
+	// a command is one line.
 	pastes := m.pastes
 	text := strings.TrimSpace(expand(typed, pastes))
 	if text == "" {
@@ -522,6 +562,51 @@ func (m *Model) unqueue() {
 	m.pastes = q.pastes
 	m.input.CursorEnd()
 	m.layoutInput()
+}
+
+// takeBackQueued puts the queued message back in the input after an
+// interrupt or a failure, above what the person has typed since (so that
+// nothing is sent out of order, nor lost); the pastes of both keep their
+// own markers. merged says there was typed text below it; ok is false,
+// the message left queued, only when the two hold more pastes than a
+// message may.
+func (m *Model) takeBackQueued() (merged, ok bool) {
+	typed, typedPastes := m.input.Value(), m.pastes
+	q := m.queued
+	if typed == "" {
+		m.unqueue()
+		return false, true
+	}
+	// The typed text's markers move to ones the queued pastes do not use.
+	used := map[rune]bool{}
+	for _, a := range q.pastes {
+		used[a.mark] = true
+	}
+	remap := map[rune]rune{}
+	pastes := slices.Clone(q.pastes)
+	for _, a := range typedPastes {
+		r := rune(firstMark)
+		for ; r <= lastMark && used[r]; r++ {
+		}
+		if r > lastMark {
+			return false, false
+		}
+		used[r], remap[a.mark] = true, r
+		a.mark = r
+		pastes = append(pastes, a)
+	}
+	typed = strings.Map(func(r rune) rune {
+		if n, ok := remap[r]; ok {
+			return n
+		}
+		return r
+	}, typed)
+	m.unqueue()
+	m.input.SetValue(q.input + "\n\n" + typed)
+	m.pastes = pastes
+	m.input.CursorEnd()
+	m.layoutInput()
+	return true, true
 }
 
 // sendCmd creates the session if there is none yet, then starts the turn.
@@ -678,9 +763,11 @@ func (m *Model) ended(t *turn, completed bool) tea.Cmd {
 			m.queued = nil
 			q.view.Remove(q.item)
 			cmds = append(cmds, m.send(q.text))
-		} else if m.input.Value() == "" {
-			m.unqueue()
+		} else if merged, ok := m.takeBackQueued(); ok {
 			m.notice = "the queued message is back in the input"
+			if merged {
+				m.notice += ", above what you typed since"
+			}
 		}
 	}
 	return tea.Batch(cmds...)

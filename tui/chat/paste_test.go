@@ -153,3 +153,58 @@ func TestMarkersCannotBeForged(t *testing.T) {
 		t.Fatalf("a pasted marker was kept: input %q", h.m.InputValue())
 	}
 }
+
+// TestInterruptedQueueComesBackAboveTypedText: a message queued behind a
+// reply that is then interrupted comes back to the input above what the
+// person typed since, each with its own paste, and nothing is sent out of
+// order: the next Enter sends both, once. The control: when the reply
+// completes, the queued message is sent by itself.
+func TestInterruptedQueueComesBackAboveTypedText(t *testing.T) {
+	first, second := numbered(400, "\n"), numbered(300, "\n")
+	h := newHarness(t, 100, 30)
+	h.startTurn("tell me a story")
+	h.typeText("first ")
+	h.send(tea.PasteMsg{Content: first})
+	h.key(enter)
+	h.typeText("second ")
+	h.send(tea.PasteMsg{Content: second})
+	if h.m.queued == nil || len(h.m.pastes) != 1 || h.m.pastes[0].mark != h.m.queued.pastes[0].mark {
+		t.Fatal("setup: the two pastes should share a marker")
+	}
+	h.m.Interrupt()
+	h.event(0, agent.Interrupted{Text: "once upon", Reason: agent.InterruptAbort})
+	if h.m.queued != nil || strings.Contains(h.screen(), "queued") {
+		t.Fatalf("the queued message is still queued after the interrupt:\n%s", h.screen())
+	}
+	if !strings.Contains(h.m.Status().Notice, "above what you typed") {
+		t.Errorf("notice %q", h.m.Status().Notice)
+	}
+	h.key(enter)
+	untilStarted(h)
+	sent := h.ag.Sent()
+	want := "first " + first + "\n\nsecond " + second
+	if len(sent) != 2 || sent[1] != strings.TrimSpace(want) {
+		t.Fatalf("sent %d messages; the last has %d bytes, want %d", len(sent), len(sent[len(sent)-1]), len(want))
+	}
+
+	control := newHarness(t, 100, 30)
+	control.startTurn("tell me a story")
+	control.typeText("queued")
+	control.key(enter)
+	control.typeText("typed")
+	control.event(0, agent.Done{Text: "the end"})
+	untilStarted(control)
+	if sent := control.ag.Sent(); len(sent) != 2 || sent[1] != "queued" || control.m.InputValue() != "typed" {
+		t.Fatalf("the control: sent %q, input %q", sent, control.m.InputValue())
+	}
+}
+
+// untilStarted applies the chat's messages until a turn has started.
+func untilStarted(h *harness) {
+	h.t.Helper()
+	for {
+		if _, ok := h.next().(turnStartedMsg); ok {
+			return
+		}
+	}
+}

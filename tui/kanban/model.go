@@ -173,6 +173,13 @@ func (m Model) Editing() bool {
 	return false
 }
 
+// HasBack reports whether Esc means something to the pane now: a form,
+// input or confirmation to cancel, a card view to leave, a filter to
+// clear. The root then gives it Esc rather than stopping a stream.
+func (m Model) HasBack() bool {
+	return m.Editing() || m.mode != modeBoard || m.filter != ""
+}
+
 // ShortHelp returns the bindings that matter in the pane's current state.
 func (m Model) ShortHelp() []key.Binding {
 	k := m.keys
