@@ -207,11 +207,11 @@ func streamToTerminal(ctx context.Context, events <-chan agent.Event, sigs <-cha
 			endLine()
 			fmt.Fprintf(stderr, "→ %s %s\n", sanitize.Line(ev.Name), oneLineClip(tool.Describe(tool.Call{Name: ev.Name, Args: ev.Arguments}), 200))
 		case agent.ToolResult:
+			mark := "✓"
 			if ev.Result.Err {
-				fmt.Fprintf(stderr, "✗ %s: %s\n", ev.Name, oneLineClip(ev.Result.ScreenText(), 200))
-			} else {
-				fmt.Fprintf(stderr, "✓ %s %s\n", ev.Name, oneLineClip(ev.Result.ScreenText(), 200))
+				mark = "✗"
 			}
+			fmt.Fprintf(stderr, "%s %s\n", mark, oneLineClip(resultLine(ev.Name, ev.Result.ScreenText()), 200))
 		case agent.Done:
 			return finish(nil)
 		case agent.Interrupted:
@@ -241,4 +241,14 @@ func oneLineClip(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
+}
+
+// resultLine is a tool result as spindle run's stderr shows it: the
+// tool's name, then its screen text, which often starts with the name
+// already ("ls ./: 2 entries") and then does not repeat it.
+func resultLine(name, screen string) string {
+	if first, _, _ := strings.Cut(screen, " "); first == name {
+		return screen
+	}
+	return name + " " + screen
 }

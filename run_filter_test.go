@@ -226,3 +226,20 @@ func TestStreamToTerminalSignalWhileWriteBlocks(t *testing.T) {
 		t.Errorf("err %v, stderr %q", err, errOut.String())
 	}
 }
+
+// TestResultLineNamesTheToolOnce: spindle run's stderr line for a tool
+// result names the tool once, whether or not its screen text starts with
+// the name.
+func TestResultLineNamesTheToolOnce(t *testing.T) {
+	for _, tc := range []struct{ name, screen, want string }{
+		{"ls", "ls ./: 2 entries", "ls ./: 2 entries"},
+		{"view", "view main.go: lines 1–3", "view main.go: lines 1–3"},
+		{"kanban_list", `{"cards":[]}`, `kanban_list {"cards":[]}`},
+		{"bash", "$ make (exit status 0)", "bash $ make (exit status 0)"},
+		{"lsx", "ls ./", "lsx ls ./"},
+	} {
+		if got := resultLine(tc.name, tc.screen); got != tc.want {
+			t.Errorf("resultLine(%q, %q) = %q, want %q", tc.name, tc.screen, got, tc.want)
+		}
+	}
+}

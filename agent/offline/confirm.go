@@ -3,6 +3,7 @@ package offline
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -28,15 +29,18 @@ var cardKeys = []string{"card", "created", "updated", "moved"}
 // call, the error, or the result itself. tool and args are the call's name
 // and arguments ("" when the conversation lacks the call).
 func confirmation(tool, args, content string) string {
-	content = strings.TrimSpace(content)
+	// Only line breaks are trimmed for the file tools: a file's first line
+	// keeps its indentation (view's line numbers are padded with spaces).
+	trimmed := strings.TrimSpace(content)
 	if tool == "" {
 		tool = "tool"
 	}
-	v := decodeJSON(content)
+	v := decodeJSON(trimmed)
 	switch tool {
 	case lsTool, viewTool, bashTool:
-		return fileToolConfirmation(tool, args, content, v)
+		return fileToolConfirmation(tool, args, strings.Trim(content, "\r\n"), v)
 	}
+	content = trimmed
 	if obj, ok := v.(map[string]any); ok {
 		if msg := field(obj, "error"); msg != "" {
 			return fmt.Sprintf(toolErrorText, tool, errorText(msg))
@@ -120,6 +124,11 @@ func fileToolConfirmation(tool, args, content string, v any) string {
 	switch tool {
 	case lsTool:
 		lines := resultLines(v, content)
+		// spindle's ls heads its listing with the folder ("./"): a
+		// heading, not an entry.
+		if v == nil && len(lines) > 0 && strings.HasSuffix(lines[0], "/") && isListingHeading(lines[0], a.Path) {
+			lines = lines[1:]
+		}
 		if len(lines) == 0 {
 			return fmt.Sprintf("%s is empty.\n", upperFirst(target))
 		}
@@ -290,6 +299,15 @@ func splitLines(text string) []string {
 		return nil
 	}
 	return strings.Split(text, "\n")
+}
+
+// isListingHeading reports whether line is the ls tool's heading for a
+// listing of path: the path (or ".") with a slash.
+func isListingHeading(line, path string) bool {
+	if path == "" {
+		path = "."
+	}
+	return strings.TrimSuffix(line, "/") == strings.TrimSuffix(filepath.Clean(path), "/")
 }
 
 // firstFile is the first entry of a listing that names a file (not a

@@ -444,6 +444,11 @@ func TestConfirmation(t *testing.T) {
 		{lsTool, `{"path":"agent"}`, `{"entries":[{"name":"tool","type":"dir"},{"name":"agent.go","type":"file"}]}`,
 			[]string{"`agent` holds 2 entries:\n\n```text\ntool/\nagent.go\n```", "*show me agent.go*"}, nil},
 		{lsTool, `{"path":"empty"}`, "", []string{"`empty` is empty."}, nil},
+		// spindle's own ls heads its listing with the folder: not an entry.
+		{lsTool, `{"path":"."}`, "./\nmain.go\nsub/", []string{"`.` holds 2 entries:\n\n```text\nmain.go\nsub/\n```"}, []string{"./\n"}},
+		{lsTool, `{"path":"agent"}`, "agent/\ntool/\nagent.go", []string{"`agent` holds 2 entries:\n\n```text\ntool/\nagent.go\n```"}, nil},
+		// view's line numbers are padded: the first line keeps its padding.
+		{viewTool, `{"path":"main.go"}`, "     1\tpackage main\n     2\t\n", []string{"```go\n     1\tpackage main\n     2\t\n```"}, nil},
 		{viewTool, `{"path":"main.go"}`, "package main\n\nfunc main() {}\n", []string{"Here is `main.go`, all 3 lines:\n\n```go\npackage main\n\nfunc main() {}\n```"}, nil},
 		{viewTool, `{"path":"notes.txt"}`, thirty, []string{"Here is the top of `notes.txt`, 12 of its 30 lines:\n\n```text\n"}, nil},
 		{viewTool, `{"path":"nope.go"}`, `{"error":"open nope.go: no such file or directory"}`, []string{"The `view` tool failed: open nope.go: no such file"}, nil},
