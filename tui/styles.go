@@ -26,6 +26,16 @@ type Styles struct {
 	HelpTitle   lipgloss.Style // an overlay's title
 	Selected    lipgloss.Style // the selected row of a list overlay
 	Border      lipgloss.Style // an overlay's frame
+
+	// bar is the status bar's styles drawn inline: the bar is drawn at
+	// every frame while a reply streams.
+	bar barStyles
+}
+
+// barStyles are Status, StatusModel, StatusState, StatusWarn and
+// StatusError as theme.Inline.
+type barStyles struct {
+	Status, Model, State, Warn, Error theme.Inline
 }
 
 // NewStyles builds the styles from a palette. Without colour (NO_COLOR)
@@ -37,7 +47,7 @@ func NewStyles(p theme.Palette) Styles {
 	if p.NoColor {
 		bar, sel = base.Reverse(true), base.Reverse(true)
 	}
-	return Styles{
+	st := Styles{
 		Body:        base.Foreground(p.Text),
 		Key:         base.Foreground(p.Accent).Bold(true),
 		Muted:       base.Foreground(p.Muted),
@@ -54,6 +64,11 @@ func NewStyles(p theme.Palette) Styles {
 		Selected:    sel.Foreground(p.Text).Bold(true),
 		Border:      base.Foreground(p.Accent),
 	}
+	st.bar = barStyles{
+		Status: theme.NewInline(st.Status), Model: theme.NewInline(st.StatusModel), State: theme.NewInline(st.StatusState),
+		Warn: theme.NewInline(st.StatusWarn), Error: theme.NewInline(st.StatusError),
+	}
+	return st
 }
 
 // applyStyles builds the root's styles from its palette and gives them to

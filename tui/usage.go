@@ -35,16 +35,16 @@ func (m Model) usageLabel(u chat.Usage, room int) string {
 		pct := u.Context * 100 / int64(u.Window)
 		s := fmt.Sprintf(" %s%s/%s %d%% ", est, compactCount(u.Context), compactCount(int64(u.Window)), min(pct, 999))
 		if pct >= 90 {
-			parts = append(parts, st.StatusWarn.Render(s))
+			parts = append(parts, st.bar.Warn.Render(s))
 		} else {
-			parts = append(parts, st.Status.Render(s))
+			parts = append(parts, st.bar.Status.Render(s))
 		}
 	} else {
-		parts = append(parts, st.Status.Render(" "+est+compactCount(u.Context)+" in context "))
+		parts = append(parts, st.bar.Status.Render(" "+est+compactCount(u.Context)+" in context "))
 	}
-	parts = append(parts, st.Status.Render(fmt.Sprintf(" %s↑%s ↓%s ", est, compactCount(u.In), compactCount(u.Out))))
+	parts = append(parts, st.bar.Status.Render(fmt.Sprintf(" %s↑%s ↓%s ", est, compactCount(u.In), compactCount(u.Out))))
 	if u.Priced {
-		parts = append(parts, st.Status.Render(" "+est+dollars(u.Cost)+" "))
+		parts = append(parts, st.bar.Status.Render(" "+est+dollars(u.Cost)+" "))
 	}
 	var b strings.Builder
 	used := 0

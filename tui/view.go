@@ -150,7 +150,7 @@ func (m Model) statusBar() string {
 		model = m.modelLabel()
 	}
 	cs := m.chat.Status()
-	left := st.StatusModel.Render(" "+model+" ") + st.Status.Render(" "+sessionLabel(cs.Session.ID)+" ")
+	left := st.bar.Model.Render(" "+model+" ") + st.bar.Status.Render(" "+sessionLabel(cs.Session.ID)+" ")
 	if m.yolo {
 		left += st.StatusWarn.Reverse(true).Render(" --yolo: tools run without asking ")
 	}
@@ -164,7 +164,7 @@ func (m Model) statusBar() string {
 	hints := m.hints(max(m.width-lw-2, 0))
 	hw := cell.Width(hints)
 	gap := max(m.width-lw-hw-1, 0)
-	return cell.Cut(left+st.Status.Render(strings.Repeat(" ", gap))+hints+st.Status.Render(" "), m.width)
+	return cell.Cut(left+st.bar.Status.Render(strings.Repeat(" ", gap))+hints+st.bar.Status.Render(" "), m.width)
 }
 
 func sessionLabel(id int64) string {
@@ -185,55 +185,55 @@ func (m Model) stateLabel(cs chat.Status) string {
 		} else if n > 1 {
 			s += fmt.Sprintf("(%d running workers stop; their cards go back to To do) ", n)
 		}
-		return st.StatusWarn.Render(s)
+		return st.bar.Warn.Render(s)
 	}
 	var s string
 	others := cs.Running
 	switch cs.Turn {
 	case chat.Interrupting:
-		s, others = st.StatusWarn.Render(" interrupting… "), others-1
+		s, others = st.bar.Warn.Render(" interrupting… "), others-1
 	case chat.Waiting:
-		s, others = st.StatusState.Render(" "+cs.Spinner+" waiting "), others-1
+		s, others = st.bar.State.Render(" "+cs.Spinner+" waiting "), others-1
 	case chat.Streaming:
 		rate := ""
 		if cs.Rate > 0 {
 			rate = fmt.Sprintf(" %.0f tok/s", cs.Rate)
 		}
-		s, others = st.StatusState.Render(" "+cs.Spinner+" streaming"+rate+" "), others-1
+		s, others = st.bar.State.Render(" "+cs.Spinner+" streaming"+rate+" "), others-1
 	default:
 		switch cs.Outcome {
 		case "interrupted":
-			s = st.StatusWarn.Render(" interrupted ")
+			s = st.bar.Warn.Render(" interrupted ")
 		case "error":
-			s = st.StatusError.Render(" error ")
+			s = st.bar.Error.Render(" error ")
 		default:
-			s = st.StatusState.Render(" idle ")
+			s = st.bar.State.Render(" idle ")
 		}
 	}
 	if others > 0 {
-		s += st.StatusState.Render(fmt.Sprintf(" %d running elsewhere ", others))
+		s += st.bar.State.Render(fmt.Sprintf(" %d running elsewhere ", others))
 	}
 	if d := m.dispatcher; d != nil {
 		w := fmt.Sprintf(" workers %d/%d ", len(m.workers.list), d.MaxWorkers())
 		if d.Paused() {
 			w = fmt.Sprintf(" workers %d/%d paused ", len(m.workers.list), d.MaxWorkers())
 		}
-		s += st.Status.Render(w)
+		s += st.bar.Status.Render(w)
 	}
 	if n := m.pendingApprovals() + m.workerApprovals(); n > 0 {
-		s += st.StatusWarn.Render(fmt.Sprintf(" %d waiting for approval ", n))
+		s += st.bar.Warn.Render(fmt.Sprintf(" %d waiting for approval ", n))
 	}
 	// A notice is about the latest key press (any key clears it), so it
 	// shows before an older error.
 	switch {
 	case m.notice != "":
-		s += st.Status.Render(" " + m.notice + " ")
+		s += st.bar.Status.Render(" " + m.notice + " ")
 	case cs.Notice != "":
-		s += st.Status.Render(" " + cs.Notice + " ")
+		s += st.bar.Status.Render(" " + cs.Notice + " ")
 	case m.errText != "":
-		s += st.StatusError.Render(" " + m.errText + " ")
+		s += st.bar.Error.Render(" " + m.errText + " ")
 	case cs.Err != "" && cs.Turn == chat.Idle:
-		s += st.StatusError.Render(" " + cs.Err + " ")
+		s += st.bar.Error.Render(" " + cs.Err + " ")
 	}
 	return s
 }

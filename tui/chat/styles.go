@@ -23,12 +23,20 @@ type Styles struct {
 	SeparatorOn  lipgloss.Style // the same rule while focused
 	ScrollMarker lipgloss.Style // "↓ more below" while scrolled up
 	Selection    lipgloss.Style // text selected with the mouse
+
+	// title are the title's and the rule's styles drawn inline: they are
+	// drawn at every frame while a reply streams.
+	title titleStyles
+}
+
+type titleStyles struct {
+	Off, On, Marker, Rule, RuleOn theme.Inline
 }
 
 // NewStyles builds the chat's styles from the palette.
 func NewStyles(p theme.Palette) Styles {
 	base := lipgloss.NewStyle()
-	return Styles{
+	st := Styles{
 		Transcript:   transcript.NewStyles(p),
 		Body:         base.Foreground(p.Text),
 		Prompt:       base.Foreground(p.Accent).Bold(true),
@@ -40,6 +48,11 @@ func NewStyles(p theme.Palette) Styles {
 		ScrollMarker: base.Foreground(p.Warning),
 		Selection:    base.Reverse(true),
 	}
+	st.title = titleStyles{
+		Off: theme.NewInline(st.PaneTitle), On: theme.NewInline(st.PaneTitleOn), Marker: theme.NewInline(st.ScrollMarker),
+		Rule: theme.NewInline(st.Separator), RuleOn: theme.NewInline(st.SeparatorOn),
+	}
+	return st
 }
 
 // inputStyles are the input's styles, every part from st (the text area's

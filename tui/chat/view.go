@@ -71,21 +71,21 @@ func (m Model) Lines() []string {
 				title += " " + sanitize.Line(m.session.Title)
 			}
 		}
-		style := m.st.PaneTitle
+		style := m.st.title.Off
 		if m.focused {
-			style = m.st.PaneTitleOn
+			style = m.st.title.On
 		}
 		line := style.Render(title)
 		if below {
-			line += m.st.ScrollMarker.Render("  ↓ more below (end)")
+			line += m.st.title.Marker.Render("  ↓ more below (end)")
 		}
 		out = append(out, cell.Pad(line, w))
 	}
 	out = append(out, hist...) // exactly w wide already
 	if l.sepH > 0 {
-		style := m.st.Separator
+		style := m.st.title.Rule
 		if m.focused {
-			style = m.st.SeparatorOn
+			style = m.st.title.RuleOn
 		}
 		out = append(out, style.Render(strings.Repeat("─", w)))
 	}

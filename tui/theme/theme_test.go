@@ -130,3 +130,36 @@ func TestNoColorSet(t *testing.T) {
 		}
 	}
 }
+
+// TestInlineDrawsAsRender: a style drawn inline writes exactly what
+// lipgloss's Render writes, for every palette and texts the probes did not
+// try; a style of a fixed width (the control) is not reduced and still
+// draws as Render does.
+func TestInlineDrawsAsRender(t *testing.T) {
+	texts := []string{" streaming 183 tok/s ", " session #12 ", "", "  ", "é", "🙂 wide", " press Ctrl-C again to quit ", "a\nb", "tab\there"}
+	for name, p := range map[string]Palette{"dark": Dark(), "light": Light(), "plain": Plain(true)} {
+		base := lipgloss.NewStyle()
+		for i, s := range []lipgloss.Style{
+			base.Foreground(p.Text), base.Background(p.Subtle).Foreground(p.Warning).Bold(true),
+			base.Reverse(true), base, base.Foreground(p.Accent).Italic(true).Underline(true),
+		} {
+			in := NewInline(s)
+			if !in.exact && i < 4 { // underlined spaces are drawn apart: not reduced
+				t.Errorf("%s style %d: not reduced", name, i)
+			}
+			for _, text := range texts {
+				if got, want := in.Render(text), s.Render(text); got != want {
+					t.Errorf("%s style %d, %q: inline %q, Render %q", name, i, text, got, want)
+				}
+			}
+		}
+	}
+	padded := lipgloss.NewStyle().Foreground(Dark().Text).Width(12)
+	in := NewInline(padded)
+	if in.exact {
+		t.Error("the control: a fixed-width style was reduced to its escape sequences")
+	}
+	if got, want := in.Render("x y"), padded.Render("x y"); got != want {
+		t.Errorf("the control: %q, want %q", got, want)
+	}
+}
