@@ -151,4 +151,26 @@ wait_screen "press Ctrl-C again to quit" 2
 quit_again kill -INT "$(cat "$work/pid")"
 [ "$(cat "$work/exit")" = 0 ] || fail "spindle exited with status $(cat "$work/exit") after SIGINT"
 
+echo "e2e-tmux: 3. the terminal goes away mid-stream (tmux kill-session: SIGHUP)"
+start --continue
+keys "Write a long essay"
+wait_screen "› Write a long essay" 15
+keys Enter
+wait_screen "tok/s" 30
+pid=$(cat "$work/pid")
+before=$(sql "select count(*) from messages where role='assistant'")
+tmux -L "$sock" kill-session -t "$session"
+deadline=$(($(now_ns) + 10 * 1000000000))
+while kill -0 "$pid" 2>/dev/null; do
+	[ "$(now_ns)" -lt "$deadline" ] || fail "spindle still runs 10 s after its terminal went away"
+	sleep 0.05
+done
+after=$(sql "select count(*) from messages where role='assistant'")
+[ "$after" -gt "$before" ] || fail "state.db: the reply cut by the hangup was not saved"
+status=$(sql "select status from messages where role='assistant' order by id desc limit 1")
+[ "$status" = interrupted ] || fail "state.db: the reply cut by the hangup has status '$status', want interrupted"
+saved=$(sql "select length(content) from messages where role='assistant' order by id desc limit 1")
+[ "$saved" -gt 0 ] || fail "state.db: the hangup lost the partial reply"
+echo "e2e-tmux:    saved as interrupted with $saved bytes"
+
 echo "e2e-tmux: PASS"
