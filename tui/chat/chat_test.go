@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/spindle-sh/spindle/agent"
+	"github.com/spindle-sh/spindle/store"
 	"github.com/spindle-sh/spindle/tui/markdown"
 )
 
@@ -346,5 +348,32 @@ func TestDragSelectsTranscriptText(t *testing.T) {
 	}
 	if h.m.StartSelection(0, 19) {
 		t.Error("a press on the input started a selection")
+	}
+}
+
+// TestWorkerSessionIsNotContinuedFromTheChat: a worker's session, opened
+// from the session browser, is the record of its run of a card: a message
+// typed there is not added to it (the text stays, with a notice). The
+// control: a session of spindle run is continued as any chat.
+func TestWorkerSessionIsNotContinuedFromTheChat(t *testing.T) {
+	for _, kind := range []store.SessionKind{store.SessionWorker, store.SessionRun} {
+		h := newHarness(t, 100, 30)
+		s, err := h.state.StartSession(context.Background(), store.NewSession{Title: "a run", Kind: kind, CardID: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.m.session = s
+		h.typeText("and now?")
+		h.key(enter)
+		if kind == store.SessionWorker {
+			if len(h.ag.Sent()) != 0 || h.m.InputValue() != "and now?" || !strings.Contains(h.m.Status().Notice, "card #7's worker session") {
+				t.Fatalf("worker session: sent %q, input %q, notice %q", h.ag.Sent(), h.m.InputValue(), h.m.Status().Notice)
+			}
+			continue
+		}
+		untilStarted(h)
+		if sent := h.ag.Sent(); len(sent) != 1 {
+			t.Fatalf("the control: a run session was not continued: %q", sent)
+		}
 	}
 }

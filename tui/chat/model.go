@@ -505,6 +505,12 @@ func (m Model) submit() (Model, tea.Cmd) {
 		m.notice = StartingNotice
 		return m, nil
 	}
+	if m.session.Kind == store.SessionWorker {
+		// A worker's session is the record of its run of a card: what the
+		// card's history and its runs point to. The text stays.
+		m.notice = fmt.Sprintf("this is card #%d's worker session, kept as the run's record: /new starts a chat (the text stays)", m.session.CardID)
+		return m, nil
+	}
 	if m.Streaming() {
 		if m.queued != nil {
 			m.notice = "a message is already queued: " + keyName(m.keys.Chat.Unqueue) + " takes it back to edit"
