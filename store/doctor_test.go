@@ -101,6 +101,9 @@ func TestRefusalShowsTheHeaderOnlyWhenItIsAtFault(t *testing.T) {
 	if strings.Contains(res.Err.Error(), "first 32 bytes") || ce.Head != nil {
 		t.Errorf("an integrity_check refusal dumps the sound header: %v", res.Err)
 	}
+	if strings.Contains(res.Err.Error(), "\n") {
+		t.Errorf("the integrity_check refusal is not one line: %q", res.Err)
+	}
 
 	head := filepath.Join(t.TempDir(), "kanban.db")
 	bad := bytes.Clone(data)
