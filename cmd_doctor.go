@@ -37,7 +37,8 @@ func (a *app) doctorCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "doctor",
 		Short: "Check the databases, list backups, back up or restore",
-		Long: `Check kanban.db and state.db in the data directory: the SQLite header (the
+		Long: `Check config.toml (does it load; the file, line and problem if not) and
+kanban.db and state.db in the data directory: the SQLite header (the
 file is refused, never rewritten, if it is damaged) and PRAGMA integrity_check.
 Lists the backups beside them: "backup" (written by --backup with VACUUM INTO),
 "corrupt" (a copy of a refused file) and "replaced" (moved aside by --restore).
