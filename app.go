@@ -33,7 +33,11 @@ type app struct {
 	cwd         string // --cwd: the project the file and shell tools work in
 	yolo        bool   // --yolo: run tool calls without asking (deny rules still apply)
 
-	cfg     config.File
+	cfg config.File
+	// cfgErr is why config.toml did not load, for a command that needs
+	// none of its settings and ran anyway (needsNoSettings); cfg is then
+	// the defaults.
+	cfgErr  error
 	dataDir string
 	logger  *slog.Logger
 	logFile *os.File
@@ -82,7 +86,7 @@ SPINDLE_MODEL, or pass --base-url and --model, or write them to ` + config.Path(
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return a.setup()
+			return a.setup(cmd)
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runTUI(cmd.Context())
@@ -107,12 +111,39 @@ SPINDLE_MODEL, or pass --base-url and --model, or write them to ` + config.Path(
 	return root
 }
 
+// needsNoSettings are the subcommands that read none of config.toml's
+// settings (the model, the endpoint, the tools' rules, the keys): a file
+// that does not load must not lock a person out of their board, or out of
+// the command that diagnoses it. They run with a warning; doctor reports
+// the problem as one of its checks instead. The shell, run and work need
+// the settings and refuse.
+var needsNoSettings = map[string]bool{"kanban": true, "doctor": true, "logs": true, "serve-demo": true}
+
+// subcommand is the name of the root's child that cmd is or is under; ""
+// for the root itself.
+func subcommand(cmd *cobra.Command) string {
+	for ; cmd != nil && cmd.HasParent(); cmd = cmd.Parent() {
+		if !cmd.Parent().HasParent() {
+			return cmd.Name()
+		}
+	}
+	return ""
+}
+
 // setup resolves the data directory, reads the configuration file and opens
-// the log file. The log never goes to the terminal.
-func (a *app) setup() error {
+// the log file. The log never goes to the terminal. A configuration file
+// that does not load stops every command but those in needsNoSettings.
+func (a *app) setup(cmd *cobra.Command) error {
 	cfg, err := config.Load(config.Path())
 	if err != nil {
-		return err
+		name := subcommand(cmd)
+		if !needsNoSettings[name] {
+			return err
+		}
+		a.cfgErr, cfg = err, config.File{}
+		if name != "doctor" {
+			fmt.Fprintf(cmd.ErrOrStderr(), "spindle: warning: %v; %s does not need the settings, but spindle, spindle run and spindle work will not start until it is fixed\n", err, name)
+		}
 	}
 	a.cfg = cfg
 	dir, err := config.DataDir(a.dataDirFlag)
@@ -131,6 +162,9 @@ func (a *app) setup() error {
 	a.logFile = f
 	a.logger = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	slog.SetDefault(a.logger)
+	if a.cfgErr != nil {
+		a.logger.Warn("config did not load; running without it", "command", cmd.CommandPath(), "err", a.cfgErr)
+	}
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/spindle-sh/spindle/config"
 	"github.com/spindle-sh/spindle/store"
 )
 
@@ -36,7 +37,8 @@ func (a *app) doctorCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "doctor",
 		Short: "Check the databases, list backups, back up or restore",
-		Long: `Check kanban.db and state.db in the data directory: the SQLite header (the
+		Long: `Check config.toml (does it load; the file, line and problem if not) and
+kanban.db and state.db in the data directory: the SQLite header (the
 file is refused, never rewritten, if it is damaged) and PRAGMA integrity_check.
 Lists the backups beside them: "backup" (written by --backup with VACUUM INTO),
 "corrupt" (a copy of a refused file) and "replaced" (moved aside by --restore).
@@ -66,11 +68,18 @@ pass --force as well to restore anyway.`,
 				}
 			}
 			a.listBackups(out)
-			switch {
-			case refused > 0:
-				return fmt.Errorf("doctor: %d database(s) refused; restore one with spindle doctor --restore BACKUP, or move the file away to start afresh", refused)
-			case failed > 0:
-				return fmt.Errorf("doctor: %d database(s) could not be checked (see above)", failed)
+			var problems []string
+			if refused > 0 {
+				problems = append(problems, fmt.Sprintf("%d database(s) refused; restore one with spindle doctor --restore BACKUP, or move the file away to start afresh", refused))
+			}
+			if failed > 0 {
+				problems = append(problems, fmt.Sprintf("%d database(s) could not be checked (see above)", failed))
+			}
+			if a.cfgErr != nil {
+				problems = append(problems, "config.toml does not load (see above): spindle, spindle run and spindle work will not start until it is fixed")
+			}
+			if len(problems) > 0 {
+				return errors.New("doctor: " + strings.Join(problems, "; "))
 			}
 			return nil
 		},
@@ -81,29 +90,46 @@ pass --force as well to restore anyway.`,
 	return cmd
 }
 
-// checkAll prints one line per database and returns how many were refused
-// (damaged) and how many could not be checked (unreadable, not a file).
+// checkAll prints one line about the configuration file and one per
+// database, and returns how many databases were refused (damaged) and how
+// many could not be checked (unreadable, not a file). A configuration file
+// that does not load is reported here (setup let doctor run without it).
 func (a *app) checkAll(ctx context.Context, out io.Writer) (refused, failed int) {
 	fmt.Fprintf(out, "data directory: %s\n", a.dataDir)
+	fmt.Fprintf(out, "%-12s %s\n", "config.toml:", configCheck(config.Path(), a.cfgErr))
 	for _, d := range a.databases() {
 		res := store.Check(ctx, d.path, d.appID)
 		switch {
 		case errors.Is(res.Err, store.ErrCorrupt):
 			refused++
-			fmt.Fprintf(out, "%-10s REFUSED: %v\n", d.name+":", res.Err)
+			fmt.Fprintf(out, "%-12s REFUSED: %v\n", d.name+":", res.Err)
 		case res.Err != nil:
 			failed++
-			fmt.Fprintf(out, "%-10s CHECK FAILED: %v\n", d.name+":", res.Err)
+			fmt.Fprintf(out, "%-12s CHECK FAILED: %v\n", d.name+":", res.Err)
 		case !res.Exists:
-			fmt.Fprintf(out, "%-10s missing (created on first use)\n", d.name+":")
+			fmt.Fprintf(out, "%-12s missing (created on first use)\n", d.name+":")
 		case res.Size == 0:
-			fmt.Fprintf(out, "%-10s empty (initialised on first use)\n", d.name+":")
+			fmt.Fprintf(out, "%-12s empty (initialised on first use)\n", d.name+":")
 		default:
-			fmt.Fprintf(out, "%-10s ok: header valid, integrity_check ok, schema version %d, journal %s, %d bytes\n",
+			fmt.Fprintf(out, "%-12s ok: header valid, integrity_check ok, schema version %d, journal %s, %d bytes\n",
 				d.name+":", res.SchemaVersion, res.JournalMode, res.Size)
 		}
 	}
 	return refused, failed
+}
+
+// configCheck is doctor's line about the configuration file at path, given
+// the error that loading it gave (nil if it loaded). The error names the
+// file, the line and what is wrong; its "config: " prefix is the line's
+// label already.
+func configCheck(path string, err error) string {
+	if err != nil {
+		return "DOES NOT LOAD: " + strings.TrimPrefix(err.Error(), "config: ")
+	}
+	if _, serr := os.Stat(path); serr != nil {
+		return "none at " + path + " (the defaults apply)"
+	}
+	return "ok: " + path
 }
 
 // backupAll writes a VACUUM INTO backup of each database that opens.
@@ -165,7 +191,10 @@ func (a *app) listBackups(out io.Writer) {
 		}
 		for _, f := range files {
 			n++
-			fmt.Fprintf(out, "  %-8s %s  %s  %d bytes\n", f.Kind, f.ModTime.Format("2006-01-02 15:04:05"), f.Path, f.Size)
+			// When it was made (the time in its name), not when it was
+			// last written: a replaced file was last written as the
+			// database, before the restore that moved it aside.
+			fmt.Fprintf(out, "  %-8s %s  %s  %d bytes\n", f.Kind, f.Made.Local().Format("2006-01-02 15:04:05 MST"), f.Path, f.Size)
 		}
 	}
 	if n == 0 {

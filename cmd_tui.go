@@ -38,13 +38,14 @@ func (a *app) runTUI(ctx context.Context) error {
 
 // openTUIParts opens state.db, the board and the agent. A refused board does
 // not stop the UI (the kanban pane says why); a refused state.db does, since
-// there is nowhere to keep the conversation. The returned function closes
+// there is nowhere to keep the conversation, and its error points to
+// spindle doctor as the other commands' do. The returned function closes
 // them in reverse order: the agent first, which interrupts whatever still
 // runs (shutdown_abort) and waits for every worker.
 func (a *app) openTUIParts(context.Context) (tui.Parts, func(), error) {
 	state, err := a.openState()
 	if err != nil {
-		return tui.Parts{}, nil, err
+		return tui.Parts{}, nil, hintDoctor(err)
 	}
 	board, boardErr := a.openBoard()
 	if boardErr != nil {

@@ -82,10 +82,10 @@ func TestVersionCommand(t *testing.T) {
 		}
 	}
 	// Negative control: the same configuration does stop a command that
-	// reads it, so the version commands above really skipped it.
-	cmd := exec.Command(bin, "kanban", "list")
+	// needs its settings, so the version commands above really skipped it.
+	cmd := exec.Command(bin, "run", "hello")
 	cmd.Env = env
 	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "purple") {
-		t.Errorf("negative control: a bad configuration did not stop `spindle kanban list`: %v\n%s", err, out)
+		t.Errorf("negative control: a bad configuration did not stop `spindle run`: %v\n%s", err, out)
 	}
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -87,9 +88,9 @@ func (lf *liveFile) check() error {
 func (lf *liveFile) mark(ce *CorruptError) *CorruptError {
 	ce.WhileOpen = true
 	if ce.Head == nil {
-		var buf [32]byte
-		if n, _ := lf.f.ReadAt(buf[:], 0); n > 0 {
-			ce.Head = buf[:n]
+		var buf [headerSize]byte
+		if n, _ := lf.f.ReadAt(buf[:], 0); n > 0 && headerFaulty(buf[:n]) {
+			ce.Head = bytes.Clone(buf[:min(32, n)])
 			ce.TLSOffset = tlsOffset(buf[:n])
 		}
 	}

@@ -119,10 +119,14 @@ func check(ctx context.Context, path string, appID uint32, keepCopy bool) CheckR
 
 // BackupFile is a file kept beside a database.
 type BackupFile struct {
-	Path    string
-	Kind    string // "backup" (VACUUM INTO), "corrupt" (a refused file's copy) or "replaced" (moved aside by a restore)
-	Size    int64
-	ModTime time.Time
+	Path string
+	Kind string // "backup" (VACUUM INTO), "corrupt" (a refused file's copy) or "replaced" (moved aside by a restore)
+	Size int64
+	// Made is when the file was made: the time in its name (UTC), which
+	// for a replaced file is the time of the restore that moved it aside.
+	// A name without a time that parses gives ModTime.
+	Made    time.Time
+	ModTime time.Time // the last write, which for a replaced file is its last write as the database
 }
 
 // BackupPath is where a new backup of the database at path goes:
@@ -152,14 +156,14 @@ func Backups(path string) ([]BackupFile, error) {
 			continue
 		}
 		rest := strings.TrimPrefix(n, base+".")
-		var k string
+		var k, stamp string
 		switch {
 		case strings.HasPrefix(rest, "backup.") && strings.HasSuffix(rest, ".bak"):
-			k = "backup"
+			k, stamp = "backup", strings.TrimSuffix(strings.TrimPrefix(rest, "backup."), ".bak")
 		case strings.HasPrefix(rest, "corrupt.") && strings.HasSuffix(rest, ".bak"):
-			k = "corrupt"
+			k, stamp = "corrupt", strings.TrimSuffix(strings.TrimPrefix(rest, "corrupt."), ".bak")
 		case strings.HasPrefix(rest, "replaced.") && !strings.HasSuffix(rest, "-wal") && !strings.HasSuffix(rest, "-shm") && !strings.HasSuffix(rest, "-journal"):
-			k = "replaced"
+			k, stamp = "replaced", strings.TrimPrefix(rest, "replaced.")
 		default:
 			continue
 		}
@@ -167,7 +171,11 @@ func Backups(path string) ([]BackupFile, error) {
 		if err != nil {
 			continue
 		}
-		out = append(out, BackupFile{Path: filepath.Join(dir, n), Kind: k, Size: info.Size(), ModTime: info.ModTime()})
+		made, err := time.Parse(fileStamp, stamp)
+		if err != nil {
+			made = info.ModTime()
+		}
+		out = append(out, BackupFile{Path: filepath.Join(dir, n), Kind: k, Size: info.Size(), Made: made, ModTime: info.ModTime()})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Kind != out[j].Kind {
@@ -200,7 +208,7 @@ func ForceRestore(ctx context.Context, path, backup string, appID uint32) (aside
 
 func restoreFile(ctx context.Context, path, backup string, appID uint32, force bool) (aside string, err error) {
 	fail := func(err error) (string, error) {
-		return aside, fmt.Errorf("store: restore %s from %s: %w", path, backup, err)
+		return aside, &opError{op: fmt.Sprintf("store: restore %s from %s", path, backup), err: err}
 	}
 	key, err := canonical(path)
 	if err != nil {
@@ -281,6 +289,18 @@ func restoreFile(ctx context.Context, path, backup string, appID uint32, force b
 	delete(registry.checked, key)
 	return aside, nil
 }
+
+// opError is an operation's error wrapped with the operation: one
+// "store:" prefix, where fmt.Errorf("store: restore …: %w", err) would
+// repeat it for an err that is the store's own ("store: restore … from …:
+// store: refusing …").
+type opError struct {
+	op  string // "store: restore X from Y"
+	err error
+}
+
+func (e *opError) Error() string { return e.op + ": " + strings.TrimPrefix(e.err.Error(), "store: ") }
+func (e *opError) Unwrap() error { return e.err }
 
 // Process is another process that uses a database.
 type Process struct {

@@ -22,7 +22,9 @@ type CorruptError struct {
 	Path string
 	// Reason says which check failed.
 	Reason string
-	// Head is the first 32 bytes of the file (fewer if it is shorter).
+	// Head is the first 32 bytes of the file (fewer if it is shorter)
+	// when the header is what is wrong; nil when the header is sound and
+	// the damage is further in.
 	Head []byte
 	// TLSOffset is the offset (0 or 5) at which the bytes look like a TLS
 	// record header, the signature of a socket's late write landing in
@@ -233,7 +235,7 @@ func refuse(err error) error {
 		return err
 	}
 	if ce.Head == nil {
-		if head, rerr := readHead(ce.Path); rerr == nil {
+		if head, rerr := readHead(ce.Path); rerr == nil && headerFaulty(head) {
 			ce.Head = head[:min(32, len(head))]
 			ce.TLSOffset = tlsOffset(head)
 		}
@@ -242,6 +244,20 @@ func refuse(err error) error {
 		ce.Backup = backup
 	}
 	return ce
+}
+
+// headerFaulty says whether head, the first bytes of a refused file, is
+// itself at fault: too short, a field that fails the checks, or a TLS
+// record in it. Only then does the refusal show it: under a sound header
+// (an integrity_check failure, an SQLite error further in) the bytes say
+// nothing and read as though the header were the problem. The
+// application_id is not judged here; the refusal's reason has done that.
+func headerFaulty(head []byte) bool {
+	if len(head) < headerSize {
+		return true
+	}
+	reason, _ := headerFieldsProblem(head, binary.BigEndian.Uint32(head[68:72]))
+	return reason != "" || tlsOffset(head) >= 0
 }
 
 // readHead returns the first headerSize bytes of the file at path (fewer if

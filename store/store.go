@@ -360,7 +360,9 @@ func integrityCheck(ctx context.Context, w *sql.DB, path string) error {
 			return corruptIfSQLite(path, err)
 		}
 		if s != "ok" {
-			problems = append(problems, s)
+			// One row can hold several lines ("*** in database main
+			// ***\nTree 2 page 2: …"); the refusal is one line.
+			problems = append(problems, strings.ReplaceAll(strings.TrimSpace(s), "\n", "; "))
 		}
 	}
 	if err := rows.Err(); err != nil {

@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/spindle-sh/spindle/sanitize"
 	"github.com/spindle-sh/spindle/store"
@@ -51,12 +52,19 @@ type sessionsOverlay struct {
 
 	cursor, top int
 	rows        int // list rows at the last draw (page keys move by it)
+	modelW      int // the widest model of the pages read, with its gap; 0 if none has one
 
-	renaming bool
-	rename   textinput.Model
-	confirm  *store.SessionSummary // the session the delete question is about
-	note     string                // the outcome of the last action
-	err      string
+	// A rename edits the selected row's title in place, with its keys on
+	// the line under the row. It opens with the old title selected, as a
+	// file manager's rename does: the first key that types replaces it, a
+	// delete key clears it, an arrow or Home/End starts editing it.
+	// Enter on the title unchanged saves nothing.
+	renaming  bool
+	replacing bool // the old title is still selected
+	rename    textinput.Model
+	confirm   *store.SessionSummary // the session the delete question is about
+	note      string                // the outcome of the last action
+	err       string
 }
 
 // openSessions pushes the session browser and reads its first page.
@@ -76,9 +84,38 @@ func (m *Model) newDialogInput(placeholder string) textinput.Model {
 	st.Focused.Text = m.st.Body
 	st.Focused.Placeholder = m.st.Muted
 	st.Cursor.Blink = false
+	// Blurred (while a rename has the keyboard): no cursor, the same
+	// colours.
+	st.Blurred.Prompt = m.st.Muted
+	st.Blurred.Text = m.st.Body
+	st.Blurred.Placeholder = m.st.Muted
 	in.SetStyles(st)
 	in.SetWidth(max(m.width-4, 1))
 	return in
+}
+
+// newRenameInput is the field a rename edits in the selected row: drawn
+// on the row's background, with the old title as its value.
+func (m *Model) newRenameInput(title string) textinput.Model {
+	in := m.newDialogInput("a title")
+	in.Prompt = ""
+	st := in.Styles()
+	st.Focused.Text = m.st.Selected
+	st.Focused.Placeholder = m.st.Selected.Foreground(m.palette.Muted).Bold(false)
+	in.SetStyles(st)
+	in.SetValue(title)
+	in.CursorEnd()
+	return in
+}
+
+// selectionStyle draws text selected inside a selected row: the row's
+// colours reversed, or, without colour (where the row is already in
+// reverse video), underlined.
+func (m *Model) selectionStyle() lipgloss.Style {
+	if m.palette.NoColor {
+		return m.st.Selected.Reverse(false).Underline(true)
+	}
+	return m.st.Selected.Reverse(true)
 }
 
 // query is what the browser shows now.
@@ -95,7 +132,7 @@ func (o *sessionsOverlay) reset(m *Model) tea.Cmd {
 	o.seq++
 	o.pages, o.loading = map[int][]store.SessionSummary{}, map[int]bool{}
 	o.total, o.counting, o.toEnd = -1, false, false
-	o.cursor, o.top = 0, 0
+	o.cursor, o.top, o.modelW = 0, 0, 0
 	return o.need(m)
 }
 
@@ -104,7 +141,7 @@ func (o *sessionsOverlay) reset(m *Model) tea.Cmd {
 func (o *sessionsOverlay) reload(m *Model) tea.Cmd {
 	o.seq++
 	o.pages, o.loading = map[int][]store.SessionSummary{}, map[int]bool{}
-	o.total, o.counting = -1, false
+	o.total, o.counting, o.modelW = -1, false, 0
 	return tea.Batch(o.need(m), o.count(m))
 }
 
@@ -225,6 +262,11 @@ func (msg sessionsPageMsg) apply(m *Model) tea.Cmd {
 		msg.rows = []store.SessionSummary{}
 	}
 	o.pages[msg.page] = msg.rows
+	for _, r := range msg.rows {
+		if label := modelLabel(r); label != "" {
+			o.modelW = max(o.modelW, cell.Width(label)+1)
+		}
+	}
 	if len(msg.rows) < sessionsPageSize && (msg.page == 0 || len(msg.rows) > 0) {
 		// The last page: the total is known without counting.
 		o.total = msg.page*sessionsPageSize + len(msg.rows)
@@ -268,22 +310,7 @@ func (o *sessionsOverlay) update(m *Model, msg tea.KeyPressMsg) (tea.Cmd, bool) 
 		return nil, false
 	}
 	if o.renaming {
-		switch {
-		case key.Matches(msg, g.Stop):
-			o.renaming = false
-			return nil, false
-		case key.Matches(msg, k.Open):
-			o.renaming = false
-			s, ok := o.row(o.cursor)
-			title := strings.TrimSpace(sanitize.Line(o.rename.Value()))
-			if !ok || title == "" || title == s.Title {
-				return nil, false
-			}
-			return o.renameCmd(m, s.ID, title), false
-		}
-		var cmd tea.Cmd
-		o.rename, cmd = o.rename.Update(msg)
-		return cmd, false
+		return o.renameKey(m, msg), false
 	}
 	o.note = ""
 	switch {
@@ -303,12 +330,11 @@ func (o *sessionsOverlay) update(m *Model, msg tea.KeyPressMsg) (tea.Cmd, bool) 
 		if !ok {
 			return nil, false
 		}
-		o.renaming = true
-		o.rename = m.newDialogInput("a title")
-		o.rename.Prompt = ""
-		o.rename.SetWidth(max(sessionColumns(m.width).title-2, 1))
-		o.rename.SetValue(s.Title)
-		o.rename.CursorEnd()
+		o.renaming, o.replacing = true, true
+		o.rename = m.newRenameInput(sanitize.Line(s.Title))
+		o.fitRename(m.width - 2 - sessionColumns(m.width, o.modelW, o.showAll).id - 1)
+		// One cursor on screen: the search field gives up its own.
+		o.search.Blur()
 		return o.rename.Focus(), false
 	case key.Matches(msg, k.Delete):
 		s, ok := o.row(o.cursor)
@@ -351,6 +377,59 @@ func (o *sessionsOverlay) update(m *Model, msg tea.KeyPressMsg) (tea.Cmd, bool) 
 	}
 	o.cursor = clampInt(o.cursor, 0, o.known()-1)
 	return o.need(m), false
+}
+
+// renameKey handles a key while the rename field has the keyboard.
+func (o *sessionsOverlay) renameKey(m *Model, msg tea.KeyPressMsg) tea.Cmd {
+	k, g := m.keys.Sessions, m.keys.Global
+	switch {
+	case key.Matches(msg, g.Stop):
+		return o.endRename()
+	case key.Matches(msg, k.Open):
+		s, ok := o.row(o.cursor)
+		title := strings.TrimSpace(sanitize.Line(o.rename.Value()))
+		end := o.endRename()
+		if !ok || title == "" || title == sanitize.Line(s.Title) {
+			return end
+		}
+		return tea.Batch(end, o.renameCmd(m, s.ID, title))
+	}
+	if o.replacing {
+		o.replacing = false
+		km := o.rename.KeyMap
+		switch {
+		case msg.Text != "":
+			o.rename.SetValue("") // what is typed replaces the old title
+		case key.Matches(msg, km.DeleteCharacterBackward, km.DeleteCharacterForward, km.DeleteWordBackward,
+			km.DeleteWordForward, km.DeleteBeforeCursor, km.DeleteAfterCursor):
+			o.rename.SetValue("")
+			return nil
+		case key.Matches(msg, km.CharacterBackward, km.WordBackward, km.LineStart):
+			o.rename.CursorStart()
+			return nil
+		case key.Matches(msg, km.CharacterForward, km.WordForward, km.LineEnd):
+			o.rename.CursorEnd()
+			return nil
+		default:
+			// A key that changes nothing keeps the selection.
+			value, pos := o.rename.Value(), o.rename.Position()
+			var cmd tea.Cmd
+			o.rename, cmd = o.rename.Update(msg)
+			o.replacing = o.rename.Value() == value && o.rename.Position() == pos
+			return cmd
+		}
+	}
+	var cmd tea.Cmd
+	o.rename, cmd = o.rename.Update(msg)
+	return cmd
+}
+
+// endRename closes the rename field; the search field takes the keyboard
+// (and the cursor) back.
+func (o *sessionsOverlay) endRename() tea.Cmd {
+	o.renaming, o.replacing = false, false
+	o.rename.Blur()
+	return o.search.Focus()
 }
 
 // sessionRenamedMsg and sessionDeletedMsg are the outcomes of the
@@ -458,12 +537,20 @@ func (o *sessionsOverlay) lines(m *Model, w, h int) []string {
 	o.search.SetWidth(max(w-4, 1))
 	out := []string{cell.Cut(title, w), cell.Cut(o.search.View(), w)}
 
-	cols := sessionColumns(w)
+	cols := sessionColumns(w, o.modelW, o.showAll)
 	out = append(out, st.Muted.Render(cols.header(w)))
 	current := m.chat.Session().ID
-	for i := o.top; i < o.top+rows; i++ {
+	list := rows
+	if o.renaming {
+		// The line under the renamed row says what the keys do there.
+		list = max(rows-1, 1)
+		o.scrollTo(list)
+	}
+	for i := o.top; i < o.top+list; i++ {
 		s, ok := o.row(i)
 		switch {
+		case ok && i == o.cursor && o.renaming:
+			out = append(out, o.drawRenameRow(m, cols, s, w), o.renameHint(m, cols, w))
 		case ok:
 			out = append(out, o.drawRow(m, cols, s, i == o.cursor, s.ID == current, w))
 		case i == 0 && len(o.pages) == 0 && o.err == "":
@@ -507,8 +594,6 @@ func (o *sessionsOverlay) detail(m *Model, w int) []string {
 			st.Muted.Render(cell.Cut(m.keys.Sessions.Confirm.Help().Key+" deletes it · any other key keeps it · the board is not touched", w)),
 			"",
 		}
-	case o.renaming:
-		return []string{st.Body.Render(cell.Cut("New title: "+m.keys.Sessions.Open.Help().Key+" saves · "+m.keys.Global.Stop.Help().Key+" cancels", w)), "", ""}
 	case o.err != "":
 		return []string{bad.Render(cell.Cut(o.err, w)), "", ""}
 	}
@@ -556,10 +641,21 @@ func (o *sessionsOverlay) detail(m *Model, w int) []string {
 // sessionCols are the widths of a row's columns at one screen width.
 type sessionCols struct{ id, title, kind, msgs, when, model int }
 
-func sessionColumns(w int) sessionCols {
-	c := sessionCols{id: 7, kind: 7, msgs: 9, when: 9}
-	c.model = min(max(w/6, 8), 24)
-	c.title = w - 2 - c.id - c.kind - c.msgs - c.when - c.model
+// sessionColumns fits the columns to width w. The model column gets what
+// the widest model name needs (modelW, with its gap) up to half of what the
+// fixed columns leave, so that a name is cut only when it would take more
+// than the title; the title gets the rest. The kind column is there only
+// when sessions of every kind are listed (a chat session shows none).
+func sessionColumns(w, modelW int, kinds bool) sessionCols {
+	c := sessionCols{id: 7, msgs: 9, when: 9}
+	if kinds {
+		c.kind = 7
+	}
+	rest := w - 2 - c.id - c.kind - c.msgs - c.when
+	if modelW > 0 {
+		c.model = min(max(modelW, len("model ")), max(rest/2, 0))
+	}
+	c.title = rest - c.model
 	if c.title < 12 {
 		// Narrow: the model goes first, then the kind.
 		c.title += c.model
@@ -595,23 +691,69 @@ func (o *sessionsOverlay) drawRow(m *Model, c sessionCols, s store.SessionSummar
 		title = "● " + title
 	}
 	titleCell := cell.Pad(title, c.title-1) + " "
-	if selected && o.renaming {
-		titleCell = cell.Pad(o.rename.View(), c.title)
-	}
 	kind := ""
 	if s.Kind != store.SessionChat {
 		kind = string(s.Kind)
 	}
-	model := sanitize.Line(s.Model)
-	if s.Endpoint != "" && model != "" {
-		model = sanitize.Line(s.Endpoint) + "/" + model
-	}
+	model := modelLabel(s)
 	id, rest := cell.Pad(fmt.Sprintf("#%d", s.ID), c.id), cell.Pad(kind, c.kind)+padLeft(shortCount(s.Messages), c.msgs-1)+" "+
 		cell.Pad(ago(s.LastActivity, o.now), c.when)+cell.Pad(model, c.model)
 	if selected {
 		return st.Selected.Render(cell.Pad("› "+id+titleCell+rest, w))
 	}
 	return cell.Pad("  "+st.Muted.Render(id)+st.Body.Render(titleCell)+st.Muted.Render(rest), w)
+}
+
+// modelLabel is the model of a session as its row shows it:
+// "endpoint/model", or the model alone.
+func modelLabel(s store.SessionSummary) string {
+	model := sanitize.Line(s.Model)
+	if s.Endpoint != "" && model != "" {
+		model = sanitize.Line(s.Endpoint) + "/" + model
+	}
+	return model
+}
+
+// drawRenameRow is the selected row while it is renamed: its id, then the
+// rename field across the rest of the row (the other columns are in the
+// detail lines below the list). While the old title is selected it is
+// drawn as a selection, with no cursor; once editing starts, the field
+// draws the one cursor on screen.
+func (o *sessionsOverlay) drawRenameRow(m *Model, c sessionCols, s store.SessionSummary, w int) string {
+	st := m.st
+	fieldW := max(w-2-c.id, 1)
+	var field string
+	if o.replacing && o.rename.Value() != "" {
+		field = m.selectionStyle().Render(cell.Cut(o.rename.Value(), fieldW-1))
+	} else {
+		o.fitRename(fieldW - 1)
+		field = cell.Cut(o.rename.View(), fieldW)
+	}
+	return cell.Pad(st.Selected.Render("› "+cell.Pad(fmt.Sprintf("#%d", s.ID), c.id))+field+st.Selected.Render(cell.Spaces(max(fieldW-cell.Width(field), 0))), w)
+}
+
+// fitRename gives the rename field w cells of text (its cursor takes one
+// more) and scrolls its text to them again: the field itself scrolls only
+// when its cursor moves.
+func (o *sessionsOverlay) fitRename(w int) {
+	w = max(w, 1)
+	if o.rename.Width() == w {
+		return
+	}
+	pos := o.rename.Position()
+	o.rename.SetWidth(w)
+	o.rename.CursorStart()
+	o.rename.SetCursor(pos)
+}
+
+// renameHint is the line under the renamed row: what its keys do, starting
+// under the title.
+func (o *sessionsOverlay) renameHint(m *Model, c sessionCols, w int) string {
+	hint := m.keys.Sessions.Open.Help().Key + " saves · " + m.keys.Global.Stop.Help().Key + " cancels"
+	if o.replacing {
+		hint = "typing replaces the title · ← → edit it · " + hint
+	}
+	return cell.Pad(cell.Spaces(2+c.id)+m.st.Muted.Render(cell.Cut(hint, max(w-2-c.id, 1))), w)
 }
 
 // shortCount is a message count in a few cells: "7", "1.2k".

@@ -145,6 +145,11 @@ func TestGoldenSessions(t *testing.T) {
 		{"rename_120x40", 120, 40, func(h *harness) {
 			h.browser()
 			h.key(tea.KeyPressMsg{Code: 'r', Mod: tea.ModCtrl})
+		}},
+		{"rename_edit_80x24", 80, 24, func(h *harness) {
+			h.browser()
+			h.key(tea.KeyPressMsg{Code: 'r', Mod: tea.ModCtrl})
+			h.key(tea.KeyPressMsg{Code: tea.KeyEnd})
 			h.typeText(" (draft)")
 		}},
 	}
@@ -488,4 +493,241 @@ func reportPercentiles(b *testing.B, d []time.Duration) {
 	}
 	b.ReportMetric(pct(0.50), "p50-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
+}
+
+// reverseRuns counts the runs of reverse-video text in a styled line: a
+// text cursor (the virtual cursor draws one reversed cell) or a selection.
+// The colour arguments of 38/48/58 are skipped, so that colour 7 is not
+// taken for reverse video.
+func reverseRuns(line string) int {
+	runs, rev, inRun := 0, false, false
+	for line != "" {
+		i := strings.Index(line, "\x1b[")
+		if i != 0 {
+			// Text: a run starts where reversed text follows text that
+			// was not.
+			if rev && !inRun {
+				runs++
+			}
+			inRun = rev
+			if i < 0 {
+				break
+			}
+			line = line[i:]
+			continue
+		}
+		end := strings.IndexFunc(line[2:], func(r rune) bool { return r >= '@' && r <= '~' })
+		if end < 0 {
+			break
+		}
+		seq, final := line[2:2+end], line[2+end]
+		line = line[3+end:]
+		if final != 'm' {
+			continue
+		}
+		params := strings.Split(seq, ";")
+		for j := 0; j < len(params); j++ {
+			switch params[j] {
+			case "", "0", "27":
+				rev = false
+			case "7":
+				rev = true
+			case "38", "48", "58":
+				if j+1 < len(params) && params[j+1] == "5" {
+					j += 2
+				} else if j+1 < len(params) && params[j+1] == "2" {
+					j += 4
+				}
+			}
+		}
+	}
+	return runs
+}
+
+// screenReverseRuns counts the reverse-video runs on the screen, line by
+// line (the status bar left out), and returns the lines that hold any.
+func screenReverseRuns(m Model) (int, []int) {
+	lines := strings.Split(m.screen(), "\n")
+	n, at := 0, []int(nil)
+	for i, l := range lines[:len(lines)-1] {
+		if r := reverseRuns(l); r > 0 {
+			n += r
+			at = append(at, i)
+		}
+	}
+	return n, at
+}
+
+// lineWith returns the index of the first screen line holding s, -1 if none.
+func lineWith(screen, s string) int {
+	for i, l := range strings.Split(screen, "\n") {
+		if strings.Contains(l, s) {
+			return i
+		}
+	}
+	return -1
+}
+
+// TestSessionBrowserRenameInPlace: ctrl+r edits the title in its row, with
+// what the keys do on the line right under it, and one cursor on screen
+// (the search field gives its up). The old title opens selected, as a
+// file manager's rename does: the first character typed replaces it
+// (typing "Connecting models" gives that title, not the old one with it
+// appended), a delete key clears it, and an arrow or End edits it.
+func TestSessionBrowserRenameInPlace(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, 120, 40)
+	for i := range 6 {
+		addSession(t, h.state, fmt.Sprintf("older %d", i), store.SessionChat, "hi")
+	}
+	s := addSession(t, h.state, "how do I connect a real model", store.SessionChat, "how?")
+	o := h.browser()
+	title := func() string {
+		t.Helper()
+		got, err := h.state.Session(ctx, s.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Title
+	}
+	rename := func(keys ...any) {
+		t.Helper()
+		h.key(tea.KeyPressMsg{Code: 'r', Mod: tea.ModCtrl})
+		for _, k := range keys {
+			switch k := k.(type) {
+			case string:
+				h.typeText(k)
+			case tea.KeyPressMsg:
+				h.key(k)
+			}
+		}
+	}
+
+	rename()
+	screen := h.screen()
+	row, hint := lineWith(screen, fmt.Sprintf("› #%d ", s.ID)), lineWith(screen, "enter saves")
+	if row < 0 {
+		t.Fatalf("no row for #%d:\n%s", s.ID, screen)
+	}
+	if hint != row+1 {
+		t.Errorf("the rename's keys are on line %d, the row on line %d; want the line under the row:\n%s", hint, row, screen)
+	} else if !strings.Contains(strings.Split(screen, "\n")[hint], "typing replaces the title") {
+		t.Errorf("the hint does not say that typing replaces the title:\n%s", screen)
+	}
+	// The old title is selected: one reversed run (the selection), no
+	// cursor anywhere, the search field's included.
+	if n, at := screenReverseRuns(h.m); n != 1 || at[0] != row {
+		t.Errorf("with the title selected: %d reversed runs on lines %v; want 1, the title on line %d", n, at, row)
+	}
+
+	h.typeText("Connecting models")
+	if n, at := screenReverseRuns(h.m); n != 1 || at[0] != row {
+		t.Errorf("while typing: %d cursors on lines %v; want 1, in the row on line %d", n, at, row)
+	}
+	// Negative control: the count sees a second cursor when the search
+	// field keeps its own.
+	o.search.Focus()
+	if n, _ := screenReverseRuns(h.m); n != 2 {
+		t.Errorf("negative control: with the search field focused too, %d cursors counted; want 2", n)
+	}
+	o.search.Blur()
+	h.key(enter)
+	untilMsg[sessionRenamedMsg](h)
+	if got := title(); got != "Connecting models" {
+		t.Errorf("typing over the selected title gave %q, want %q", got, "Connecting models")
+	}
+	if !o.search.Focused() || o.renaming {
+		t.Errorf("after the rename the search field does not have the keyboard back")
+	}
+
+	tests := []struct {
+		name string
+		keys []any
+		want string
+	}{
+		{"End edits the end", []any{tea.KeyPressMsg{Code: tea.KeyEnd}, " (draft)"}, "Connecting models (draft)"},
+		{"right edits the end", []any{tea.KeyPressMsg{Code: tea.KeyRight}, "!"}, "Connecting models (draft)!"},
+		{"Home edits the start", []any{tea.KeyPressMsg{Code: tea.KeyHome}, "On "}, "On Connecting models (draft)!"},
+		{"backspace clears it", []any{tea.KeyPressMsg{Code: tea.KeyBackspace}, "Models"}, "Models"},
+		{"a key that changes nothing keeps the selection", []any{tea.KeyPressMsg{Code: tea.KeyUp}, "Endpoints"}, "Endpoints"},
+		{"enter on the old title keeps it", nil, "Endpoints"},
+	}
+	for _, tc := range tests {
+		rename(tc.keys...)
+		h.key(enter)
+		if tc.keys != nil {
+			untilMsg[sessionRenamedMsg](h)
+		}
+		if got := title(); got != tc.want {
+			t.Errorf("%s: title %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	if !strings.Contains(h.screen(), "Endpoints") {
+		t.Errorf("the list does not show the new title:\n%s", h.screen())
+	}
+}
+
+// TestSessionColumns: the model column is as wide as the widest model
+// name needs, up to half of what the fixed columns leave; the title takes
+// the rest; the kind column is there only when every kind is listed.
+func TestSessionColumns(t *testing.T) {
+	tests := []struct {
+		w, modelW    int
+		kinds        bool
+		title, model int
+	}{
+		{120, 22, false, 71, 22}, // "@offline/spindle-demo" whole
+		{120, 22, true, 64, 22},
+		{120, 200, false, 47, 46}, // capped: the title keeps at least as much
+		{120, 0, false, 93, 0},    // no session has a model
+		{120, 3, false, 87, 6},    // as wide as its header
+		{80, 22, false, 31, 22},
+		{40, 22, false, 13, 0}, // narrow: the model goes first
+	}
+	for _, tc := range tests {
+		c := sessionColumns(tc.w, tc.modelW, tc.kinds)
+		if c.title != tc.title || c.model != tc.model {
+			t.Errorf("sessionColumns(%d, %d, %v): title %d, model %d; want %d, %d", tc.w, tc.modelW, tc.kinds, c.title, c.model, tc.title, tc.model)
+		}
+		if sum := 2 + c.id + c.title + c.kind + c.msgs + c.when + c.model; sum != tc.w {
+			t.Errorf("sessionColumns(%d, …): the columns add up to %d", tc.w, sum)
+		}
+	}
+}
+
+// TestSessionBrowserShowsTheWholeModel: at 120×40 the demo model's name,
+// "@offline/spindle-demo", is shown whole and a long title gets the room
+// the model does not need; a model name longer than half the room is cut
+// (the negative control: the check sees a cut name).
+func TestSessionBrowserShowsTheWholeModel(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t, 120, 40)
+	long := "Plan the release of version 2 with the whole team and every open question on the board"
+	s := addSession(t, h.state, long, store.SessionChat, "hi")
+	if err := h.state.SetSessionRoute(ctx, s.ID, "@offline", "spindle-demo"); err != nil {
+		t.Fatal(err)
+	}
+	h.browser()
+	screen := h.screen()
+	if !strings.Contains(screen, "@offline/spindle-demo ") {
+		t.Errorf("the model is cut:\n%s", screen)
+	}
+	if !strings.Contains(screen, long[:68]) {
+		t.Errorf("the title does not get the room the model leaves (want %q):\n%s", long[:68], screen)
+	}
+
+	wide := strings.Repeat("m", 60)
+	w := addSession(t, h.state, "wide", store.SessionChat, "hi")
+	if err := h.state.SetSessionRoute(ctx, w.ID, "@offline", wide); err != nil {
+		t.Fatal(err)
+	}
+	h.key(esc)
+	h.browser()
+	screen = h.screen()
+	if strings.Contains(screen, "@offline/"+wide) || !strings.Contains(screen, "@offline/mmm") || !strings.Contains(screen, "m…") {
+		t.Errorf("negative control: a model wider than half the room is not cut:\n%s", screen)
+	}
+	if !strings.Contains(screen, long[:40]) {
+		t.Errorf("a wide model took the title's room:\n%s", screen)
+	}
 }
