@@ -205,6 +205,7 @@ normalize() {
 		my $border = "\x{2502}";                                 # the chat pane'"'"'s right edge
 		my $live = qr/[\x{2800}-\x{28FF}]|interrupting\x{2026}/;  # a turn in progress
 		my $cut = qr/^\s*\S?\s*interrupted\s*$/;                # the marker under an interrupted reply
+		my $asking = qr/ctrl\+c denies and stops the turn/;         # an approval dialog'"'"'s footer
 		my ($txt, $tape) = @ARGV;
 		# Which command of the tape wrote each screen: VHS writes one after
 		# every command it runs while recording (Show included; Hide and what
@@ -254,8 +255,9 @@ normalize() {
 			pop @rows while @rows && $rows[-1] =~ /^\s*$/;          # trailing blank rows
 			# A turn in progress (the status bar shows a spinner while waiting
 			# or streaming, or says interrupting…): how much of the reply has
-			# arrived is timing.
-			if (grep { $_ =~ $live } @rows) {
+			# arrived is timing. Not so while an approval dialog is open: it
+			# covers the panes, and the turn waits for the answer.
+			if ((grep { $_ =~ $live } @rows) && !(grep { $_ =~ $asking } @rows)) {
 				@rows = ("<screen while a reply streams>");
 			}
 			# An interrupted reply: where Ctrl-C landed is timing, so the chat
@@ -279,9 +281,17 @@ normalize() {
 				s/\b\d+(?:\.\d+)?\s?(?:ns|\x{b5}s|us|ms|s|m|h)\b/<dur>/g;    # durations
 				s/\b((?:owner_)?tid|pid)=\d+/$1=N/g;                          # thread and process ids
 				s/(127\.0\.0\.1|localhost|\[::1\]):\d+/$1:PORT/g;            # loopback ports
+				s{/tmp/spindle-vhs\.[A-Za-z0-9]{6}/}{<tmp>/}g;                # the recording directory
+				s{(/projects/\S+-)[0-9a-f]{12}\.toml}{$1<hash>.toml}g;         # named by a hash of that path
+				# token figures marked estimated (~): they count what had arrived
+				# of an interrupted reply
+				s{~[\d.]+[kM]?/([\d.]+[kM]?) \d+%}{~N/$1 N%}g;
+				s{~[\d.]+[kM]? in context}{~N in context}g;
+				s{~\x{2191}[\d.]+[kM]? \x{2193}[\d.]+[kM]?}{~\x{2191}N \x{2193}N}g;
+				s{~<?\$[\d.]+}{~\$N}g;
 				if ($_ ne $orig) {                                            # widths that shifted
 					# the nearest run of spaces on either side of a replaced figure
-					my $ph = qr/<time>|<date>|<dur>|N tok\/s|=N|:PORT/;
+					my $ph = qr/<time>|<date>|<dur>|N tok\/s|=N|:PORT|<tmp>|<hash>|~N|N%|\x{2193}N|~\$N/;
 					s/(?:$ph)(?:[^ ]| (?! ))*\K {2,}/ /g;
 					s/ {2,}(?=(?:[^ ]| (?! ))*(?:$ph))/ /g;
 				}
@@ -321,7 +331,7 @@ record() {
 	local t tmp status=0 home out
 	tmp=$(mktemp -d /tmp/spindle-vhs.XXXXXX)
 	mkdir -p "$tmp/bin" "$tmp/out/vhs"
-	step "build spindle" bash -c 'cd "$1" && GOFLAGS=-mod=mod go build -o "$2/bin/spindle" .' _ "$repo" "$tmp"
+	step "build spindle" bash -c 'cd "$1" && GOFLAGS=-mod=readonly go build -o "$2/bin/spindle" .' _ "$repo" "$tmp"
 	if [ "$(id -u)" = 0 ]; then export VHS_NO_SANDBOX=1; fi
 	for t in "${names[@]}"; do
 		home="$tmp/home-$t"
