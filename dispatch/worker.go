@@ -83,7 +83,11 @@ type worker struct {
 	reply    strings.Builder // the last reply's text, for a turn that ends in plain text
 	events   []agent.Event
 	dropped  int // events dropped from the front of events
-	pending  *agent.ApprovalNeeded
+	// served is how many events (from the first, dropped ones included)
+	// eventsFrom has handed out: a delta is merged only into one nobody
+	// has read yet, or the reader would never see what was merged.
+	served  int
+	pending *agent.ApprovalNeeded
 }
 
 // stop interrupts the worker's turn (once it has one) for why.
@@ -137,6 +141,7 @@ func (w *worker) eventsFrom(from int) ([]agent.Event, int) {
 		i = len(w.events)
 	}
 	out := append([]agent.Event(nil), w.events[i:]...)
+	w.served = max(w.served, w.dropped+len(w.events))
 	return out, w.dropped + len(w.events)
 }
 
@@ -159,9 +164,9 @@ func (w *worker) record(ev agent.Event) {
 			w.lastLine = line
 		}
 		w.tokens += int64(utf8.RuneCountInString(ev.Text)+3) / 4
-		// Merged with the previous delta: the live view applies them the
-		// same way, and the log stays short.
-		if n := len(w.events); n > 0 {
+		// Merged with the previous delta if that one has not been read:
+		// the live view applies them the same way, and the log stays short.
+		if n := len(w.events); n > 0 && w.dropped+n > w.served {
 			if prev, ok := w.events[n-1].(agent.Delta); ok {
 				w.events[n-1] = agent.Delta{Text: prev.Text + ev.Text}
 				return
