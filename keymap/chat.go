@@ -100,7 +100,7 @@ func (c Chat) ShortHelp() []key.Binding {
 // FullHelp is the chat pane's columns of the help overlay.
 func (c Chat) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{c.Send, c.Newline, c.Editor.DeleteWordBackward, c.Editor.LineStart, c.Editor.LineEnd},
+		{c.Send, c.Newline, c.Editor.DeleteWordBackward, c.Editor.LineStart, c.Editor.LineEnd, c.RemovePaste},
 		{c.PageUp, c.PageDown, c.LineUp, c.LineDown, c.Top, c.Bottom, c.Unqueue, c.ToolOutput},
 	}
 }
