@@ -448,21 +448,26 @@ func describeEvent(e store.Event) string {
 	return string(e.Kind)
 }
 
-// describeUndo says what undoing ev did, naming who had made the change.
+// describeUndo says what undoing ev did, naming who had made the change
+// (the person as "you").
 func describeUndo(ev store.Event) string {
+	by, whose := ev.Actor, ev.Actor+"'s"
+	if ev.Actor == store.ActorMe {
+		by, whose = "you", "your"
+	}
 	switch ev.Kind {
 	case store.EventCreated:
-		return fmt.Sprintf("removed card %d %q, created by %s", ev.CardID, ev.Text, ev.Actor)
+		return fmt.Sprintf("removed card %d %q, created by %s", ev.CardID, ev.Text, by)
 	case store.EventDeleted:
-		return fmt.Sprintf("restored card %d %q, deleted by %s", ev.CardID, ev.Text, ev.Actor)
+		return fmt.Sprintf("restored card %d %q, deleted by %s", ev.CardID, ev.Text, by)
 	case store.EventEdited:
-		return fmt.Sprintf("reverted %s's edit of card %d (%s)", ev.Actor, ev.CardID, ev.Text)
+		return fmt.Sprintf("reverted %s edit of card %d (%s)", whose, ev.CardID, ev.Text)
 	case store.EventMoved:
-		return fmt.Sprintf("moved card %d back (%s had moved it %s)", ev.CardID, ev.Actor, ev.Text)
+		return fmt.Sprintf("moved card %d back (%s had moved it %s)", ev.CardID, by, ev.Text)
 	case store.EventCommented:
-		return fmt.Sprintf("withdrew %s's comment on card %d", ev.Actor, ev.CardID)
+		return fmt.Sprintf("withdrew %s comment on card %d", whose, ev.CardID)
 	}
-	return fmt.Sprintf("%s of card %d by %s", ev.Kind, ev.CardID, ev.Actor)
+	return fmt.Sprintf("%s of card %d by %s", ev.Kind, ev.CardID, by)
 }
 
 func (a *app) kanbanStopCmd() *cobra.Command {

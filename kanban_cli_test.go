@@ -135,7 +135,7 @@ func testScript(t *testing.T, bin string) {
 		t.Fatalf("show --json = %+v", shown)
 	}
 	run("kanban", "rm", id)
-	if out := run("kanban", "undo"); !strings.Contains(out, "restored card") || !strings.Contains(out, "deleted by me") {
+	if out := run("kanban", "undo"); !strings.Contains(out, "restored card") || !strings.Contains(out, "deleted by you") {
 		t.Fatalf("undo said %q", out)
 	}
 	var cards []struct {
@@ -217,7 +217,7 @@ func TestUndoIsThePersonsFromTheCLI(t *testing.T) {
 		t.Fatalf("both cards should be on the board:\n%s", list)
 	}
 	out := run("kanban", "undo")
-	if !strings.Contains(out, "removed card "+a) || !strings.Contains(out, "created by me") {
+	if !strings.Contains(out, "removed card "+a) || !strings.Contains(out, "created by you") {
 		t.Errorf("undo said %q", out)
 	}
 	list = run("kanban", "list")

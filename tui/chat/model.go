@@ -846,7 +846,7 @@ func (m *Model) NewSession() {
 	m.session = store.Session{}
 	m.view = transcript.New()
 	m.tally = &agent.Tally{}
-	m.view.Add(transcript.NewNote("New session: it is saved when you send the first message."))
+	m.view.Add(transcript.NewNote("New session."))
 	m.errText, m.outcome = "", ""
 }
 
