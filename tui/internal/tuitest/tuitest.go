@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -283,7 +284,24 @@ func (a *Agent) Models(context.Context) ([]string, error) { return []string{"spi
 // OpenStores opens a real state.db and kanban.db in a temporary directory.
 func OpenStores(t testing.TB) (*store.State, *store.Board) {
 	t.Helper()
-	dir := t.TempDir()
+	// Not t.TempDir: a command still running when the test ends (the pump
+	// leaves blocked ones behind) may open the database as it is closed,
+	// and SQLite then writes its -wal beside it while t.TempDir's removal
+	// runs, which fails the test. The directory goes after the stores are
+	// closed, with a few tries.
+	dir, err := os.MkdirTemp("", "spindle-tui-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for range 10 {
+			if err = os.RemoveAll(dir); err == nil {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Logf("remove %s: %v", dir, err)
+	})
 	st, err := store.OpenState(filepath.Join(dir, "state.db"))
 	if err != nil {
 		t.Fatal(err)
