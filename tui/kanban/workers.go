@@ -78,7 +78,8 @@ func (m Model) DetailID() int64 {
 }
 
 // workerLine is the second line of a running card: the spinner, how long
-// it has run, and its latest output, or that it waits for approval.
+// it has run, and its latest output as plain text, or that it waits for
+// approval.
 func (m *Model) workerLine(w Worker) (string, bool) {
 	if w.NeedsApproval {
 		return fmt.Sprintf("! needs approval · %s answers", firstKey(m.keys.AnswerWorker)), true
@@ -88,10 +89,38 @@ func (m *Model) workerLine(w Worker) (string, bool) {
 		state = "stopping…"
 	}
 	line := fmt.Sprintf("%s %s", state, w.Elapsed.Round(time.Second))
-	if w.LastLine != "" {
-		line += " · " + w.LastLine
+	if l := plainLine(w.LastLine); l != "" {
+		line += " · " + l
 	}
 	return line, false
+}
+
+// noWorkerLine is what a card in Running for the agent shows when no worker
+// runs it; its detail says more (noWorkerDetail).
+const noWorkerLine = "! no worker"
+
+// noWorkerDetail explains noWorkerLine in the card's detail.
+const noWorkerDetail = "none: the card is in Running for the agent but no worker runs it. " +
+	"The next free worker takes it (unless workers are paused, or none runs: start spindle or spindle work); " +
+	"give it back to yourself or move it to stop that."
+
+// runLine is the second line of a card that has a worker, or should: its
+// worker's progress (workerLine), a worker in another process, or that a
+// card in Running for the agent has none. It reports whether it needs the
+// person's attention, and ok false for any other card (which shows its
+// meta).
+func (m *Model) runLine(c *store.Card) (line string, attention, ok bool) {
+	if w, running := m.workers[c.ID]; running {
+		line, attention = m.workerLine(w)
+		return line, attention, true
+	}
+	if c.Status != store.Running || c.Assignee != store.AgentAssignee {
+		return "", false, false
+	}
+	if cl, claimed := m.claims[c.ID]; claimed {
+		return fmt.Sprintf("run by pid %d", cl.PID), false, true
+	}
+	return noWorkerLine, true, true
 }
 
 // workerKey handles the worker keys on the selected (or open) card.
