@@ -416,7 +416,7 @@ func (a *app) kanbanShowCmd() *cobra.Command {
 				if len(runs) > 0 {
 					fmt.Fprintln(out, "\nruns:")
 					for _, r := range runs {
-						took := "running"
+						took := "" // a running run says so once, as its outcome
 						if !r.EndedAt.IsZero() {
 							took = r.EndedAt.Sub(r.StartedAt).Round(time.Second).String()
 						}

@@ -126,9 +126,12 @@ func (m Model) cardKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	case key.Matches(msg, k.Assignee):
 		a := store.AgentAssignee
 		if card.Assignee == store.AgentAssignee {
+			// A worker running it stops at its next heartbeat.
 			a = store.Me
+			return m, m.editCard(card.ID, store.CardPatch{Assignee: &a})
 		}
-		return m, m.editCard(card.ID, store.CardPatch{Assignee: &a})
+		// The card may be runnable now: the dispatcher may look at once.
+		return m, tea.Batch(m.editCard(card.ID, store.CardPatch{Assignee: &a}), rerunCmd(card.ID))
 	}
 	return m, nil
 }

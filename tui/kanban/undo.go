@@ -30,6 +30,9 @@ func (m *Model) undone(op writeOp, msg writeDoneMsg) tea.Cmd {
 	switch {
 	case err == nil:
 		m.notice = "undone: " + describeUndo(msg.event)
+		// An undo may give a card back to the agent, or put one back in
+		// To do or Running for it: the dispatcher may look at once.
+		return rerunCmd(msg.event.CardID)
 	case errors.Is(err, store.ErrNothingToUndo) && op.kind == opUndo:
 		m.notice = fmt.Sprintf("nothing of yours to undo (%s undoes the selected card's last change, the agent's too)", m.keys.UndoCard.Help().Key)
 	case errors.Is(err, store.ErrNothingToUndo):

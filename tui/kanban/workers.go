@@ -29,10 +29,16 @@ type (
 	PauseWorkersMsg struct{}
 	// AnswerWorkerMsg asks to open the approval dialog of CardID's worker.
 	AnswerWorkerMsg struct{ CardID int64 }
-	// RerunMsg says a card was put back in To do for a worker: the
-	// dispatcher may look for it at once.
+	// RerunMsg says a card may have become runnable (put back in To do
+	// for a worker, given to the agent, a change undone): the dispatcher
+	// may look for it at once.
 	RerunMsg struct{ CardID int64 }
 )
+
+// rerunCmd asks the root to wake the dispatcher for card id.
+func rerunCmd(id int64) tea.Cmd {
+	return func() tea.Msg { return RerunMsg{CardID: id} }
+}
 
 // SetWorkers replaces the running workers the pane shows, with the
 // spinner's current frame. Workers of cards not on the board are ignored.
@@ -150,8 +156,7 @@ func (m Model) workerKey(msg tea.KeyPressMsg, card store.Card) (Model, tea.Cmd, 
 			cmds = append(cmds, m.editCard(card.ID, store.CardPatch{Assignee: &a}))
 		}
 		cmds = append(cmds, m.moveCard(card.ID, store.Todo, -1))
-		id := card.ID
-		cmds = append(cmds, func() tea.Msg { return RerunMsg{CardID: id} })
+		cmds = append(cmds, rerunCmd(card.ID))
 		return m, tea.Sequence(cmds...), true
 	case key.Matches(msg, k.PauseWorkers):
 		return m, func() tea.Msg { return PauseWorkersMsg{} }, true
