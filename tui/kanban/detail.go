@@ -115,6 +115,7 @@ func (m *Model) rebuildDetail() {
 		}
 	}
 	if wk, running := m.workers[d.id]; running {
+		wk.LastLine = "" // its transcript follows in full
 		head, _ := m.workerLine(wk)
 		lines = append(lines, "", s.Label.Render("Worker")+s.Meta.Render("  "+cell.Cut(sanitize.Line(head), max(w-8, 1))))
 		lines = append(lines, d.live...)
