@@ -94,10 +94,8 @@ SPINDLE_MODEL, or pass --base-url and --model, or write them to ` + config.Path(
 	}
 	f := root.PersistentFlags()
 	f.StringVar(&a.dataDirFlag, "data-dir", "", "data directory (default $SPINDLE_HOME, else $XDG_DATA_HOME/spindle)")
-	f.StringVar(&a.baseURL, "base-url", "", "OpenAI-compatible endpoint (default $OPENAI_BASE_URL, else the offline demo model)")
-	f.StringVar(&a.model, "model", "", "model name (default $SPINDLE_MODEL)")
 	f.StringVar(&a.cwd, "cwd", "", "the project the agent's file and shell tools work in (default the current directory)")
-	f.BoolVar(&a.yolo, "yolo", false, "run the agent's tool calls without asking (deny rules still apply)")
+	a.agentFlags(root)
 	root.Flags().BoolVarP(&a.cont, "continue", "c", false, "resume the last session")
 	root.AddCommand(
 		a.kanbanCmd(),
@@ -128,6 +126,18 @@ func subcommand(cmd *cobra.Command) string {
 		}
 	}
 	return ""
+}
+
+// agentFlags adds the flags of the commands that talk to a model (the
+// shell itself, run and work): the endpoint, the model and --yolo. They
+// are each command's own, not inherited, so that kanban, doctor and the
+// rest neither list nor take them; "spindle --yolo run" still works, as
+// the shell's own flag lets cobra find run and run's takes the value.
+func (a *app) agentFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&a.baseURL, "base-url", "", "OpenAI-compatible endpoint (default $OPENAI_BASE_URL, else the offline demo model)")
+	f.StringVar(&a.model, "model", "", "model name (default $SPINDLE_MODEL)")
+	f.BoolVar(&a.yolo, "yolo", false, "run the agent's tool calls without asking (deny rules still apply)")
 }
 
 // setup resolves the data directory, reads the configuration file and opens

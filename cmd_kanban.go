@@ -34,6 +34,9 @@ Priorities: low, normal, high, urgent (or 0..3).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
+	// Every kanban command's flag errors read like its other errors
+	// (cobra looks the function up from the command to the root).
+	cmd.SetFlagErrorFunc(flagError)
 	cmd.AddCommand(
 		a.kanbanListCmd(),
 		a.kanbanAddCmd(),
@@ -82,13 +85,83 @@ func exactArgs(n int) cobra.PositionalArgs {
 	}
 }
 
-// parseID reads a card id argument.
+// argError prefixes an argument's error with the command: "kanban move:
+// card id must be a number, got "abc"".
+func argError(cmd *cobra.Command, err error) error {
+	return fmt.Errorf("%s: %w", strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" "), err)
+}
+
+// parseID reads a card id argument ("12" or "#12").
 func parseID(s string) (int64, error) {
-	id, err := strconv.ParseInt(strings.TrimPrefix(s, "#"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, fmt.Errorf("kanban: %q is not a card id", s)
+	return parseNumber("card id", strings.TrimPrefix(s, "#"), s, 1)
+}
+
+// parseNumber reads the decimal number s (shown as raw in errors) named
+// what, at least least: `card id must be a number, got "abc"`.
+func parseNumber(what, s, raw string, least int64) (int64, error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	switch {
+	case errors.Is(err, strconv.ErrRange):
+		return 0, fmt.Errorf("%s %q is too large", what, raw)
+	case err != nil:
+		return 0, fmt.Errorf("%s must be a number, got %q", what, raw)
+	case n < least:
+		return 0, fmt.Errorf("%s must be %d or more, got %q", what, least, raw)
 	}
-	return id, nil
+	return n, nil
+}
+
+// numberFlag is an int64 flag whose bad value is reported in words
+// (`kanban undo: --event: event id must be a number, got "abc"`) rather
+// than as strconv's error. It implements pflag.Value.
+type numberFlag struct {
+	p     *int64
+	name  string // the flag's name, for the error
+	what  string // what the number is, for the error
+	least int64
+}
+
+// addNumberFlag adds a numberFlag to cmd.
+func addNumberFlag(cmd *cobra.Command, p *int64, name, what string, least int64, usage string) {
+	cmd.Flags().Var(numberFlag{p: p, name: name, what: what, least: least}, name, usage)
+}
+
+func (f numberFlag) String() string { return strconv.FormatInt(*f.p, 10) }
+func (f numberFlag) Type() string   { return "int" }
+func (f numberFlag) Set(s string) error {
+	n, err := parseNumber(f.what, s, s, f.least)
+	if err != nil {
+		return &badFlagValue{fmt.Errorf("--%s: %w", f.name, err)}
+	}
+	*f.p = n
+	return nil
+}
+
+// badFlagValue is a numberFlag's error, which flagError shows without
+// pflag's `invalid argument "abc" for "--event" flag:` around it.
+type badFlagValue struct{ err error }
+
+func (e *badFlagValue) Error() string { return e.err.Error() }
+func (e *badFlagValue) Unwrap() error { return e.err }
+
+// flagError is the kanban and work commands' flag error, prefixed with
+// the command as their other errors are.
+func flagError(cmd *cobra.Command, err error) error {
+	var bad *badFlagValue
+	if errors.As(err, &bad) {
+		return argError(cmd, bad.err)
+	}
+	return fmt.Errorf("%w; see %q", argError(cmd, err), cmd.CommandPath()+" --help")
+}
+
+// parseAssignee reads --assignee, naming the allowed values when it is
+// none of them.
+func parseAssignee(s string) (store.Assignee, error) {
+	switch a := store.Assignee(s); a {
+	case store.Me, store.AgentAssignee:
+		return a, nil
+	}
+	return "", fmt.Errorf("unknown assignee %q (want %s or %s)", s, store.Me, store.AgentAssignee)
 }
 
 // cardErr turns a store error about card id into a short message.
@@ -124,6 +197,9 @@ func (a *app) kanbanListCmd() *cobra.Command {
 					}
 					return writeJSON(out, cards)
 				}
+				if len(cards) == 0 {
+					return emptyBoard(cmd.Context(), out, b, all)
+				}
 				tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "ID\tSTATUS\tPRIORITY\tASSIGNEE\tTITLE")
 				for _, c := range cards {
@@ -138,6 +214,23 @@ func (a *app) kanbanListCmd() *cobra.Command {
 	return cmd
 }
 
+// emptyBoard says that list found no card, and how to add one, or that
+// the only cards are archived.
+func emptyBoard(ctx context.Context, out io.Writer, b *store.Board, all bool) error {
+	if !all {
+		cards, err := b.List(ctx, true)
+		if err != nil {
+			return err
+		}
+		if n := len(cards); n > 0 {
+			_, err := fmt.Fprintf(out, "No cards outside the archive (%d archived: kanban list --all shows them).\n", n)
+			return err
+		}
+	}
+	_, err := fmt.Fprintln(out, "The board is empty. Add a card with: spindle kanban add \"TITLE\"")
+	return err
+}
+
 func (a *app) kanbanAddCmd() *cobra.Command {
 	var body, status, priority, assignee string
 	cmd := &cobra.Command{
@@ -145,8 +238,11 @@ func (a *app) kanbanAddCmd() *cobra.Command {
 		Short: "Add a card at the end of its column and print its id",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			nc := store.NewCard{Title: args[0], Body: body, Assignee: store.Assignee(assignee)}
+			nc := store.NewCard{Title: args[0], Body: body}
 			var err error
+			if nc.Assignee, err = parseAssignee(assignee); err != nil {
+				return fmt.Errorf("kanban add: %w", err)
+			}
 			if nc.Status, err = store.ParseStatus(status); err != nil {
 				return fmt.Errorf("kanban add: %w", err)
 			}
@@ -172,7 +268,7 @@ func (a *app) kanbanAddCmd() *cobra.Command {
 }
 
 func (a *app) kanbanMoveCmd() *cobra.Command {
-	var position int
+	var position int64
 	cmd := &cobra.Command{
 		Use:   "move ID STATUS",
 		Short: "Move a card to another column (or reorder it with --position)",
@@ -180,14 +276,14 @@ func (a *app) kanbanMoveCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseID(args[0])
 			if err != nil {
-				return err
+				return argError(cmd, err)
 			}
 			to, err := store.ParseStatus(args[1])
 			if err != nil {
 				return fmt.Errorf("kanban move: %w", err)
 			}
 			return a.withBoard(func(b *store.Board) error {
-				c, err := b.Move(cmd.Context(), cliActor, id, to, position)
+				c, err := b.Move(cmd.Context(), cliActor, id, to, int(position))
 				if err != nil {
 					return cardErr("move", id, err)
 				}
@@ -196,7 +292,8 @@ func (a *app) kanbanMoveCmd() *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().IntVar(&position, "position", -1, "0-based position in the column (-1: the end)")
+	position = -1
+	addNumberFlag(cmd, &position, "position", "position", -1, "0-based position in the column (-1: the end)")
 	return cmd
 }
 
@@ -209,7 +306,7 @@ func (a *app) kanbanEditCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseID(args[0])
 			if err != nil {
-				return err
+				return argError(cmd, err)
 			}
 			var p store.CardPatch
 			f := cmd.Flags()
@@ -227,7 +324,10 @@ func (a *app) kanbanEditCmd() *cobra.Command {
 				p.Priority = &pr
 			}
 			if f.Changed("assignee") {
-				as := store.Assignee(assignee)
+				as, err := parseAssignee(assignee)
+				if err != nil {
+					return fmt.Errorf("kanban edit: %w", err)
+				}
 				p.Assignee = &as
 			}
 			if p == (store.CardPatch{}) {
@@ -267,7 +367,7 @@ func (a *app) kanbanShowCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseID(args[0])
 			if err != nil {
-				return err
+				return argError(cmd, err)
 			}
 			return a.withBoard(func(b *store.Board) error {
 				ctx := cmd.Context()
@@ -316,7 +416,7 @@ func (a *app) kanbanShowCmd() *cobra.Command {
 				if len(runs) > 0 {
 					fmt.Fprintln(out, "\nruns:")
 					for _, r := range runs {
-						took := "running"
+						took := "" // a running run says so once, as its outcome
 						if !r.EndedAt.IsZero() {
 							took = r.EndedAt.Sub(r.StartedAt).Round(time.Second).String()
 						}
@@ -343,7 +443,7 @@ func (a *app) kanbanRmCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseID(args[0])
 			if err != nil {
-				return err
+				return argError(cmd, err)
 			}
 			return a.withBoard(func(b *store.Board) error {
 				if err := b.Delete(cmd.Context(), cliActor, id); err != nil {
@@ -375,9 +475,6 @@ the later one: undo that first.`,
 			f := cmd.Flags()
 			if f.Changed("event") && f.Changed("card") {
 				return errors.New("kanban undo: give --event or --card, not both")
-			}
-			if (f.Changed("event") && eventID <= 0) || (f.Changed("card") && cardID <= 0) {
-				return errors.New("kanban undo: ids start at 1")
 			}
 			return a.withBoard(func(b *store.Board) error {
 				ctx := cmd.Context()
@@ -412,8 +509,8 @@ the later one: undo that first.`,
 			})
 		},
 	}
-	cmd.Flags().Int64Var(&eventID, "event", 0, "undo this change (an event id from kanban show), whoever made it")
-	cmd.Flags().Int64Var(&cardID, "card", 0, "undo the latest change to this card, whoever made it")
+	addNumberFlag(cmd, &eventID, "event", "event id", 1, "undo this change (an event id from kanban show), whoever made it")
+	addNumberFlag(cmd, &cardID, "card", "card id", 1, "undo the latest change to this card, whoever made it")
 	return cmd
 }
 
@@ -482,13 +579,20 @@ seconds for that and says where the card ended up.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseID(args[0])
 			if err != nil {
-				return err
+				return argError(cmd, err)
 			}
 			return a.withBoard(func(b *store.Board) error {
 				ctx := cmd.Context()
 				c, err := b.RequestStop(ctx, id)
 				if errors.Is(err, store.ErrNotRunning) {
-					return fmt.Errorf("kanban stop: no worker is running card %d", id)
+					card, gerr := b.Get(ctx, id)
+					switch {
+					case errors.Is(gerr, store.ErrNotFound):
+						return fmt.Errorf("kanban stop: no card %d", id)
+					case gerr != nil:
+						return fmt.Errorf("kanban stop: %w", gerr)
+					}
+					return fmt.Errorf("kanban stop: no worker is running card %d (it is in %s)", id, card.Status)
 				}
 				if err != nil {
 					return fmt.Errorf("kanban stop: %w", err)

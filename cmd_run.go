@@ -51,6 +51,7 @@ With no endpoint configured, the offline demo model answers.`,
 		},
 	}
 	cmd.Flags().Int64Var(&sessionID, "session", 0, "append to this session instead of starting a new one")
+	a.agentFlags(cmd)
 	return cmd
 }
 

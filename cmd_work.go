@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/spindle-sh/spindle/config"
 	"github.com/spindle-sh/spindle/dispatch"
 	"github.com/spindle-sh/spindle/sanitize"
 	"github.com/spindle-sh/spindle/store"
@@ -19,13 +21,15 @@ import (
 // workCmd is `spindle work`: the dispatcher without a UI.
 func (a *app) workCmd() *cobra.Command {
 	var untilIdle bool
-	var maxWorkers int
+	var maxWorkers int64
 	cmd := &cobra.Command{
 		Use:   "work",
 		Short: "Run the cards assigned to the agent, without the UI",
-		Long: `work runs the dispatcher on its own: cards in To do assigned to the agent are
-claimed, worked by agent workers (at most --max-workers at once), and left in
-Review, or Blocked with the reason. It prints one line per event: a card claimed,
+		Long: `work runs the dispatcher on its own: cards in To do assigned to the agent (and
+cards left in Running for the agent with no worker) are claimed, worked by agent
+workers (at most --max-workers at once), and left in Review, or Blocked with the
+reason. A worker stops when its card is given back to you, deleted, archived or
+moved out of Running. It prints one line per event: a card claimed,
 a run finished with its outcome, a crashed run recovered, a tool call denied.
 
 Nobody is there to approve tool calls, so a call that needs approval is denied
@@ -35,17 +39,20 @@ Ctrl-C (SIGINT) or SIGTERM stops every worker through the abort path, puts
 their cards back in To do, releases their claims and exits 130.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if cmd.Flags().Changed("max-workers") && (maxWorkers < 1 || maxWorkers > 16) {
-				return fmt.Errorf("work: --max-workers %d: want 1 to 16", maxWorkers)
+			if cmd.Flags().Changed("max-workers") && (maxWorkers < 1 || maxWorkers > config.MaxWorkersLimit) {
+				return fmt.Errorf("work: --max-workers %d: want 1 to %d", maxWorkers, config.MaxWorkersLimit)
 			}
-			if maxWorkers == 0 {
-				maxWorkers = a.cfg.MaxWorkersOrDefault()
+			n := int(maxWorkers)
+			if n == 0 {
+				n = a.cfg.MaxWorkersOrDefault()
 			}
-			return a.work(cmd.Context(), cmd.OutOrStdout(), untilIdle, maxWorkers)
+			return a.work(cmd.Context(), cmd.OutOrStdout(), untilIdle, n)
 		},
 	}
+	cmd.SetFlagErrorFunc(flagError)
+	a.agentFlags(cmd)
 	cmd.Flags().BoolVar(&untilIdle, "until-idle", false, "exit 0 once no card is runnable and no worker runs")
-	cmd.Flags().IntVar(&maxWorkers, "max-workers", 0, "workers at once (default max_workers in the config, else 2)")
+	addNumberFlag(cmd, &maxWorkers, "max-workers", "the number of workers", math.MinInt64, "workers at once (default max_workers in the config, else 2)")
 	return cmd
 }
 

@@ -118,7 +118,7 @@ func TestCPUProfile(t *testing.T) {
 		dir := t.TempDir()
 		cmd := e.command("kanban", "list")
 		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil || !strings.HasPrefix(string(out), "ID") {
+		if out, err := cmd.CombinedOutput(); err != nil || !strings.HasPrefix(string(out), "The board is empty") {
 			t.Fatalf("kanban list: %v\n%s", err, out)
 		}
 		if ents, _ := os.ReadDir(dir); len(ents) != 0 {
@@ -135,7 +135,7 @@ func TestCPUProfile(t *testing.T) {
 		e := newRunEnv(t, bin)
 		e.extra = append(e.extra, cpuProfileEnv+"="+filepath.Join(t.TempDir(), "missing", "cpu.pprof"))
 		out, errOut, code := e.run(t, "", "kanban", "list")
-		if code != 0 || !strings.HasPrefix(out, "ID") {
+		if code != 0 || !strings.HasPrefix(out, "The board is empty") {
 			t.Errorf("kanban list: exit %d, stdout %q", code, out)
 		}
 		if !strings.HasPrefix(errOut, "spindle: not profiling: "+cpuProfileEnv+": ") || strings.Count(errOut, "\n") != 1 {

@@ -29,7 +29,7 @@ type File struct {
 	Keys map[string][]string `toml:"keys"`
 
 	// MaxWorkers is how many cards the dispatcher works on at once
-	// (0 = 2; at most 16).
+	// (0 = 2; 1 to 16, anything else is refused).
 	MaxWorkers int `toml:"max_workers"`
 	// ApprovalTimeout is how long a worker waits for an answer to an
 	// approval request before the request counts as denied (0 = 10m).
@@ -98,7 +98,9 @@ const (
 	HistorySummarise = "summarise"
 )
 
-// MaxWorkersOrDefault is MaxWorkers, 2 if unset, and never more than 16.
+// MaxWorkersOrDefault is MaxWorkers, 2 if unset, and never more than 16
+// (Load refuses a file that asks for more; this guards a File built in
+// code).
 func (f File) MaxWorkersOrDefault() int {
 	switch {
 	case f.MaxWorkers <= 0:

@@ -283,7 +283,9 @@ func TestLoadWrongTypes(t *testing.T) {
 
 func TestLoadBadValues(t *testing.T) {
 	cases := []struct{ doc, want string }{
-		{"max_workers = -1", `:1: max_workers: -1 is negative`},
+		{"max_workers = -1", `:1: max_workers: -1: want 1 to 16`},
+		{"model = \"m\"\nmax_workers = 99", `:2: max_workers: 99: want 1 to 16, or leave it out (or write 0) for the default 2`},
+		{"max_workers = 17", `:1: max_workers: 17: want 1 to 16`},
 		{"stale_timeout = \"-1s\"", `:1: stale_timeout: -1s is negative`},
 		{"approval_timeout = \"-5m\"", `:1: approval_timeout: -5m0s is negative`},
 		{"allow = [\n  \"bash:go test *\",\n  \"rm:x\",\n]", `:3: allow[1]: rule "rm:x": unknown tool "rm" (want one of view, ls, glob, grep, write, edit, bash)`},
@@ -316,7 +318,7 @@ func TestLoadBadValues(t *testing.T) {
 
 	// Every problem is listed, each with its line.
 	path, msg := loadErr(t, "theme = \"blue\"\nmax_workers = -3\n")
-	want := "config: " + path + `:1: theme: "blue" is not auto, dark or light; ` + path + ":2: max_workers: -3 is negative; leave it out or write 0 for the default"
+	want := "config: " + path + `:1: theme: "blue" is not auto, dark or light; ` + path + ":2: max_workers: -3: want 1 to 16, or leave it out (or write 0) for the default 2"
 	if msg != want {
 		t.Errorf("got  %s\nwant %s", msg, want)
 	}
@@ -502,4 +504,25 @@ func FuzzDecode(f *testing.F) {
 			t.Errorf("error is not one line: %q", err)
 		}
 	})
+}
+
+// TestMaxWorkersPastTheLimitIsRefused: max_workers = 99 was quietly capped
+// to 16 (the status bar said workers 0/16) while --max-workers 99 was
+// refused; the file is refused the same way, naming the file and line. The
+// controls: the limit itself and 0 (the default) load.
+func TestMaxWorkersPastTheLimitIsRefused(t *testing.T) {
+	path, msg := loadErr(t, "# workers\nmax_workers = 99\n")
+	if want := "config: " + path + ":2: max_workers: 99: want 1 to 16"; !strings.HasPrefix(msg, want) {
+		t.Errorf("got  %s\nwant %s…", msg, want)
+	}
+	for _, n := range []string{"16", "0", "1"} {
+		f, err := Load(writeConfig(t, "max_workers = "+n+"\n"))
+		if err != nil {
+			t.Errorf("the control: max_workers = %s: %v", n, err)
+			continue
+		}
+		if got := f.MaxWorkersOrDefault(); got < 1 || got > MaxWorkersLimit {
+			t.Errorf("max_workers = %s gives %d workers", n, got)
+		}
+	}
 }

@@ -83,7 +83,11 @@ func (f File) problems() []problem {
 	if d := f.StaleTimeout.Duration; d < 0 {
 		bad(fmt.Sprintf("%s is negative", d), -1, "stale_timeout")
 	}
-	notNegative("max_workers", int64(f.MaxWorkers))
+	// 0 is the default; past the limit is refused, as --max-workers is,
+	// rather than quietly capped.
+	if n := f.MaxWorkers; n < 0 || n > MaxWorkersLimit {
+		bad(fmt.Sprintf("%d: want 1 to %d, or leave it out (or write 0) for the default %d", n, MaxWorkersLimit, DefaultMaxWorkers), -1, "max_workers")
+	}
 	if d := f.ApprovalTimeout.Duration; d < 0 {
 		bad(fmt.Sprintf("%s is negative", d), -1, "approval_timeout")
 	}

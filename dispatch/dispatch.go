@@ -1,5 +1,6 @@
 // Package dispatch runs kanban cards as agent workers. A card in To do
-// assigned to the agent is claimed (one immediate transaction in kanban.db,
+// assigned to the agent (or left in Running for the agent with no worker)
+// is claimed (one immediate transaction in kanban.db,
 // so that two spindle processes on one board never run the same card),
 // moved to Running, and worked by one agent turn in a session of its own,
 // with tools scoped to the card; when the turn ends the run is recorded and
@@ -8,7 +9,9 @@
 // Each worker is a turn of the agent, so it has its own socket owner on its
 // own locked OS thread; stopping it is Agent.Interrupt, the same stranger
 // abort as Ctrl-C in the chat. A worker refreshes its claim's heartbeat
-// while it runs; a claim whose process died or whose heartbeat expired is
+// while it runs, and stops when the heartbeat says so: a stop was asked
+// for from any process, or its card was given back to the person, deleted,
+// archived or moved out of Running. A claim whose process died or whose heartbeat expired is
 // released by the next dispatcher (on any host for an expiry, on this host
 // for a dead pid), its run recorded crashed and its card put back in To do.
 //
@@ -43,7 +46,7 @@ type Board interface {
 	Runnable(ctx context.Context, limit int) ([]store.Card, error)
 	Claim(ctx context.Context, id int64, host string, pid int, ttl time.Duration) (store.Run, error)
 	SetRunSession(ctx context.Context, runID, sessionID int64) error
-	Heartbeat(ctx context.Context, runID int64, ttl time.Duration) (stop bool, err error)
+	Heartbeat(ctx context.Context, runID int64, ttl time.Duration) (store.StopCause, error)
 	FinishRun(ctx context.Context, runID int64, e store.RunEnd) (store.Run, error)
 	Recover(ctx context.Context, host string, alive func(pid int) bool) ([]store.Run, error)
 	Events(ctx context.Context, id int64) ([]store.Event, error)

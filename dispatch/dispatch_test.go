@@ -49,7 +49,15 @@ type world struct {
 	log   *syncBuffer
 }
 
-func newWorld(t *testing.T, baseURL string) *world {
+// worldOption changes how newWorld builds the agent.
+type worldOption func(*agent.Config)
+
+// withTokenDelay paces the demo model's chunks.
+func withTokenDelay(d time.Duration) worldOption {
+	return func(c *agent.Config) { c.OfflineTokenDelay = d }
+}
+
+func newWorld(t *testing.T, baseURL string, opts ...worldOption) *world {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := store.OpenState(filepath.Join(dir, "state.db"))
@@ -62,7 +70,11 @@ func newWorld(t *testing.T, baseURL string) *world {
 	}
 	w := &world{t: t, board: b, state: st, log: &syncBuffer{}}
 	logger := slog.New(slog.NewTextHandler(w.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := agent.New(agent.Config{BaseURL: baseURL, State: st, Board: b, Logger: logger, OfflineTokenDelay: time.Millisecond, MaxRetries: 1})
+	cfg := agent.Config{BaseURL: baseURL, State: st, Board: b, Logger: logger, OfflineTokenDelay: time.Millisecond, MaxRetries: 1}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	a, err := agent.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,11 +57,46 @@ type Worker struct {
 type stopReason int
 
 const (
-	stopNone  stopReason = iota
-	stopByYou            // x on the card, spindle kanban stop: Blocked
-	stopQuit             // spindle is quitting: back to To do
-	stopLost             // the claim was released under it: already crashed
+	stopNone      stopReason = iota
+	stopByYou                // x on the card, spindle kanban stop: Blocked
+	stopQuit                 // spindle is quitting: back to To do
+	stopLost                 // the claim was released under it: already crashed
+	stopGivenBack            // the card was assigned to the person: it stays where it is
+	stopDeleted              // the card was deleted
+	stopArchived             // the card was archived
+	stopMoved                // the card was moved out of Running
 )
+
+// stopFor is the stop reason for what a heartbeat found (not StopNone).
+func stopFor(c store.StopCause) stopReason {
+	switch c {
+	case store.StopGivenBack:
+		return stopGivenBack
+	case store.StopDeleted:
+		return stopDeleted
+	case store.StopArchived:
+		return stopArchived
+	case store.StopMoved:
+		return stopMoved
+	}
+	return stopByYou // StopRequested
+}
+
+// cardGone says, for the reasons that leave the card where the person
+// put it, what the run's comment says; "" for the others.
+func (r stopReason) cardGone() string {
+	switch r {
+	case stopGivenBack:
+		return "stopped: the card was given back to you"
+	case stopDeleted:
+		return "stopped: the card was deleted"
+	case stopArchived:
+		return "stopped: the card was archived"
+	case stopMoved:
+		return "stopped: the card was moved out of Running"
+	}
+	return ""
+}
 
 // maxWorkerEvents bounds the events a worker keeps for the live view;
 // deltas are merged, so it is reached only by very long runs.
@@ -275,9 +310,10 @@ func (w *worker) runTurn(ctx context.Context) store.RunEnd {
 	return w.outcome(last)
 }
 
-// heartbeat refreshes the claim until quit is closed; a stop requested
-// from another process (spindle kanban stop) or a lost claim interrupts
-// the turn.
+// heartbeat refreshes the claim until quit is closed. A stop requested
+// from any process (spindle kanban stop), a card that is no longer the
+// agent's to work (given back, deleted, archived, moved out of Running) or
+// a lost claim interrupts the turn.
 func (w *worker) heartbeat(quit <-chan struct{}) {
 	d := w.d
 	t := time.NewTicker(d.cfg.HeartbeatEvery)
@@ -289,7 +325,7 @@ func (w *worker) heartbeat(quit <-chan struct{}) {
 		case <-t.C:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		stop, err := d.cfg.Board.Heartbeat(ctx, w.run.ID, d.cfg.ClaimTTL)
+		cause, err := d.cfg.Board.Heartbeat(ctx, w.run.ID, d.cfg.ClaimTTL)
 		cancel()
 		switch {
 		case errors.Is(err, store.ErrNotRunning):
@@ -297,8 +333,9 @@ func (w *worker) heartbeat(quit <-chan struct{}) {
 			w.stop(stopLost)
 		case err != nil:
 			d.log.Warn("dispatch: heartbeat", "card", w.card.ID, "err", err)
-		case stop:
-			w.stop(stopByYou)
+		case cause != store.StopNone:
+			d.log.Info("dispatch: stopping", "card", w.card.ID, "run", w.run.ID, "why", string(cause))
+			w.stop(stopFor(cause))
 		}
 	}
 }
@@ -310,6 +347,13 @@ func (w *worker) outcome(last agent.Event) store.RunEnd {
 	tokens, why, reply := w.tokens, w.why, strings.TrimSpace(w.reply.String())
 	w.mu.Unlock()
 	done, blocked := w.verdict.Result()
+	if msg := why.cardGone(); msg != "" {
+		if _, ok := last.(agent.Interrupted); ok {
+			// The card is no longer the agent's: it stays where it is
+			// (FinishRun moves only a card still Running for the agent).
+			return store.RunEnd{Outcome: store.RunStopped, To: "", Comment: msg, Tokens: tokens}
+		}
+	}
 	switch ev := last.(type) {
 	case agent.Done:
 		switch {

@@ -83,13 +83,17 @@ func scanRun(s scanner) (Run, error) {
 	return r, err
 }
 
-// Runnable returns up to limit cards a worker may take: in To do, assigned
-// to the agent, not claimed; highest priority first, then oldest.
+// Runnable returns up to limit cards a worker may take: assigned to the
+// agent, not claimed, and in To do or in Running; highest priority first,
+// then oldest. A card in Running with no claim has no worker: it was put
+// there by hand (spindle kanban add --status running, or undoing a
+// worker's move out of Running), and the agent is meant to be working it,
+// so the next free worker does.
 func (b *Board) Runnable(ctx context.Context, limit int) ([]Card, error) {
 	var out []Card
 	err := b.db.read(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT `+cardColumns+` FROM cards
-			WHERE status = 'todo' AND assignee = 'agent' AND id NOT IN (SELECT card_id FROM claims)
+			WHERE status IN ('todo', 'running') AND assignee = 'agent' AND id NOT IN (SELECT card_id FROM claims)
 			ORDER BY priority DESC, created_at, id LIMIT ?`, limit)
 		if err != nil {
 			return err
@@ -114,7 +118,8 @@ func (b *Board) Runnable(ctx context.Context, limit int) ([]Card, error) {
 // transaction that checks the card is still runnable and unclaimed (two
 // dispatchers on one board never both get it), records the run, writes
 // the claim (host, pid, an expiry ttl away) and moves the card to Running
-// as the worker's actor. It fails with ErrNotRunnable or ErrClaimed.
+// as the worker's actor (a card already there, with no worker, stays where
+// it is). It fails with ErrNotRunnable or ErrClaimed.
 func (b *Board) Claim(ctx context.Context, id int64, host string, pid int, ttl time.Duration) (Run, error) {
 	var run Run
 	err := b.db.write(ctx, func(tx *wtx) error {
@@ -122,7 +127,7 @@ func (b *Board) Claim(ctx context.Context, id int64, host string, pid int, ttl t
 		if err != nil {
 			return err
 		}
-		if card.Status != string(Todo) || card.Assignee != string(AgentAssignee) {
+		if (card.Status != string(Todo) && card.Status != string(Running)) || card.Assignee != string(AgentAssignee) {
 			return ErrNotRunnable
 		}
 		var n int
@@ -193,11 +198,30 @@ func (b *Board) SetRunSession(ctx context.Context, runID, sessionID int64) error
 	return nil
 }
 
-// Heartbeat keeps run's claim for another ttl and reports whether someone
-// asked to stop it (RequestStop). ErrNotRunning means the claim is gone:
-// another dispatcher released it as crashed, and this worker must stop.
-func (b *Board) Heartbeat(ctx context.Context, runID int64, ttl time.Duration) (stop bool, err error) {
-	err = b.db.write(ctx, func(tx *wtx) error {
+// StopCause says why a running worker must stop, as its heartbeat finds
+// it: someone asked (RequestStop), or its card is no longer the agent's to
+// work. StopNone means go on.
+type StopCause string
+
+// The causes, in the order Heartbeat checks them.
+const (
+	StopNone      StopCause = ""
+	StopDeleted   StopCause = "deleted"    // the card was deleted
+	StopArchived  StopCause = "archived"   // the card was archived
+	StopMoved     StopCause = "moved"      // the card was moved out of Running
+	StopGivenBack StopCause = "given back" // the card was assigned to the person
+	StopRequested StopCause = "requested"  // RequestStop: x on the board, spindle kanban stop
+)
+
+// Heartbeat keeps run's claim for another ttl and says whether its worker
+// must stop, and why: a stop was requested (RequestStop), or the card was
+// deleted, archived, moved out of Running or given back to the person since
+// it was claimed (by anyone, from any process). ErrNotRunning means the
+// claim is gone: another dispatcher released it as crashed, and this worker
+// must stop.
+func (b *Board) Heartbeat(ctx context.Context, runID int64, ttl time.Duration) (StopCause, error) {
+	var cause StopCause
+	err := b.db.write(ctx, func(tx *wtx) error {
 		now := nowMilli()
 		res, err := tx.ExecContext(ctx, `UPDATE claims SET heartbeat_at = ?, expires_at = ? WHERE run_id = ?`, now, now+ttl.Milliseconds(), runID)
 		if err != nil {
@@ -209,17 +233,38 @@ func (b *Board) Heartbeat(ctx context.Context, runID int64, ttl time.Duration) (
 			}
 			return err
 		}
-		var s int
-		if err := tx.QueryRowContext(ctx, `SELECT stop FROM claims WHERE run_id = ?`, runID).Scan(&s); err != nil {
+		var stop int
+		var status, assignee sql.NullString
+		if err := tx.QueryRowContext(ctx, `SELECT cl.stop, c.status, c.assignee
+			FROM claims cl LEFT JOIN cards c ON c.id = cl.card_id WHERE cl.run_id = ?`, runID).Scan(&stop, &status, &assignee); err != nil {
 			return err
 		}
-		stop = s != 0
+		cause = stopCause(stop != 0, status, assignee)
 		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("store: heartbeat of run %d: %w", runID, err)
+		return StopNone, fmt.Errorf("store: heartbeat of run %d: %w", runID, err)
 	}
-	return stop, nil
+	return cause, nil
+}
+
+// stopCause is why a claimed card's worker must stop: the card's state
+// (NULL when it was deleted) comes before a stop request, since it says
+// more about what happened.
+func stopCause(requested bool, status, assignee sql.NullString) StopCause {
+	switch {
+	case !status.Valid:
+		return StopDeleted
+	case status.String == string(Archived):
+		return StopArchived
+	case status.String != string(Running):
+		return StopMoved
+	case assignee.String != string(AgentAssignee):
+		return StopGivenBack
+	case requested:
+		return StopRequested
+	}
+	return StopNone
 }
 
 // RequestStop asks the worker running card id to stop, from any process:
@@ -260,9 +305,11 @@ type RunEnd struct {
 }
 
 // FinishRun ends run in one transaction: the run row gets its outcome, the
-// claim is released, and the card (if it still exists and is still in
-// Running) moves to e.To with e.Comment, as the worker's actor. A run that
-// already ended is ErrNotRunning.
+// claim is released, and the card (if it still exists, is still in Running
+// and is still assigned to the agent) moves to e.To; e.Comment is added to
+// it as the worker's actor. A card given back to the person while its
+// worker ran stays where the person left it. A run that already ended is
+// ErrNotRunning.
 func (b *Board) FinishRun(ctx context.Context, runID int64, e RunEnd) (Run, error) {
 	if !e.Outcome.valid() || e.Outcome == RunRunning {
 		return Run{}, fmt.Errorf("store: finish run %d: bad outcome %q", runID, e.Outcome)
@@ -306,7 +353,7 @@ func finishRun(ctx context.Context, tx *wtx, runID int64, e RunEnd, now int64) (
 		return Run{}, err
 	}
 	actor := WorkerActor(run.CardID)
-	if card.Status == string(Running) && e.To != "" {
+	if card.Status == string(Running) && card.Assignee == string(AgentAssignee) && e.To != "" {
 		if err := moveTo(ctx, tx, card, e.To, actor, now); err != nil {
 			return Run{}, err
 		}
@@ -321,8 +368,9 @@ func finishRun(ctx context.Context, tx *wtx, runID int64, e RunEnd, now int64) (
 
 // Recover releases the claims whose worker is gone: on this host with a
 // pid that alive says is dead, or anywhere past their expiry. Each run is
-// recorded crashed and its card goes back to To do, to be run again. It
-// returns the runs it ended.
+// recorded crashed and its card goes back to To do, to be run again (a
+// card given back to the person, or moved out of Running, stays where it
+// is). It returns the runs it ended.
 func (b *Board) Recover(ctx context.Context, host string, alive func(pid int) bool) ([]Run, error) {
 	// Most ticks find nothing to release: look first, in a read, so that an
 	// idle dispatcher does not write (or wake the other processes' pollers)

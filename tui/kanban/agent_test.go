@@ -102,12 +102,17 @@ func TestUndoInThePaneIsThePersons(t *testing.T) {
 	}
 	h.keys("u")
 	h.noErrors()
+	if s := h.screen(); !strings.Contains(s, "undone: removed card 1 “Card A”, created by you") {
+		t.Errorf("u does not say what it undid:\n%s", s)
+	}
+	h.keys("esc") // any key clears the notice, which names card A
 	if s := h.screen(); strings.Contains(s, "Card A") || !strings.Contains(s, "Card B") {
 		t.Fatalf("u should remove the person's card A and keep the model's card B:\n%s", s)
 	}
 	h.keys("u")
-	if len(h.errs) == 0 || !strings.Contains(h.errs[len(h.errs)-1].Error(), "nothing left to undo") {
-		t.Errorf("a second u: errors %v", h.errs)
+	h.noErrors()
+	if s := h.screen(); !strings.Contains(s, "nothing of yours to undo") {
+		t.Errorf("a second u says nothing:\n%s", s)
 	}
 	if s := h.screen(); !strings.Contains(s, "Card B") {
 		t.Fatalf("the second u removed the model's card:\n%s", s)

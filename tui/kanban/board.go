@@ -23,6 +23,9 @@ type Board interface {
 	Undo(ctx context.Context, actor string) (store.Event, error)
 	UndoEvent(ctx context.Context, id int64) (store.Event, error)
 	Runs(ctx context.Context, cardID int64) ([]store.Run, error)
+	// Claims says which cards a worker holds, in any process: a card in
+	// Running for the agent that no claim holds has no worker.
+	Claims(ctx context.Context) ([]store.Claim, error)
 }
 
 var _ Board = (*store.Board)(nil)

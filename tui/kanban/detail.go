@@ -5,10 +5,12 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/spindle-sh/spindle/sanitize"
 	"github.com/spindle-sh/spindle/store"
+	"github.com/spindle-sh/spindle/tui/cell"
 )
 
 // detailState is the open card's detail: its history, the comments being
@@ -30,8 +32,8 @@ type detailState struct {
 	bodyRows []string
 }
 
-// detailHeaderRows is the rows above the scrolled part: title, meta, rule.
-const detailHeaderRows = 3
+// maxTitleRows caps the rows a long title takes above the scrolled part.
+const maxTitleRows = 3
 
 func (m *Model) openDetail(id int64) {
 	m.mode = modeDetail
@@ -41,7 +43,7 @@ func (m *Model) openDetail(id int64) {
 
 // detailMaxScroll is the largest useful scroll offset.
 func (m *Model) detailMaxScroll() int {
-	return max(len(m.detail.lines)-(m.height-detailHeaderRows-1), 0)
+	return max(len(m.detail.lines)-(m.height-len(m.detail.header)-1), 0)
 }
 
 // rebuildDetail renders the open card into lines. It runs in Update only.
@@ -56,22 +58,33 @@ func (m *Model) rebuildDetail() {
 	s := m.styles
 	w := max(m.width, 1)
 
-	title := ansi.Truncate(fmt.Sprintf("#%d %s", card.ID, sanitize.Line(card.Title)), w, "…")
+	// The header wraps rather than cuts: the title up to maxTitleRows,
+	// the meta between its parts.
+	title := fmt.Sprintf("#%d %s", card.ID, sanitize.Line(card.Title))
 	if card.ID < 0 {
-		title = ansi.Truncate("(saving) "+sanitize.Line(card.Title), w, "…")
+		title = "(saving) " + sanitize.Line(card.Title)
 	}
-	meta := fmt.Sprintf("%s · %s · %s · created %s · updated %s",
-		columnName(card.Status), s.priorityStyle(card.Priority).Render(card.Priority.String()),
-		m.assigneeStyle(card.Assignee).Render(string(card.Assignee)),
-		stamp(card.CreatedAt), stamp(card.UpdatedAt))
+	titleRows := cell.Wrap(title, w)
+	if len(titleRows) > maxTitleRows {
+		titleRows = titleRows[:maxTitleRows]
+		titleRows[maxTitleRows-1] = cell.Cut(titleRows[maxTitleRows-1]+" "+cell.Ellipsis, w)
+	}
+	d.header = d.header[:0]
+	for _, r := range titleRows {
+		d.header = append(d.header, s.DetailTitle.Render(cell.Cut(r, w)))
+	}
+	meta := []span{
+		{columnName(card.Status), s.Meta},
+		{card.Priority.String(), s.priorityStyle(card.Priority)},
+		{string(card.Assignee), m.assigneeStyle(card.Assignee)},
+		{"created " + stamp(card.CreatedAt), s.Meta},
+		{"updated " + stamp(card.UpdatedAt), s.Meta},
+	}
 	if !card.CompletedAt.IsZero() {
-		meta += " · done " + stamp(card.CompletedAt)
+		meta = append(meta, span{"done " + stamp(card.CompletedAt), s.Meta})
 	}
-	d.header = []string{
-		s.DetailTitle.Render(title),
-		ansi.Truncate(s.Meta.Render(meta), w, "…"),
-		s.Rule.Render(strings.Repeat("─", w)),
-	}
+	d.header = append(d.header, packSpans(meta, s.Meta.Render(" · "), w)...)
+	d.header = append(d.header, s.Rule.Render(strings.Repeat("─", w)))
 
 	lines := m.bodyLines(card.Body, w)
 	lines = append(lines, "", s.Label.Render("History"))
@@ -87,21 +100,42 @@ func (m *Model) rebuildDetail() {
 	if len(d.runs) > 0 {
 		lines = append(lines, "", s.Label.Render("Runs"))
 		for _, r := range d.runs {
-			took := "running"
+			// A run that has not ended says "running" once, not as its
+			// outcome and again as its duration.
+			line := fmt.Sprintf("%s  %s", stamp(r.StartedAt), r.Outcome)
 			if !r.EndedAt.IsZero() {
-				took = r.EndedAt.Sub(r.StartedAt).Round(time.Second).String()
+				line += "  " + r.EndedAt.Sub(r.StartedAt).Round(time.Second).String()
 			}
-			line := fmt.Sprintf("%s  %s  %s", stamp(r.StartedAt), r.Outcome, took)
 			if r.Error != "" {
 				line += "  " + sanitize.Line(r.Error)
 			}
-			lines = append(lines, ansi.Truncate(s.Meta.Render(line), w, "…"))
+			for _, l := range hangingWrap(line, w, 0) {
+				lines = append(lines, s.Meta.Render(l))
+			}
 		}
 	}
 	if wk, running := m.workers[d.id]; running {
+		wk.LastLine = "" // its transcript follows in full
 		head, _ := m.workerLine(wk)
-		lines = append(lines, "", s.Label.Render("Worker")+s.Meta.Render("  "+sanitize.Line(head)))
+		lines = append(lines, "", s.Label.Render("Worker")+s.Meta.Render("  "+cell.Cut(sanitize.Line(head), max(w-8, 1))))
 		lines = append(lines, d.live...)
+	} else if text, attention, ok := m.runLine(&card); ok {
+		// A worker in another process, or none at all.
+		switch cl, claimed := m.claims[card.ID]; {
+		case claimed:
+			text = fmt.Sprintf("in process %d on %s (its progress shows in that spindle)", cl.PID, sanitize.Line(cl.Host))
+		case text == noWorkerLine:
+			text = noWorkerDetail
+		}
+		st := s.Meta
+		if attention {
+			st = s.Attention
+		}
+		rows := hangingWrap("Worker  "+text, w, 0)
+		lines = append(lines, "", s.Label.Render("Worker")+st.Render(strings.TrimPrefix(rows[0], "Worker")))
+		for _, r := range rows[1:] {
+			lines = append(lines, st.Render(r))
+		}
 	}
 	d.lines = lines
 	d.scroll = clamp(d.scroll, 0, m.detailMaxScroll())
@@ -140,11 +174,28 @@ func (m *Model) eventLines(e store.Event, w int) []string {
 		what += ": " + sanitize.Line(text)
 		text = ""
 	}
-	line := s.EventTime.Render(when) + "  " + s.EventActor.Render(sanitize.Line(e.Actor)) + "  " + what
+	// The line wraps rather than cuts (a long move or edit, and
+	// "(undone)", stay readable), its later rows indented.
+	who := sanitize.Line(e.Actor)
+	prefix := when + "  " + who + "  "
+	plain := prefix + what
 	if e.Undone {
-		line = s.Undone.Render(ansi.Strip(line)) + s.Meta.Render(" (undone)")
+		plain += " (undone)"
 	}
-	out := []string{ansi.Truncate(line, w, "…")}
+	var out []string
+	for i, row := range hangingWrap(plain, w, 4) {
+		switch {
+		case e.Undone:
+			body, undone := strings.CutSuffix(row, "(undone)")
+			row = s.Undone.Render(body)
+			if undone {
+				row += s.Meta.Render("(undone)")
+			}
+		case i == 0 && strings.HasPrefix(row, prefix):
+			row = s.EventTime.Render(when) + "  " + s.EventActor.Render(who) + "  " + strings.TrimPrefix(row, prefix)
+		}
+		out = append(out, row)
+	}
 	if text != "" {
 		for _, l := range strings.Split(ansi.Wrap(text, max(w-4, 1), ""), "\n") {
 			out = append(out, "    "+l)
@@ -178,4 +229,66 @@ func columnName(s store.Status) string {
 		return "Archived"
 	}
 	return sanitize.Line(string(s))
+}
+
+// span is a piece of text and the style it is drawn in.
+type span struct {
+	text  string
+	style lipgloss.Style
+}
+
+// packSpans lays spans out in rows of at most w cells, joined by sep (one
+// " · " wide), breaking only between spans; a span wider than w is cut.
+func packSpans(spans []span, sep string, w int) []string {
+	sepW := cell.Width(sep)
+	var rows []string
+	var row string
+	used := 0
+	for _, sp := range spans {
+		t := cell.Cut(sanitize.Line(sp.text), w)
+		tw := cell.Width(t)
+		if used > 0 && used+sepW+tw > w {
+			rows = append(rows, row)
+			row, used = "", 0
+		}
+		if used > 0 {
+			row += sep
+			used += sepW
+		}
+		row += sp.style.Render(t)
+		used += tw
+	}
+	return append(rows, row)
+}
+
+// hangingWrap breaks plain text at spaces into rows of at most w cells,
+// the rows after the first indented by indent spaces; a word wider than a
+// row is cut. Runs of spaces inside a row are kept (the history's columns
+// are two spaces apart).
+func hangingWrap(text string, w, indent int) []string {
+	w = max(w, 1)
+	indent = min(indent, w/2)
+	var rows []string
+	row, room := "", w
+	for text != "" {
+		// The next word and the spaces before it.
+		lead := len(text) - len(strings.TrimLeft(text, " "))
+		end := strings.IndexByte(text[lead:], ' ')
+		if end < 0 {
+			end = len(text) - lead
+		}
+		word, spaces := text[lead:lead+end], text[:lead]
+		text = text[lead+end:]
+		if word == "" {
+			break
+		}
+		if strings.TrimSpace(row) == "" {
+			spaces = "" // no spaces at the start of a row, after its indent
+		} else if cell.Width(row)+len(spaces)+cell.Width(word) > room {
+			rows = append(rows, row)
+			row, spaces = strings.Repeat(" ", indent), ""
+		}
+		row += spaces + cell.Cut(word, room-cell.Width(row))
+	}
+	return append(rows, row)
 }

@@ -31,11 +31,21 @@
 // pane reloads the board so the screen matches the file. Nothing in Update or
 // View touches the disk.
 //
+// # Undo
+//
+// u undoes the person's own latest change; U undoes the selected (or open)
+// card's latest change, whoever made it (the agent's, a worker's). Either
+// says what it undid, or why it undid nothing, in a notice drawn over the
+// pane's last rows until the next key; a board that cannot be reached is an
+// ErrorMsg as for any write.
+//
 // # Changes from elsewhere
 //
 // Init starts a one-second tea.Tick; each tick runs Board.DataVersion in a
 // Cmd, reloads the cards only when the version changed, and re-arms the
 // tick. That tick is the pane's only periodic work and costs one PRAGMA. A
+// load reads the claims too: a card in Running for the agent that no worker
+// holds says "no worker", one held by another process names its pid. A
 // poll that fails is reported as ErrorMsg once, when polling starts to fail,
 // and again only after a poll has succeeded in between.
 //

@@ -392,11 +392,19 @@ func TestUndoRestoresExactRow(t *testing.T) {
 	}
 }
 
+// TestUndoWithNothingToUndoReports: u with nothing of the person's to
+// undo says so in the pane's notice (it is not an error), until the next
+// key.
 func TestUndoWithNothingToUndoReports(t *testing.T) {
 	h := newHarness(t, 120, 40)
 	h.keys("u")
-	if len(h.errs) != 1 || !strings.Contains(h.errs[0].Error(), "nothing left to undo") {
-		t.Fatalf("errors = %v", h.errs)
+	h.noErrors()
+	if s := h.screen(); !strings.Contains(s, "nothing of yours to undo (U undoes the selected card's last change") {
+		t.Fatalf("no notice:\n%s", s)
+	}
+	h.keys("j")
+	if s := h.screen(); strings.Contains(s, "nothing of yours") {
+		t.Fatalf("the notice outlived the next key:\n%s", s)
 	}
 }
 

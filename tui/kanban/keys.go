@@ -1,7 +1,6 @@
 package kanban
 
 import (
-	"fmt"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -76,6 +75,14 @@ func (m Model) cardKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		return m, m.enqueue(writeOp{kind: opUndo})
 	case key.Matches(msg, k.PauseWorkers):
 		return m, func() tea.Msg { return PauseWorkersMsg{} }
+	case key.Matches(msg, k.UndoCard):
+		// The card's latest change, whoever made it: how the person undoes
+		// the agent's or a worker's change.
+		if !ok {
+			m.notice = "no card is selected: nothing to undo"
+			return m, nil
+		}
+		return m, m.undoCard(card.ID)
 	}
 	if !ok {
 		return m, nil
@@ -119,9 +126,12 @@ func (m Model) cardKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	case key.Matches(msg, k.Assignee):
 		a := store.AgentAssignee
 		if card.Assignee == store.AgentAssignee {
+			// A worker running it stops at its next heartbeat.
 			a = store.Me
+			return m, m.editCard(card.ID, store.CardPatch{Assignee: &a})
 		}
-		return m, m.editCard(card.ID, store.CardPatch{Assignee: &a})
+		// The card may be runnable now: the dispatcher may look at once.
+		return m, tea.Batch(m.editCard(card.ID, store.CardPatch{Assignee: &a}), rerunCmd(card.ID))
 	}
 	return m, nil
 }
@@ -222,15 +232,6 @@ func (m Model) detailKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		m.detail.scroll = max(m.detail.scroll-1, 0)
 	case key.Matches(msg, k.Down):
 		m.detail.scroll = clamp(m.detail.scroll+1, 0, m.detailMaxScroll())
-	case key.Matches(msg, k.UndoCard):
-		// The card's latest change, whoever made it: how the person undoes
-		// the agent's or a worker's change, having seen it in the history.
-		for i := len(m.detail.events) - 1; i >= 0; i-- {
-			if e := m.detail.events[i]; !e.Undone && e.ID > 0 {
-				return m, m.enqueue(writeOp{kind: opUndoEvent, id: m.detail.id, event: e.ID})
-			}
-		}
-		return m, errorCmd(fmt.Errorf("kanban: card %d has no change left to undo", m.detail.id))
 	default:
 		return m.cardKey(msg)
 	}

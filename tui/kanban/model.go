@@ -92,8 +92,14 @@ type Model struct {
 
 	md *markdown.Renderer // a card body's markdown
 
-	workers map[int64]Worker // running workers by card, from the root
-	spin    string           // the spinner's frame for running cards
+	workers map[int64]Worker      // running workers by card, from the root
+	claims  map[int64]store.Claim // cards a worker holds, in any process, as last loaded
+	spin    string                // the spinner's frame for running cards
+
+	// notice says what the last undo did (or why it could not), until the
+	// next key press; bad draws it as an error.
+	notice    string
+	noticeBad bool
 }
 
 // Options is what the pane is built from.
@@ -211,6 +217,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		if m.board == nil {
 			return m, nil
 		}
+		m.notice, m.noticeBad = "", false
 		return m.handleKey(msg)
 	case tea.PasteMsg:
 		// Pasted text is as untrusted as the model's: it may carry escapes
@@ -294,6 +301,10 @@ func (m Model) handleLoaded(msg loadedMsg) (Model, tea.Cmd) {
 		if i := statusIndex(c.Status); i >= 0 {
 			m.cols[i] = append(m.cols[i], c)
 		}
+	}
+	m.claims = make(map[int64]store.Claim, len(msg.claims))
+	for _, c := range msg.claims {
+		m.claims[c.CardID] = c
 	}
 	m.version = msg.version
 	m.loaded = true

@@ -22,6 +22,7 @@ const ioTimeout = 10 * time.Second
 // read at.
 type loadedMsg struct {
 	cards   []store.Card
+	claims  []store.Claim
 	version int64
 	err     error
 }
@@ -60,8 +61,14 @@ const (
 	opDelete
 	opComment
 	opUndo
-	opUndoEvent // undo one named change, whoever made it
+	opUndoCard // undo one card's latest change, whoever made it
 )
+
+// undoing reports whether op is one of the undos, whose outcome the pane
+// says in its notice.
+func (op writeOp) undoing() bool {
+	return op.kind == opUndo || op.kind == opUndoCard
+}
 
 // writeOp is one change to write. It is a value: the Cmd that runs it reads
 // only its own copy.
@@ -73,7 +80,6 @@ type writeOp struct {
 	to      store.Status
 	pos     int
 	text    string
-	event   int64 // the change opUndoEvent reverts
 	// before is the card as it was before the optimistic change (nil for a
 	// create or a comment) and beforeIdx its index in its column: a failed
 	// write puts it back there.
@@ -93,8 +99,8 @@ func (op writeOp) describe() string {
 		return fmt.Sprintf("delete card %d", op.id)
 	case opComment:
 		return fmt.Sprintf("comment on card %d", op.id)
-	case opUndoEvent:
-		return fmt.Sprintf("undo change %d", op.event)
+	case opUndoCard:
+		return fmt.Sprintf("undo card %d's latest change", op.id)
 	default:
 		return "undo"
 	}
@@ -116,12 +122,27 @@ func (op writeOp) run(ctx context.Context, b Board) writeDoneMsg {
 		out.err = b.Delete(ctx, actor, op.id)
 	case opComment:
 		out.event, out.err = b.Comment(ctx, actor, op.id, op.text)
-	case opUndoEvent:
-		out.event, out.err = b.UndoEvent(ctx, op.event)
+	case opUndoCard:
+		out.event, out.err = undoLatest(ctx, b, op.id)
 	default:
 		out.event, out.err = b.Undo(ctx, actor)
 	}
 	return out
+}
+
+// undoLatest undoes card id's latest change that is not undone yet,
+// whoever made it; store.ErrNothingToUndo when there is none.
+func undoLatest(ctx context.Context, b Board, id int64) (store.Event, error) {
+	evs, err := b.Events(ctx, id)
+	if err != nil {
+		return store.Event{}, err
+	}
+	for i := len(evs) - 1; i >= 0; i-- {
+		if !evs[i].Undone {
+			return b.UndoEvent(ctx, evs[i].ID)
+		}
+	}
+	return store.Event{}, store.ErrNothingToUndo
 }
 
 func (m *Model) loadCmd() tea.Cmd {
@@ -135,11 +156,18 @@ func (m *Model) loadCmd() tea.Cmd {
 		if err != nil {
 			return loadedMsg{err: fmt.Errorf("kanban: load board: %w", err)}
 		}
+		// Claims before cards: a claim taken between the two reads then
+		// shows as a card still in To do, never as a Running card that
+		// seems to have no worker.
+		claims, err := b.Claims(ctx)
+		if err != nil {
+			return loadedMsg{err: fmt.Errorf("kanban: load board: %w", err)}
+		}
 		cards, err := b.List(ctx, true)
 		if err != nil {
 			return loadedMsg{err: fmt.Errorf("kanban: load board: %w", err)}
 		}
-		return loadedMsg{cards: cards, version: v}
+		return loadedMsg{cards: cards, claims: claims, version: v}
 	}
 }
 
@@ -206,6 +234,8 @@ func (m Model) handleWriteDone(msg writeDoneMsg) (Model, tea.Cmd) {
 	var cmds []tea.Cmd
 	op := msg.op
 	switch {
+	case op.undoing():
+		cmds = append(cmds, m.undone(op, msg))
 	case msg.err != nil:
 		m.revert(op)
 		if op.kind == opCreate {
@@ -214,14 +244,7 @@ func (m Model) handleWriteDone(msg writeDoneMsg) (Model, tea.Cmd) {
 			m.queue = slices.DeleteFunc(m.queue, func(q writeOp) bool { return q.id == op.id })
 		}
 		err := msg.err
-		var conflict *store.UndoConflictError
 		switch {
-		case op.kind == opUndo && errors.Is(err, store.ErrNothingToUndo):
-			err = errors.New("kanban: you have nothing left to undo (the agent's changes are undone from a card's history)")
-		case errors.Is(err, store.ErrNothingToUndo):
-			err = errors.New("kanban: that change is already undone")
-		case errors.As(err, &conflict):
-			err = fmt.Errorf("kanban: undo: %w (open card %d: %s undoes its latest change)", conflict, conflict.Event.CardID, m.keys.UndoCard.Help().Key)
 		case errors.Is(err, store.ErrCorrupt):
 			// kanban.db was found damaged while open: the store refuses
 			// every write from now on. Say what to do, once, and keep it.

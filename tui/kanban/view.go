@@ -113,7 +113,33 @@ func (m *Model) boardLines() []string {
 		out[i] = lines[i].String()
 	}
 	out[h-1] = m.footer()
+	m.overlayNotice(out)
 	return out
+}
+
+// maxNoticeRows is how many rows a notice may take at the bottom of the
+// pane, over the footer and the cards above it, until the next key.
+const maxNoticeRows = 3
+
+// overlayNotice draws the notice, wrapped to the pane's width, over the
+// last rows of lines (each then exactly the pane's width).
+func (m *Model) overlayNotice(lines []string) {
+	if m.notice == "" || m.Editing() || m.damaged != nil || len(lines) == 0 {
+		return
+	}
+	rows := cell.Wrap(sanitize.Line(m.notice), m.width)
+	if n := min(maxNoticeRows, len(lines)); len(rows) > n {
+		rows = rows[:n]
+		rows[n-1] = cell.Cut(rows[n-1]+" "+cell.Ellipsis, m.width)
+	}
+	st := m.styles.Prompt
+	if m.noticeBad {
+		st = m.styles.Error
+	}
+	at := len(lines) - len(rows)
+	for i, r := range rows {
+		lines[at+i] = st.Render(cell.Pad(r, m.width))
+	}
 }
 
 // columnCells draws column c as rows cells of exactly cw cells each: the
@@ -241,14 +267,21 @@ func (m *Model) cardLines(c *store.Card, w int, selected bool) [3]string {
 		text string
 		p    paint
 	}{{id + " · ", cp.meta}, {prio, pp}, {" · ", cp.meta}, {who, ap}}
-	if w, running := m.workers[c.ID]; running {
-		// A running worker: what it is doing instead of the meta.
-		text, attention := m.workerLine(w)
+	if text, attention, ok := m.runLine(c); ok {
+		// What its worker is doing instead of the meta; a worker in
+		// another process, or none, after the card's id.
 		p := cp.agent
 		if attention {
 			p = cp.attention
 		}
+		_, local := m.workers[c.ID]
 		parts = parts[:0]
+		if !local {
+			parts = append(parts, struct {
+				text string
+				p    paint
+			}{id + " · ", cp.meta})
+		}
 		parts = append(parts, struct {
 			text string
 			p    paint
@@ -296,20 +329,52 @@ func (m *Model) footer() string {
 		return s.Error.Render(fmt.Sprintf("Delete #%d “%s”?", m.target, title)) + s.Footer.Render(" y deletes, any other key keeps it")
 	}
 	var parts []string
+	used := 0
 	if m.filter != "" {
-		parts = append(parts, s.Prompt.Render("/ "+sanitize.Line(m.filter))+s.Footer.Render(" (esc clears)"))
+		f := "/ " + sanitize.Line(m.filter)
+		parts = append(parts, s.Prompt.Render(f)+s.Footer.Render(" (esc clears)"))
+		used += cell.Width(f) + len(" (esc clears)")
 	}
-	if m.showArchived {
-		parts = append(parts, s.Footer.Render("archived shown"))
+	for _, p := range []struct {
+		on   bool
+		text string
+	}{{m.showArchived, "archived shown"}, {m.busy(), "saving…"}} {
+		if p.on {
+			parts = append(parts, s.Footer.Render(p.text))
+			used += cell.Width(p.text)
+		}
 	}
-	if m.busy() {
-		parts = append(parts, s.Footer.Render("saving…"))
-	}
+	used += len(parts) * len(" · ")
 	k := m.keys
-	hint := fmt.Sprintf("%s new · %s open · %s/%s move · %s filter · %s undo",
-		firstKey(k.New), firstKey(k.Open), firstKey(k.MovePrev), firstKey(k.MoveNext), firstKey(k.Filter), firstKey(k.Undo))
-	parts = append(parts, s.Footer.Render(hint))
+	hints := fitHints(m.width-used,
+		firstKey(k.New)+" new", firstKey(k.Open)+" open", firstKey(k.MovePrev)+"/"+firstKey(k.MoveNext)+" move",
+		firstKey(k.Undo)+" undo", firstKey(k.Filter)+" filter", firstKey(k.UndoCard)+" undo card")
+	if hints != "" {
+		parts = append(parts, s.Footer.Render(hints))
+	}
 	return strings.Join(parts, s.Footer.Render(" · "))
+}
+
+// fitHints joins as many of hints (most important first) as fit in w
+// cells, whole, in their order: a hint is never cut to "u un…".
+func fitHints(w int, hints ...string) string {
+	var b strings.Builder
+	used := 0
+	for _, h := range hints {
+		hw := cell.Width(h)
+		if used > 0 {
+			hw += len(" · ")
+		}
+		if used+hw > w {
+			continue
+		}
+		if used > 0 {
+			b.WriteString(" · ")
+		}
+		b.WriteString(h)
+		used += hw
+	}
+	return b.String()
 }
 
 func (m *Model) formLines() []string {
@@ -362,13 +427,19 @@ func (m *Model) detailLines() []string {
 		foot = m.footer()
 	default:
 		k := m.keys
-		foot = m.styles.Footer.Render(fmt.Sprintf("%s back · %s comment · %s edit · %s/%s scroll",
-			firstKey(k.Cancel), firstKey(k.Comment), firstKey(k.Edit), firstKey(k.Up), firstKey(k.Down)))
-		if more := len(d.lines) - end; more > 0 {
-			foot += m.styles.Footer.Render(fmt.Sprintf(" · ↓ %d more", more))
+		more := ""
+		if n := len(d.lines) - end; n > 0 {
+			more = fmt.Sprintf(" · ↓ %d more", n)
 		}
+		foot = m.styles.Footer.Render(fitHints(m.width-cell.Width(more),
+			firstKey(k.Cancel)+" back", firstKey(k.Comment)+" comment", firstKey(k.Edit)+" edit",
+			firstKey(k.UndoCard)+" undo card", firstKey(k.Up)+"/"+firstKey(k.Down)+" scroll") + more)
 	}
-	return append(lines[:h-1], foot)
+	lines = append(lines[:h-1], foot)
+	if m.mode == modeDetail {
+		m.overlayNotice(lines)
+	}
+	return lines
 }
 
 // firstKey is the first key of b, for the one-line hints.

@@ -29,10 +29,16 @@ type (
 	PauseWorkersMsg struct{}
 	// AnswerWorkerMsg asks to open the approval dialog of CardID's worker.
 	AnswerWorkerMsg struct{ CardID int64 }
-	// RerunMsg says a card was put back in To do for a worker: the
-	// dispatcher may look for it at once.
+	// RerunMsg says a card may have become runnable (put back in To do
+	// for a worker, given to the agent, a change undone): the dispatcher
+	// may look for it at once.
 	RerunMsg struct{ CardID int64 }
 )
+
+// rerunCmd asks the root to wake the dispatcher for card id.
+func rerunCmd(id int64) tea.Cmd {
+	return func() tea.Msg { return RerunMsg{CardID: id} }
+}
 
 // SetWorkers replaces the running workers the pane shows, with the
 // spinner's current frame. Workers of cards not on the board are ignored.
@@ -78,7 +84,8 @@ func (m Model) DetailID() int64 {
 }
 
 // workerLine is the second line of a running card: the spinner, how long
-// it has run, and its latest output, or that it waits for approval.
+// it has run, and its latest output as plain text, or that it waits for
+// approval.
 func (m *Model) workerLine(w Worker) (string, bool) {
 	if w.NeedsApproval {
 		return fmt.Sprintf("! needs approval · %s answers", firstKey(m.keys.AnswerWorker)), true
@@ -88,10 +95,38 @@ func (m *Model) workerLine(w Worker) (string, bool) {
 		state = "stopping…"
 	}
 	line := fmt.Sprintf("%s %s", state, w.Elapsed.Round(time.Second))
-	if w.LastLine != "" {
-		line += " · " + w.LastLine
+	if l := plainLine(w.LastLine); l != "" {
+		line += " · " + l
 	}
 	return line, false
+}
+
+// noWorkerLine is what a card in Running for the agent shows when no worker
+// runs it; its detail says more (noWorkerDetail).
+const noWorkerLine = "! no worker"
+
+// noWorkerDetail explains noWorkerLine in the card's detail.
+const noWorkerDetail = "none: the card is in Running for the agent but no worker runs it. " +
+	"The next free worker takes it (unless workers are paused, or none runs: start spindle or spindle work); " +
+	"give it back to yourself or move it to stop that."
+
+// runLine is the second line of a card that has a worker, or should: its
+// worker's progress (workerLine), a worker in another process, or that a
+// card in Running for the agent has none. It reports whether it needs the
+// person's attention, and ok false for any other card (which shows its
+// meta).
+func (m *Model) runLine(c *store.Card) (line string, attention, ok bool) {
+	if w, running := m.workers[c.ID]; running {
+		line, attention = m.workerLine(w)
+		return line, attention, true
+	}
+	if c.Status != store.Running || c.Assignee != store.AgentAssignee {
+		return "", false, false
+	}
+	if cl, claimed := m.claims[c.ID]; claimed {
+		return fmt.Sprintf("run by pid %d", cl.PID), false, true
+	}
+	return noWorkerLine, true, true
 }
 
 // workerKey handles the worker keys on the selected (or open) card.
@@ -121,8 +156,7 @@ func (m Model) workerKey(msg tea.KeyPressMsg, card store.Card) (Model, tea.Cmd, 
 			cmds = append(cmds, m.editCard(card.ID, store.CardPatch{Assignee: &a}))
 		}
 		cmds = append(cmds, m.moveCard(card.ID, store.Todo, -1))
-		id := card.ID
-		cmds = append(cmds, func() tea.Msg { return RerunMsg{CardID: id} })
+		cmds = append(cmds, rerunCmd(card.ID))
 		return m, tea.Sequence(cmds...), true
 	case key.Matches(msg, k.PauseWorkers):
 		return m, func() tea.Msg { return PauseWorkersMsg{} }, true
