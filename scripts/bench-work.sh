@@ -43,7 +43,8 @@
 #   MODE=tui only:
 #   POLL_MS [100]    kanban.db poll period
 #   RUN_TIMEOUT [120] seconds from the pane's start to every card in Review
-#   OUT_DIR          keep each run's last screen here [none]
+#   OUT_DIR          keep each run's screens here, the one the board check
+#                    read (tui-runN.running.screen) and the last [none]
 #
 # The mock server answers every request with the same text and no tool call,
 # so each worker's turn is one streamed reply and its card goes to Review.
@@ -86,20 +87,22 @@ for v in WORKERS TOKENS RATE R PORT NODECOUNT POLL_MS RUN_TIMEOUT; do
 	case ${!v} in '' | *[!0-9]*) die "$v=${!v}: want a whole number" ;; esac
 done
 [ "$WORKERS" -ge 1 ] && [ "$WORKERS" -le 16 ] || die "WORKERS=$WORKERS: want 1 to 16"
-
 [ "$POLL_MS" -ge 10 ] || die "POLL_MS=$POLL_MS: want at least 10"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-work.XXXXXX")
 server_pid=""
-# MODE=tui's run in progress: the private tmux server (its socket and PID)
-# and spindle's PID in its pane; tui_stop ends them.
+# MODE=tui's run in progress: the private tmux server (its socket and PID),
+# spindle's PID (and name) in its pane, and the kanban.db poller's PID;
+# tui_stop ends them.
 tmux_sock="" tmux_pid="" tui_pid="" tui_comm="" poll_pid=""
 # alive PID [COMM]: PID is a live process (not a zombie) whose name starts
 # with COMM if given (a PID reused by some other process is not ours).
 alive() {
-	local state c
-	[ -n "$1" ] && [ -r "/proc/$1/status" ] || return 1
-	state=$(awk '/^State:/ { print $2; exit }' "/proc/$1/status" 2>/dev/null)
+	local k v state="" c
+	[ -n "$1" ] || return 1
+	while read -r k v _; do
+		[ "$k" = State: ] && { state=$v; break; }
+	done 2>/dev/null <"/proc/$1/status"
 	[ -n "$state" ] && [ "$state" != Z ] || return 1
 	[ -z "${2:-}" ] && return 0
 	read -r c 2>/dev/null <"/proc/$1/comm" || return 1
