@@ -475,3 +475,25 @@ func TestEditedRulesTakeEffectWithoutRestart(t *testing.T) {
 		t.Fatalf("a call that asks while the file is broken: %+v", asked)
 	}
 }
+
+// TestOfflineModelSaysWhoDenied: through the real chain (the offline demo
+// model asks for bash, the policy's deny rule refuses it, the model reads
+// the result), the reply says the deny rule refused it and that the
+// person was not asked; never "You denied".
+func TestOfflineModelSaysWhoDenied(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	p, err := approval.New(dir, approval.Config{Deny: []string{"bash:git push *"}, SettingsPath: filepath.Join(t.TempDir(), "p.toml")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := e.agent("", func(c *Config) { c.Tools = []tool.Tool{shell.New(dir)}; c.Policy = p })
+	ch, err := a.Send(context.Background(), e.session(), "run git push")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := collect(t, ch) // a turn that asked would wait here until the guard
+	if !strings.Contains(r.text, "The deny rule `bash:git push *` refused running `git push`") || strings.Contains(r.text, "You denied") {
+		t.Errorf("the reply: %q", r.text)
+	}
+}
