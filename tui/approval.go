@@ -53,11 +53,19 @@ type approvalOverlay struct {
 	onInterrupt func(m *Model)
 
 	// The body drawn for a width and styles, kept while they last: a
-	// command or diff is laid out once, not at every frame.
-	bodyW  int
-	bodySt *Styles
-	body   []string
+	// command or diff is laid out once, not at every frame. alwaysInBody
+	// says the rule "always" saves did not fit above the answers and is
+	// at the body's end instead.
+	bodyW        int
+	bodySt       *Styles
+	body         []string
+	alwaysInBody bool
+	// lineCount is how many lines the summary (the command) has.
+	lineCount int
 }
+
+// approvalStops is the hint under the answers.
+const approvalStops = "ctrl+c denies and stops the turn"
 
 // approvalArmMsg arms the dialog it names.
 type approvalArmMsg struct{ id int }
@@ -65,7 +73,8 @@ type approvalArmMsg struct{ id int }
 // openApproval pushes the dialog for a turn's tool call.
 func (m *Model) openApproval(msg chat.ApprovalMsg) tea.Cmd {
 	m.approvalSeq++
-	o := &approvalOverlay{id: m.approvalSeq, turn: msg.Turn, session: msg.Session, ev: msg.Event, note: textinput.New()}
+	o := &approvalOverlay{id: m.approvalSeq, turn: msg.Turn, session: msg.Session, ev: msg.Event, note: textinput.New(),
+		lineCount: strings.Count(msg.Event.Request.Summary, "\n") + 1}
 	o.note.Prompt = "note for the model: "
 	o.note.Placeholder = "why not, or what to do instead"
 	st := o.note.Styles()
@@ -165,26 +174,19 @@ func (o *approvalOverlay) lines(m *Model, w, h int) []string {
 		title += "  (outside the project)"
 	}
 	title = st.HelpTitle.Render(title)
-	if n := len(summaryLines(req.Summary)); n > 1 {
+	if o.lineCount > 1 {
 		// Where the person looks first: this is not one line.
-		title += "  " + st.StatusWarn.Render(fmt.Sprintf(" %d lines ", n))
+		title += "  " + st.StatusWarn.Render(fmt.Sprintf(" %d lines ", o.lineCount))
 	}
 	k := m.keys.Approval
-	stops := "ctrl+c denies and stops the turn"
-	alwaysText := shownOneLine(o.always)
-	always := alwaysText + " · " + stops
-
 	if o.bodyW != w || o.bodySt != st || o.body == nil {
-		o.body, o.bodyW, o.bodySt = o.drawBody(st, w), w, st
+		o.body, o.alwaysInBody = o.drawBody(st, w)
+		o.bodyW, o.bodySt = w, st
 	}
-	// Under the title, everything the person approves scrolls: the exact
-	// command, the directory and the diff are wrapped at the width, never
-	// cut; so is what "always" saves when it does not fit the line above
-	// the answers.
 	body := o.body
-	if cell.Width(always) > w {
-		body = append(body[:len(body):len(body)], wrapExact(st.Muted, alwaysText, w)...)
-		always = stops
+	always := approvalStops
+	if !o.alwaysInBody {
+		always = shownOneLine(o.always) + " · " + approvalStops
 	}
 	var foot []string
 	switch {
@@ -223,11 +225,12 @@ func (o *approvalOverlay) lines(m *Model, w, h int) []string {
 }
 
 // drawBody lays out what the dialog scrolls at width w: a rules-file
-// error, the summary (the exact command), the directory, and the detail
-// (a diff or new content).
-func (o *approvalOverlay) drawBody(st *Styles, w int) []string {
+// error, the summary (the exact command), the directory, the detail (a
+// diff or new content), and what "always" saves when it does not fit the
+// line above the answers (alwaysInBody). Everything the person approves
+// is wrapped at the width, never cut.
+func (o *approvalOverlay) drawBody(st *Styles, w int) (body []string, alwaysInBody bool) {
 	req := o.ev.Request
-	var body []string
 	if o.ev.RulesError != "" {
 		body = append(body, wrapExact(st.StatusError.UnsetBackground(),
 			"The project's rules file does not load, so its last good rules are in force: "+shownOneLine(o.ev.RulesError), w)...)
@@ -250,19 +253,21 @@ func (o *approvalOverlay) drawBody(st *Styles, w int) []string {
 			body = append(body, drawRows(wrapPieces(shownPieces(l, false), w), style, st.StatusWarn)...)
 		}
 	}
-	return body
+	if alwaysText := shownOneLine(o.always); cell.Width(alwaysText+" · "+approvalStops) > w {
+		body = append(body, wrapExact(st.Muted, alwaysText, w)...)
+		alwaysInBody = true
+	}
+	return body, alwaysInBody
 }
-
-// summaryLines are a summary's lines: split at line feeds only, which is
-// where the shell starts a new line (a carriage return does not).
-func summaryLines(summary string) []string { return strings.Split(summary, "\n") }
 
 // exactCommandLines draws text (a command) at width w, every character of
 // it: one line, wrapped; or several, each numbered in a gutter and
 // wrapped under its number, so that a wrapped line never looks like two
 // and two lines never look like one.
 func exactCommandLines(st *Styles, style lipgloss.Style, text string, w int) []string {
-	lines := summaryLines(text)
+	// Split at line feeds only, which is where the shell starts a new
+	// line (a carriage return does not).
+	lines := strings.Split(text, "\n")
 	if len(lines) == 1 {
 		return drawRows(wrapPieces(shownPieces(text, true), w), style, st.StatusWarn)
 	}
@@ -311,32 +316,40 @@ func shownPieces(line string, markTrailing bool) []piece {
 		body = strings.TrimRight(line, " \t")
 		trail = line[len(body):]
 	}
+	// Runs of characters drawn as themselves are slices of line, cut
+	// where a symbol comes: linear in the line, however long it is.
 	var out []piece
-	add := func(text string, kind pieceKind) {
-		if n := len(out); n > 0 && out[n-1].kind == kind {
-			out[n-1].text += text
-			return
+	plain := 0 // where the current run of plain text started
+	flush := func(end int) {
+		if end > plain {
+			out = append(out, piece{body[plain:end], plainPiece})
 		}
-		out = append(out, piece{text, kind})
 	}
 	for i := 0; i < len(body); {
 		r, size := utf8.DecodeRuneInString(body[i:])
+		sym := ""
 		switch {
 		case r == '\t':
-			add("    ", plainPiece)
+			sym = "    "
 		case r == utf8.RuneError && size == 1:
-			add(fmt.Sprintf("⟨0x%02X⟩", body[i]), symbolPiece)
+			sym = fmt.Sprintf("⟨0x%02X⟩", body[i])
 		default:
-			if sym, ok := controlSymbol(r); ok {
-				add(sym, symbolPiece)
-			} else {
-				add(body[i:i+size], plainPiece)
+			sym, _ = controlSymbol(r)
+		}
+		if sym != "" {
+			flush(i)
+			kind := symbolPiece
+			if r == '\t' {
+				kind = plainPiece
 			}
+			out = append(out, piece{sym, kind})
+			plain = i + size
 		}
 		i += size
 	}
+	flush(len(body))
 	if trail != "" {
-		add(strings.ReplaceAll(trail, "\t", "    "), trailingPiece)
+		out = append(out, piece{strings.ReplaceAll(trail, "\t", "    "), trailingPiece})
 	}
 	// Belt and braces: what is left is printable text, which String
 	// returns unchanged; if it ever were not, the sanitizer would have the
@@ -386,43 +399,67 @@ func wrapPieces(pieces []piece, w int) [][]piece {
 	rows := [][]piece{nil}
 	width := 0
 	for _, p := range pieces {
-		rest := p.text
-		for rest != "" {
-			cluster, cw := ansi.FirstGraphemeCluster(rest, ansi.GraphemeWidth)
-			if cluster == "" { // cannot happen for valid text; never loop
-				cluster, cw = rest[:1], 1
-			}
-			rest = rest[len(cluster):]
+		start := 0 // of the part of p on the current row
+		for i := 0; i < len(p.text); {
+			size, cw := nextCluster(p.text[i:])
 			if width+cw > w && width > 0 {
+				if i > start {
+					rows[len(rows)-1] = append(rows[len(rows)-1], piece{p.text[start:i], p.kind})
+				}
 				rows = append(rows, nil)
-				width = 0
+				width, start = 0, i
 			}
-			row := rows[len(rows)-1]
-			if n := len(row); n > 0 && row[n-1].kind == p.kind {
-				row[n-1].text += cluster
-			} else {
-				row = append(row, piece{cluster, p.kind})
-			}
-			rows[len(rows)-1] = row
 			width += cw
+			i += size
+		}
+		if start < len(p.text) {
+			rows[len(rows)-1] = append(rows[len(rows)-1], piece{p.text[start:], p.kind})
 		}
 	}
 	return rows
 }
 
+// nextCluster is the length in bytes and the width in cells of the
+// grapheme cluster that starts s (not empty). Printable ASCII not followed
+// by a combining character is one byte and one cell; anything else takes
+// the full grapheme walk.
+func nextCluster(s string) (size, width int) {
+	if s[0] >= 0x20 && s[0] < 0x7f && (len(s) == 1 || s[1] < 0x80) {
+		return 1, 1
+	}
+	cluster, cw := ansi.FirstGraphemeCluster(s, ansi.GraphemeWidth)
+	if cluster == "" { // cannot happen for non-empty text; never loop
+		return 1, 1
+	}
+	return len(cluster), cw
+}
+
 // drawRows styles wrapped rows: plain text in style, symbols and trailing
-// white space in mark.
+// white space in mark, each run of pieces drawn alike styled once.
 func drawRows(rows [][]piece, style, mark lipgloss.Style) []string {
 	out := make([]string, len(rows))
 	for i, row := range rows {
-		var b strings.Builder
-		for _, p := range row {
-			if p.kind == plainPiece {
-				b.WriteString(style.Render(p.text))
-			} else {
-				b.WriteString(mark.Render(p.text))
+		var b, run strings.Builder
+		marked := false
+		end := func() {
+			if run.Len() == 0 {
+				return
 			}
+			if marked {
+				b.WriteString(mark.Render(run.String()))
+			} else {
+				b.WriteString(style.Render(run.String()))
+			}
+			run.Reset()
 		}
+		for _, p := range row {
+			if m := p.kind != plainPiece; m != marked {
+				end()
+				marked = m
+			}
+			run.WriteString(p.text)
+		}
+		end()
 		out[i] = b.String()
 	}
 	return out

@@ -645,3 +645,30 @@ func TestTurnEndSaysOnceThatTheRulesFileIsBroken(t *testing.T) {
 		t.Errorf("said twice: %q", s)
 	}
 }
+
+// BenchmarkApprovalBody is the dialog laying out its body once (it keeps
+// it while the width lasts): a command of 3,000 characters on one line,
+// the 200-line diff of an edit, and a new file whose content is one line
+// of 1 MB (a minified file), which must cost time linear in its length.
+func BenchmarkApprovalBody(b *testing.B) {
+	st := NewStyles(theme.Default())
+	var diff strings.Builder
+	for i := range 200 {
+		fmt.Fprintf(&diff, "+\tparts = append(parts, segment(%d)) // \x1b[31mred\x1b[0m and a tab\there\n", i)
+	}
+	for _, bc := range []struct {
+		name string
+		req  tool.Request
+	}{
+		{"command 3000", tool.Request{Tool: "bash", Summary: strings.Repeat("echo long; ", 272), Dir: "/p"}},
+		{"diff 200 lines", tool.Request{Tool: "edit", Summary: "edit a.go", Detail: diff.String(), Dir: "/p"}},
+		{"one line of 1 MB", tool.Request{Tool: "write", Summary: "write a.min.js", Detail: strings.Repeat("var a=1;\t", 1<<20/9), Dir: "/p"}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			o := &approvalOverlay{ev: agent.ApprovalNeeded{Request: bc.req}, always: "saves " + bc.req.Tool + ":x"}
+			for b.Loop() {
+				o.drawBody(&st, 120)
+			}
+		})
+	}
+}
