@@ -588,6 +588,20 @@ func TestPermissionsListsAndRevokesSessionGrants(t *testing.T) {
 	if _, ok := p.Check(sid, tool.Request{Tool: "bash", Subject: "go test ./..."}); ok {
 		t.Error("the project rule was not removed")
 	}
+	// A saved rule of several lines (a here-document) is listed on one
+	// line, its line breaks drawn, and removed by that text.
+	heredoc := tool.Request{Tool: "bash", Subject: "cat <<'EOF' > notes.txt\nline one\nEOF"}
+	if err := p.Grant(sid, heredoc, approval.AllowAlways); err != nil {
+		t.Fatal(err)
+	}
+	h.permissions("/permissions")
+	if !shows(h.screen(), "allow bash:=cat <<'EOF' > notes.txt␊line one␊EOF (project)") {
+		t.Errorf("the multi-line rule is not listed as it is:\n%s", h.screen())
+	}
+	h.permissions("/permissions remove bash:=cat <<'EOF' > notes.txt␊line one␊EOF")
+	if _, ok := p.Check(sid, heredoc); ok {
+		t.Errorf("the multi-line rule was not removed; status %q", h.statusBar())
+	}
 	h.permissions("/permissions remove bash:nothing like it")
 	if !strings.Contains(h.statusBar(), "no project rule") {
 		t.Errorf("removing what is not there: status %q", h.statusBar())

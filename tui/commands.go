@@ -203,19 +203,28 @@ func (m *Model) permissions(arg string) tea.Cmd {
 	return func() tea.Msg { return listPermissions(rules, session) }
 }
 
-// removePermission revokes the session's grant named text (as listed, or
-// exactly), else removes the project rule text.
+// removePermission revokes the session's grant named text, else removes
+// the project rule text; either may be named as /permissions lists it (a
+// line break drawn as ␊) or exactly.
 func removePermission(rules Rules, session int64, text string) permissionsMsg {
+	named := func(s string) bool { return text == s || text == strings.TrimSpace(shownOneLine(s)) }
 	for _, g := range rules.SessionGrants(session) {
-		if text == g || text == strings.TrimSpace(shownOneLine(g)) {
+		if named(g) {
 			rules.RevokeGrant(session, g)
 			return permissionsMsg{note: "Revoked the grant for this session " + shownOneLine(g) + ": that call asks again."}
 		}
 	}
-	if err := rules.RemoveRule(text); err != nil {
+	rule := text
+	for _, e := range rules.Rules() {
+		if e.Source == approval.FromProject && named(e.Rule) {
+			rule = e.Rule
+			break
+		}
+	}
+	if err := rules.RemoveRule(rule); err != nil {
 		return permissionsMsg{err: describeErr(err)}
 	}
-	return permissionsMsg{note: "Removed the rule " + sanitize.Line(text) + ": that call asks again."}
+	return permissionsMsg{note: "Removed the rule " + shownOneLine(rule) + ": that call asks again."}
 }
 
 // listPermissions is the note /permissions shows.
@@ -232,7 +241,7 @@ func listPermissions(rules Rules, session int64) permissionsMsg {
 		if e.Deny {
 			kind = "deny "
 		}
-		fmt.Fprintf(&b, "\n  %s  %s  (%s)", kind, sanitize.Line(e.Rule), e.Source)
+		fmt.Fprintf(&b, "\n  %s  %s  (%s)", kind, shownOneLine(e.Rule), e.Source)
 	}
 	for _, g := range grants {
 		fmt.Fprintf(&b, "\n  allow  %s  (this session)", shownOneLine(g))
