@@ -153,7 +153,9 @@ func describeDecision(d approval.Decision) string {
 	case approval.AllowAlways:
 		verb = "allowed always"
 	}
-	by := d.Rule
+	// A rule of several lines (a saved here-document) stays one line, its
+	// line breaks drawn as ␊ rather than folded into spaces.
+	by := strings.ReplaceAll(sanitize.String(d.Rule), "\n", "␊")
 	if by == "" {
 		by = approval.DecidedByYou
 	}

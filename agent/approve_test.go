@@ -497,3 +497,14 @@ func TestOfflineModelSaysWhoDenied(t *testing.T) {
 		t.Errorf("the reply: %q", r.text)
 	}
 }
+
+// TestDescribeDecisionKeepsARuleOnOneLine: a rule of several lines (a
+// saved here-document) is recorded on one line with its line breaks
+// drawn, so the transcript's first line holds all of it and nothing of it
+// spills into the call's output.
+func TestDescribeDecisionKeepsARuleOnOneLine(t *testing.T) {
+	d := approval.Decision{Answer: approval.Deny, Rule: approval.DenyRulePrefix + "bash:=cat <<EOF\nx\nEOF\x1b[2J"}
+	if got, want := describeDecision(d), "denied by deny rule bash:=cat <<EOF␊x␊EOF"; got != want {
+		t.Errorf("describeDecision = %q, want %q", got, want)
+	}
+}
