@@ -41,7 +41,12 @@ sql() { sqlite3 -batch -noheader "$SPINDLE_HOME/state.db" "$1"; }
 
 start_spindle() {
 	tmux -L "$sock" kill-server 2>/dev/null || true
-	tmux -L "$sock" -f /dev/null new-session -d -x 120 -y 40 -s "$session" "$work/spindle --cwd $project"
+	# A server still exiting (spindle just quit) takes a new client down
+	# with it ("server exited unexpectedly"): wait until it is gone, and
+	# try once more if the start still raced it.
+	for _ in $(seq 1 100); do tmux -L "$sock" list-sessions >/dev/null 2>&1 || break; sleep 0.05; done
+	tmux -L "$sock" -f /dev/null new-session -d -x 120 -y 40 -s "$session" "$work/spindle --cwd $project" ||
+		{ sleep 0.5; tmux -L "$sock" -f /dev/null new-session -d -x 120 -y 40 -s "$session" "$work/spindle --cwd $project"; }
 	wait_screen "Ask a question" 10
 }
 
