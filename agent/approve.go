@@ -17,10 +17,17 @@ import (
 // the TUI shows a dialog, `spindle run` denies (it cannot ask), the
 // dispatcher holds it on the worker's card. The turn waits; an interrupt,
 // the turn's approval timeout, or the agent closing answer Deny.
+//
+// Request is as the tool made it, not sanitized: its Summary is the exact
+// command, every line of it, and whoever shows it sanitizes it without
+// losing its line breaks (the TUI's dialog shows each line as a line).
 type ApprovalNeeded struct {
 	CallID  string
 	Request tool.Request
-	answer  *answerBox
+	// RulesError is why the project's rules file does not load ("" when it
+	// does): the last good rules were used, and the person should know.
+	RulesError string
+	answer     *answerBox
 }
 
 // Answer answers the request. The first answer wins; later ones, and
@@ -51,15 +58,26 @@ func (b *answerBox) give(d approval.Decision) {
 // approval timeout and ended by an interrupt. A grant for the session or
 // for the project is recorded here, so the next identical call is not
 // asked again.
+//
+// The request goes to whoever answers as the tool made it: flattening its
+// Summary here once turned "echo safe\ntouch /tmp/x" into the one line
+// "echo safe touch /tmp/x" on the dialog, which reads as one harmless echo.
 func (a *Agent) decide(t *turn, call tool.Call, req tool.Request) approval.Decision {
-	req.Summary = sanitize.Line(req.Summary)
+	rulesErr := ""
 	if a.policy != nil {
+		if err := a.policy.Refresh(); err != nil {
+			a.log.Warn("agent: the project's approval rules file does not load; the last good rules stay in force",
+				"session", t.session, "err", err)
+		}
 		if d, ok := a.policy.Check(t.session, req); ok {
 			return d
 		}
+		if err := a.policy.LoadError(); err != nil {
+			rulesErr = err.Error()
+		}
 	}
 	box := newAnswerBox()
-	t.c.Event(ApprovalNeeded{CallID: call.ID, Request: req, answer: box})
+	t.c.Event(ApprovalNeeded{CallID: call.ID, Request: req, RulesError: rulesErr, answer: box})
 	var timeout <-chan time.Time
 	if t.approvalTimeout > 0 {
 		timer := time.NewTimer(t.approvalTimeout)
@@ -91,16 +109,36 @@ func (a *Agent) decide(t *turn, call tool.Call, req tool.Request) approval.Decis
 	return d
 }
 
-// deniedResult is what the model is told about a call it may not make.
+// deniedResult is what the model is told about a call it may not make,
+// and what the transcript shows: who denied it, in words that cannot be
+// mistaken for another ("the person denied it", `the deny rule "bash:rm *"
+// denied it`, "denied by timeout").
 func deniedResult(call tool.Call, req tool.Request, d approval.Decision) tool.Result {
-	msg := fmt.Sprintf("%s was not run: %s denied it", call.Name, d.Rule)
-	if d.Rule == approval.DecidedByYou {
+	var msg string
+	switch rule, byRule := strings.CutPrefix(d.Rule, approval.DenyRulePrefix); {
+	case byRule:
+		msg = fmt.Sprintf("%s was not run: the deny rule %q denied it, not the person; do not try to get around it", call.Name, rule)
+	case d.Rule == approval.DecidedByYou || d.Rule == "":
 		msg = fmt.Sprintf("%s was not run: the person denied it", call.Name)
+	default:
+		msg = fmt.Sprintf("%s was not run: denied by %s", call.Name, d.Rule)
 	}
-	if d.Note != "" {
-		msg += " (" + sanitize.Line(d.Note) + ")"
+	if note := sanitize.Line(d.Note); note != "" && !strings.HasPrefix(d.Rule, approval.DenyRulePrefix) {
+		msg += " (" + note + ")"
 	}
-	return tool.Result{Err: true, Model: msg, Screen: "denied: " + sanitize.Line(req.Summary) + " · " + describeDecision(d)}
+	return tool.Result{Err: true, Model: msg, Screen: "denied: " + summaryLine(req.Summary) + " · " + describeDecision(d)}
+}
+
+// summaryLine is a request's summary on one line for the transcript: its
+// first line, and how many lines it has when more than one, so that a
+// multi-line command is never shown as one line of words.
+func summaryLine(summary string) string {
+	lines := strings.Split(strings.TrimRight(summary, "\n"), "\n")
+	first := sanitize.Line(lines[0])
+	if len(lines) > 1 {
+		first += fmt.Sprintf(" … (%d lines)", len(lines))
+	}
+	return first
 }
 
 // describeDecision is how a decision is recorded and shown: "allowed once
@@ -115,12 +153,15 @@ func describeDecision(d approval.Decision) string {
 	case approval.AllowAlways:
 		verb = "allowed always"
 	}
-	by := d.Rule
+	// A rule of several lines (a saved here-document) stays one line, its
+	// line breaks drawn as ␊ rather than folded into spaces.
+	by := strings.ReplaceAll(sanitize.String(d.Rule), "\n", "␊")
 	if by == "" {
 		by = approval.DecidedByYou
 	}
 	s := verb + " by " + by
-	if d.Note != "" && d.Answer == approval.Deny {
+	// A deny rule's note restates the rule for the model.
+	if d.Note != "" && d.Answer == approval.Deny && !strings.HasPrefix(by, approval.DenyRulePrefix) {
 		s += ": " + sanitize.Line(d.Note)
 	}
 	return s

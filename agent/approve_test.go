@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -353,5 +354,157 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// commandServer is bashServer for any command: it asks for bash with
+// command (JSON-encoded here) on the first request of every turn.
+func commandServer(t *testing.T, command string) *testServer {
+	args, err := json.Marshal(map[string]string{"command": command})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newTestServer(t, func(w http.ResponseWriter, r *http.Request, _ int, req chatRequest) {
+		s := startSSE(w)
+		if last := req.Messages[len(req.Messages)-1]; last.Role == "tool" {
+			s.complete("ok")
+			return
+		}
+		s.toolCall(0, "call_bash", "bash", string(args))
+		s.finish("tool_calls")
+		s.done()
+	})
+}
+
+// TestApprovalRequestCarriesTheExactCommand: the model calls bash with
+// {"command":"echo safe\ntouch proof.txt"}; whoever answers gets the
+// command exactly, its line break and the escape in it included (to
+// sanitize as it shows it), never the one line "echo safe touch
+// proof.txt" that reads as one harmless echo. The transcript's line for
+// the denied call says it had two lines.
+func TestApprovalRequestCarriesTheExactCommand(t *testing.T) {
+	const command = "echo safe\x1b[8m\ntouch proof.txt"
+	ts := commandServer(t, command)
+	e := newApprovalEnv(t, ts, approval.Config{})
+	sid := e.session()
+	asked := e.turn(sid, answerWith(approval.Deny, ""))
+	if len(asked) != 1 {
+		t.Fatalf("asked %d times", len(asked))
+	}
+	if r := asked[0].Request; r.Summary != command || r.Subject != command {
+		t.Errorf("the request's summary %q, subject %q; want exactly %q", r.Summary, r.Subject, command)
+	}
+	if e.proofExists() {
+		t.Fatal("a denied command ran")
+	}
+	m := e.lastTool(sid)
+	if !strings.HasPrefix(m.Screen, "denied: echo safe … (2 lines) · denied by you") {
+		t.Errorf("the transcript's line: %q", m.Screen)
+	}
+}
+
+// TestDenialSaysWhoDenied: a deny rule's denial tells the model and the
+// transcript that the rule denied it (naming the rule), not the person;
+// the person's denial says the person did.
+func TestDenialSaysWhoDenied(t *testing.T) {
+	ts := bashServer(t)
+	e := newApprovalEnv(t, ts, approval.Config{Deny: []string{"bash:echo *"}})
+	sid := e.session()
+	e.turn(sid, nil)
+	m := e.lastTool(sid)
+	if !strings.Contains(m.Content, `the deny rule "bash:echo *" denied it, not the person`) || strings.Contains(m.Content, "the person denied") {
+		t.Errorf("the model was told %q", m.Content)
+	}
+	if m.Approval != "denied by deny rule bash:echo *" || !strings.Contains(m.Screen, "denied by deny rule bash:echo *") {
+		t.Errorf("recorded %q, shown %q", m.Approval, m.Screen)
+	}
+
+	ts2 := bashServer(t)
+	e2 := newApprovalEnv(t, ts2, approval.Config{})
+	sid2 := e2.session()
+	e2.turn(sid2, answerWith(approval.Deny, ""))
+	if m := e2.lastTool(sid2); !strings.Contains(m.Content, "the person denied it") || strings.Contains(m.Content, "rule") {
+		t.Errorf("the person's denial was told as %q", m.Content)
+	}
+}
+
+// TestEditedRulesTakeEffectWithoutRestart: the person adds an allow rule
+// to the project's rules file while spindle runs: the next call runs
+// without asking. They break the file: the last good rule still decides,
+// the log says so once over two turns, and a call that must ask carries
+// the error to the dialog.
+func TestEditedRulesTakeEffectWithoutRestart(t *testing.T) {
+	ts := bashServer(t)
+	e := newApprovalEnv(t, ts, approval.Config{})
+	sid := e.session()
+	if asked := e.turn(sid, answerWith(approval.Deny, "")); len(asked) != 1 || asked[0].RulesError != "" {
+		t.Fatalf("no rules: asked %+v", asked)
+	}
+	write := func(content string, mtime time.Time) {
+		t.Helper()
+		if err := os.WriteFile(e.settings, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(e.settings, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hourAgo := time.Now().Add(-time.Hour)
+	write("allow = ['bash:=echo hello > proof.txt']\n", hourAgo)
+	if asked := e.turn(sid, nil); len(asked) != 0 || !e.proofExists() {
+		t.Fatalf("the added rule: asked %d, proof %v", len(asked), e.proofExists())
+	}
+	os.Remove(filepath.Join(e.dir, "proof.txt"))
+
+	write("allow = ['bash:=echo hello > proof.txt'\n", hourAgo.Add(time.Minute)) // mid-edit
+	for range 2 {
+		if asked := e.turn(sid, nil); len(asked) != 0 || !e.proofExists() {
+			t.Fatalf("broken file: asked %d, proof %v; the last good rule should decide", len(asked), e.proofExists())
+		}
+		os.Remove(filepath.Join(e.dir, "proof.txt"))
+	}
+	if n := strings.Count(e.log.String(), "approval rules file does not load"); n != 1 {
+		t.Errorf("the log says the file does not load %d times, want once:\n%s", n, e.log.String())
+	}
+
+	write("allow = []\n", hourAgo.Add(2*time.Minute))
+	e.turn(sid, answerWith(approval.Deny, ""))                                     // the good, empty file is read
+	write("allow = ['bash:=echo hello > proof.txt'\n", hourAgo.Add(3*time.Minute)) // and broken once more
+	asked := e.turn(sid, answerWith(approval.Deny, ""))
+	if len(asked) != 1 || !strings.Contains(asked[0].RulesError, e.settings) {
+		t.Fatalf("a call that asks while the file is broken: %+v", asked)
+	}
+}
+
+// TestOfflineModelSaysWhoDenied: through the real chain (the offline demo
+// model asks for bash, the policy's deny rule refuses it, the model reads
+// the result), the reply says the deny rule refused it and that the
+// person was not asked; never "You denied".
+func TestOfflineModelSaysWhoDenied(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	p, err := approval.New(dir, approval.Config{Deny: []string{"bash:git push *"}, SettingsPath: filepath.Join(t.TempDir(), "p.toml")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := e.agent("", func(c *Config) { c.Tools = []tool.Tool{shell.New(dir)}; c.Policy = p })
+	ch, err := a.Send(context.Background(), e.session(), "run git push")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := collect(t, ch) // a turn that asked would wait here until the guard
+	if !strings.Contains(r.text, "The deny rule `bash:git push *` refused running `git push`") || strings.Contains(r.text, "You denied") {
+		t.Errorf("the reply: %q", r.text)
+	}
+}
+
+// TestDescribeDecisionKeepsARuleOnOneLine: a rule of several lines (a
+// saved here-document) is recorded on one line with its line breaks
+// drawn, so the transcript's first line holds all of it and nothing of it
+// spills into the call's output.
+func TestDescribeDecisionKeepsARuleOnOneLine(t *testing.T) {
+	d := approval.Decision{Answer: approval.Deny, Rule: approval.DenyRulePrefix + "bash:=cat <<EOF\nx\nEOF\x1b[2J"}
+	if got, want := describeDecision(d), "denied by deny rule bash:=cat <<EOF␊x␊EOF"; got != want {
+		t.Errorf("describeDecision = %q, want %q", got, want)
 	}
 }

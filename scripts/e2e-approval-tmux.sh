@@ -8,6 +8,11 @@
 #                        but in a new session (/new) it does;
 #   a (always)           survives a restart of spindle, and /permissions remove
 #                        takes it back, so the call asks again.
+# Then the project's rules file, edited while spindle runs, decides the next
+# call without a restart; and a command of two lines (typed with ctrl+j) is
+# shown as two numbered lines under a "2 lines" mark, never as one line: n
+# runs neither line, y runs both, s is listed by /permissions as "(this
+# session)" and /permissions remove revokes it.
 # The answers are read from state.db too (messages.approval).
 #
 # Needs tmux and sqlite3. Run from anywhere: bash scripts/e2e-approval-tmux.sh
@@ -36,7 +41,12 @@ sql() { sqlite3 -batch -noheader "$SPINDLE_HOME/state.db" "$1"; }
 
 start_spindle() {
 	tmux -L "$sock" kill-server 2>/dev/null || true
-	tmux -L "$sock" -f /dev/null new-session -d -x 120 -y 40 -s "$session" "$work/spindle --cwd $project"
+	# A server still exiting (spindle just quit) takes a new client down
+	# with it ("server exited unexpectedly"): wait until it is gone, and
+	# try once more if the start still raced it.
+	for _ in $(seq 1 100); do tmux -L "$sock" list-sessions >/dev/null 2>&1 || break; sleep 0.05; done
+	tmux -L "$sock" -f /dev/null new-session -d -x 120 -y 40 -s "$session" "$work/spindle --cwd $project" ||
+		{ sleep 0.5; tmux -L "$sock" -f /dev/null new-session -d -x 120 -y 40 -s "$session" "$work/spindle --cwd $project"; }
 	wait_screen "Ask a question" 10
 }
 
@@ -110,6 +120,58 @@ ask
 keys n
 wait_screen "nothing ran" 10
 [ ! -e "$proof" ] || fail "the removed rule still allowed the command"
+
+echo "e2e-approval: an edit of the rules file applies without a restart"
+rules=$(ls "$XDG_CONFIG_HOME"/spindle/projects/*.toml)
+[ -f "$rules" ] || fail "no project rules file under $XDG_CONFIG_HOME/spindle/projects"
+printf "allow = ['bash:=echo hello > proof.txt']\n" >"$rules"
+keys -l "run echo hello > proof.txt"
+keys Enter
+for _ in $(seq 1 100); do [ -e "$proof" ] && break; sleep 0.05; done
+[ -e "$proof" ] || fail "the rule written into $rules did not run the command"
+screen | grep -qF "Allow bash?" && fail "asked although the edited rules file allows it"
+rm -f "$proof"
+printf "allow = []\n" >"$rules"
+
+echo "e2e-approval: a command of two lines is shown as two lines"
+multi="$project/multi.txt"
+# ask_multi: type "run echo safe", ctrl+j, "touch multi.txt", and wait for
+# the dialog with both lines numbered.
+ask_multi() {
+	keys -l "run echo safe"
+	keys C-j
+	keys -l "touch multi.txt"
+	keys Enter
+	wait_screen "Allow bash?   2 lines" 10
+	wait_screen "1 │ echo safe" 3
+	wait_screen "2 │ touch multi.txt" 3
+	wait_screen "y allow once" 3 # armed
+	screen | grep -qF "echo safe touch multi.txt" && fail "the dialog folded the two lines into one"
+	return 0
+}
+ask_multi
+keys n
+wait_screen "nothing ran" 10
+[ ! -e "$multi" ] || fail "a denied two-line command ran"
+ask_multi
+keys y
+wait_reply
+[ -e "$multi" ] || fail "allow once did not run the second line"
+rm -f "$multi"
+ask_multi
+keys s
+wait_reply
+rm -f "$multi"
+keys -l "/permissions"
+keys Enter
+wait_screen "bash:=echo safe␊touch multi.txt  (this session)" 5
+keys -l "/permissions remove bash:=echo safe␊touch multi.txt"
+keys Enter
+wait_screen "Revoked the grant for this session" 5
+ask_multi
+keys n
+wait_screen "nothing ran" 10
+[ ! -e "$multi" ] || fail "the revoked grant still ran the command"
 
 keys C-c
 keys C-c

@@ -82,8 +82,7 @@ func (m *Model) commands() []command {
 			return m.rememberRoute()
 		}},
 		{name: "/permissions", args: "[remove RULE]", desc: "list the approval rules, or remove one of this project's", needsParts: true, run: func(m *Model, arg string) tea.Cmd {
-			m.permissions(arg)
-			return nil
+			return m.permissions(arg)
 		}},
 		{name: "/stop", desc: "stop the reply", key: g.Stop, run: func(m *Model, _ string) tea.Cmd {
 			if !m.chat.Interrupt() {
@@ -158,39 +157,83 @@ func (m Model) run(c command, arg string) (Model, tea.Cmd) {
 	return m, cmd
 }
 
-// Rules is what /permissions needs from the approval policy;
-// *approval.Policy implements it.
+// Rules is what /permissions and the approval dialog need from the
+// approval policy; *approval.Policy implements it.
 type Rules interface {
 	Rules() []approval.RuleEntry
 	RemoveRule(text string) error
 	SettingsPath() string
+	LoadError() error
+	UntoldLoadError() error
+	SessionGrants(session int64) []string
+	RevokeGrant(session int64, text string) bool
 }
 
 var _ Rules = (*approval.Policy)(nil)
 
-// permissions is /permissions: the rules as a note, or removing one.
-func (m *Model) permissions(arg string) {
+// permissionsMsg is what /permissions found: a note for the chat, or an
+// error for the status bar. The rules are read (the settings file looked
+// at, perhaps rewritten) in a command, not in Update.
+type permissionsMsg struct{ note, err string }
+
+func (p permissionsMsg) apply(m *Model) tea.Cmd {
+	if p.err != "" {
+		m.errText = p.err
+		return nil
+	}
+	m.chat.AddNote(p.note)
+	return nil
+}
+
+// permissions is /permissions: the rules and the shown session's grants
+// as a note, or removing a rule or revoking a grant.
+func (m *Model) permissions(arg string) tea.Cmd {
 	if m.rules == nil {
 		m.errText = "no approval rules here"
-		return
+		return nil
 	}
-	if rule, ok := strings.CutPrefix(arg, "remove "); ok {
-		rule = strings.TrimSpace(rule)
-		if err := m.rules.RemoveRule(rule); err != nil {
-			m.errText = describeErr(err)
-			return
-		}
-		m.chat.AddNote("Removed the rule " + sanitize.Line(rule) + ": that call asks again.")
-		return
+	rules, session := m.rules, m.chat.Session().ID
+	if text, ok := strings.CutPrefix(arg, "remove "); ok {
+		return func() tea.Msg { return removePermission(rules, session, strings.TrimSpace(text)) }
 	}
 	if arg != "" {
 		m.errText = "usage: /permissions, or /permissions remove RULE"
-		return
+		return nil
 	}
+	return func() tea.Msg { return listPermissions(rules, session) }
+}
+
+// removePermission revokes the session's grant named text, else removes
+// the project rule text; either may be named as /permissions lists it (a
+// line break drawn as ␊) or exactly.
+func removePermission(rules Rules, session int64, text string) permissionsMsg {
+	named := func(s string) bool { return text == s || text == strings.TrimSpace(shownOneLine(s)) }
+	for _, g := range rules.SessionGrants(session) {
+		if named(g) {
+			rules.RevokeGrant(session, g)
+			return permissionsMsg{note: "Revoked the grant for this session " + shownOneLine(g) + ": that call asks again."}
+		}
+	}
+	rule := text
+	for _, e := range rules.Rules() {
+		if e.Source == approval.FromProject && named(e.Rule) {
+			rule = e.Rule
+			break
+		}
+	}
+	if err := rules.RemoveRule(rule); err != nil {
+		return permissionsMsg{err: describeErr(err)}
+	}
+	return permissionsMsg{note: "Removed the rule " + shownOneLine(rule) + ": that call asks again."}
+}
+
+// listPermissions is the note /permissions shows.
+func listPermissions(rules Rules, session int64) permissionsMsg {
 	var b strings.Builder
-	b.WriteString("Approval rules (deny wins; /permissions remove RULE deletes one of this project's):")
-	entries := m.rules.Rules()
-	if len(entries) == 0 {
+	b.WriteString("Approval rules (deny wins; /permissions remove RULE deletes one of this project's, or a grant):")
+	entries := rules.Rules()
+	grants := rules.SessionGrants(session)
+	if len(entries) == 0 && len(grants) == 0 {
 		b.WriteString("\n  none: every call with effects asks")
 	}
 	for _, e := range entries {
@@ -198,10 +241,17 @@ func (m *Model) permissions(arg string) {
 		if e.Deny {
 			kind = "deny "
 		}
-		fmt.Fprintf(&b, "\n  %s  %s  (%s)", kind, sanitize.Line(e.Rule), e.Source)
+		fmt.Fprintf(&b, "\n  %s  %s  (%s)", kind, shownOneLine(e.Rule), e.Source)
 	}
-	if p := m.rules.SettingsPath(); p != "" {
-		b.WriteString("\nThis project's rules are kept in " + sanitize.Line(p) + ".")
+	for _, g := range grants {
+		fmt.Fprintf(&b, "\n  allow  %s  (this session)", shownOneLine(g))
 	}
-	m.chat.AddNote(b.String())
+	if err := rules.LoadError(); err != nil {
+		rules.UntoldLoadError() // told here
+		b.WriteString("\nThe project's rules file does not load, so its last good rules (above) are in force: " + describeErr(err))
+	}
+	if p := rules.SettingsPath(); p != "" {
+		b.WriteString("\nThis project's rules are kept in " + sanitize.Line(p) + "; edit it freely, changes apply at once.")
+	}
+	return permissionsMsg{note: b.String()}
 }

@@ -306,6 +306,7 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m, m.openApproval(msg)
 	case chat.TurnEndedMsg:
 		m.dropApprovals(msg.Turn)
+		m.tellRulesError()
 		return m.updateChat(msg)
 	case approvalArmMsg:
 		m.armApproval(msg.id)

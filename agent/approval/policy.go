@@ -9,16 +9,20 @@
 // chained to it.
 //
 // Rules come from the config (Config.Allow, Config.Deny) and from the
-// project's .spindle/settings.toml, where "always allow for this project"
-// saves them; the person may read and edit that file.
+// project's settings file, where "always allow for this project" saves
+// them; the person may read and edit that file while spindle runs: a
+// decision made after the file changed uses the file as it is now (see
+// Refresh).
 package approval
 
 import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"mvdan.cc/sh/v3/syntax"
 
@@ -113,7 +117,26 @@ type Policy struct {
 	projectDeny   []*rule
 	yolo          bool
 	sessionGrants map[int64]map[grantKey]bool
+
+	// seen is the settings file as last looked at; a decision that finds
+	// it different reads the file again. loadErr is why that version does
+	// not load (the rules in use are then the last good ones); logged and
+	// told say whether Refresh and UntoldLoadError have handed it out.
+	seen         fileStamp
+	racy         bool // seen may not tell the next change apart: read again
+	loadErr      error
+	logged, told bool
+
+	// Tests only: the negative controls of the reload tests.
+	noRefresh, noRacy bool
 }
+
+// racyWindow is how recent a settings file's modification time may be for
+// its stamp to be trusted: a file system keeps the time in coarse steps
+// (a clock tick, or two seconds on some), so a second save in the same
+// step with the same size would look unchanged. A file modified this
+// recently is read again at each decision until it is older.
+const racyWindow = 2 * time.Second
 
 // grantKey is what a session grant covers: exactly the call that was shown.
 type grantKey struct {
@@ -167,18 +190,37 @@ func parseRules(texts []string) ([]*rule, error) {
 	return rules, nil
 }
 
-// Reload reads the project's settings file again (the person may have
-// edited it). On error the rules in use stay as they were.
+// Reload reads the project's settings file again, changed or not. On
+// error the rules in use stay as they were (the last good ones), and
+// LoadError says why.
 func (p *Policy) Reload() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.reloadLocked()
 }
 
+// reloadLocked reads the settings file and takes its rules into use; on
+// error it keeps the rules in use and records the error. The caller holds
+// p.mu.
 func (p *Policy) reloadLocked() error {
 	if p.settingsPath == "" {
 		return nil
 	}
+	// The stamp is taken before the read: a change made while reading
+	// gives a newer stamp, and the next decision reads the file again.
+	stamp := statSettings(p.settingsPath)
+	err := p.loadLocked()
+	if stamp != p.seen || (err == nil) != (p.loadErr == nil) {
+		// A new version of the file: if it is broken, it is news to
+		// the log and to the person.
+		p.logged, p.told = false, false
+	}
+	p.seen, p.loadErr = stamp, err
+	p.racy = stamp.exists && !p.noRacy && time.Now().UnixNano()-stamp.mtime < int64(racyWindow)
+	return err
+}
+
+func (p *Policy) loadLocked() error {
 	s, err := readSettings(p.settingsPath)
 	if err != nil {
 		return err
@@ -195,6 +237,56 @@ func (p *Policy) reloadLocked() error {
 	return nil
 }
 
+// refreshLocked reads the settings file again if it changed since it was
+// last looked at: one stat(2) when it did not. The caller holds p.mu.
+func (p *Policy) refreshLocked() {
+	if p.settingsPath == "" || p.noRefresh {
+		return
+	}
+	if !p.racy && statSettings(p.settingsPath) == p.seen {
+		return
+	}
+	_ = p.reloadLocked() // recorded in p.loadErr
+}
+
+// Refresh takes the project's settings file into use again if it changed
+// (its size, modification time or inode differ from when it was last
+// read); Check and Rules do the same by themselves. A file that does not
+// load leaves the last good rules in force: they never silently give way
+// to fewer deny rules or more allow rules. Refresh returns that error the
+// first time it sees that version of the file, and nil after it (and
+// whenever the file loads), so that its caller logs it once.
+func (p *Policy) Refresh() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.refreshLocked()
+	if p.loadErr == nil || p.logged {
+		return nil
+	}
+	p.logged = true
+	return p.loadErr
+}
+
+// LoadError is why the project's settings file, as it was last read, is
+// not in use (the last good rules are), or nil when it is.
+func (p *Policy) LoadError() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.loadErr
+}
+
+// UntoldLoadError is LoadError the first time it is asked for a version of
+// the file, and nil after it: for telling the person once.
+func (p *Policy) UntoldLoadError() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.loadErr == nil || p.told {
+		return nil
+	}
+	p.told = true
+	return p.loadErr
+}
+
 // Check decides req for the session without asking, if the rules can: a
 // deny rule always wins; then allow rules, then the session's grants, then
 // --yolo. ok is false when the person must be asked.
@@ -204,6 +296,7 @@ func (p *Policy) reloadLocked() error {
 func (p *Policy) Check(sessionID int64, req tool.Request) (d Decision, ok bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.refreshLocked()
 	deny := append(append([]*rule(nil), p.configDeny...), p.projectDeny...)
 	allow := append(append([]*rule(nil), p.configAllow...), p.projectAllow...)
 
@@ -258,6 +351,8 @@ func (p *Policy) Check(sessionID int64, req tool.Request) (d Decision, ok bool) 
 	return Decision{}, false
 }
 
+// denied is a deny rule's decision: Rule names the rule, Note tells the
+// model what is denied.
 func (p *Policy) denied(r *rule, req tool.Request) Decision {
 	what := "the command"
 	if req.Tool != "bash" {
@@ -266,9 +361,13 @@ func (p *Policy) denied(r *rule, req tool.Request) Decision {
 	return Decision{
 		Answer: Deny,
 		Note:   fmt.Sprintf("%s is denied by the rule %s; do not try to get around it", what, r.text),
-		Rule:   "deny rule " + r.text,
+		Rule:   DenyRulePrefix + r.text,
 	}
 }
+
+// DenyRulePrefix starts Decision.Rule when a deny rule decided: "deny rule
+// bash:rm *".
+const DenyRulePrefix = "deny rule "
 
 // bashAllowedBy names the allow rules that together allow the command
 // ("allow rule bash:go test *"), or returns "" when the command is not
@@ -322,41 +421,90 @@ func keyOf(req tool.Request) grantKey {
 
 // Grant records the person's answer to req. AllowSession lets exactly this
 // call (the same tool and Subject: the exact command, the exact path) run
-// again in this session without asking. AllowAlways also saves rules for
+// again in this session without asking. AllowAlways saves rules for
 // exactly what was shown (see AlwaysRules) to the project's settings file;
-// when that is not possible (a command that is not plain, no project, a
-// settings file that does not load) the grant is kept for the session and
-// the error says why. Deny and AllowOnce record nothing.
+// when that is not possible (a command that cannot be a rule, no project,
+// a settings file that does not load) it is a grant for the session
+// instead, and the error says why. AllowAlways that was saved records no
+// session grant: removing the saved rule (RemoveRule, or by editing the
+// file) makes the call ask again at once, in this session too. Deny and
+// AllowOnce record nothing.
 func (p *Policy) Grant(sessionID int64, req tool.Request, a Answer) error {
 	if a != AllowSession && a != AllowAlways {
 		return nil
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if a == AllowSession {
+		p.grantLocked(sessionID, req)
+		return nil
+	}
+	rules, err := AlwaysRules(req)
+	if err == nil && p.settingsPath == "" {
+		err = errors.New("approval: no project to save the rule in")
+	}
+	if err == nil {
+		err = p.editSettings(func(s *settings) {
+			for _, r := range rules {
+				if !contains(s.Allow, r) {
+					s.Allow = append(s.Allow, r)
+				}
+			}
+		})
+	}
+	if err != nil {
+		p.grantLocked(sessionID, req)
+		return fmt.Errorf("%w; allowed for this session only", err)
+	}
+	return nil
+}
+
+func (p *Policy) grantLocked(sessionID int64, req tool.Request) {
 	if p.sessionGrants[sessionID] == nil {
 		p.sessionGrants[sessionID] = make(map[grantKey]bool)
 	}
 	p.sessionGrants[sessionID][keyOf(req)] = true
-	if a == AllowSession {
-		return nil
-	}
-	rules, err := AlwaysRules(req)
-	if err != nil {
-		return fmt.Errorf("%w; allowed for this session only", err)
-	}
-	if p.settingsPath == "" {
-		return errors.New("approval: no project to save the rule in; allowed for this session only")
-	}
-	if err := p.editSettings(func(s *settings) {
-		for _, r := range rules {
-			if !contains(s.Allow, r) {
-				s.Allow = append(s.Allow, r)
-			}
+}
+
+// SessionGrants lists what "allow for this session" allows in the
+// session, sorted, each as the rule that would allow exactly that call:
+// "bash:=" and the exact command (its line breaks and spaces kept), or the
+// file tool and its path with glob characters escaped ("edit:docs/a.md").
+// RevokeGrant takes one back by that text.
+func (p *Policy) SessionGrants(sessionID int64) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for k := range p.sessionGrants[sessionID] {
+		if t := k.text(); !contains(out, t) {
+			out = append(out, t)
 		}
-	}); err != nil {
-		return fmt.Errorf("%w; allowed for this session only", err)
 	}
-	return nil
+	sort.Strings(out)
+	return out
+}
+
+// RevokeGrant takes back the session's grant that SessionGrants names
+// text, so that the call asks again. It reports whether there was one.
+func (p *Policy) RevokeGrant(sessionID int64, text string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	found := false
+	for k := range p.sessionGrants[sessionID] {
+		if k.text() == text {
+			delete(p.sessionGrants[sessionID], k)
+			found = true
+		}
+	}
+	return found
+}
+
+// text is the grant as SessionGrants lists it.
+func (k grantKey) text() string {
+	if k.tool == "bash" {
+		return "bash:=" + k.subject
+	}
+	return k.tool + ":" + escapeGlob(k.subject)
 }
 
 // ForgetSession drops a session's grants (when it is closed).
@@ -368,9 +516,14 @@ func (p *Policy) ForgetSession(sessionID int64) {
 
 // Rules lists every rule in force: the config's, then the project's, deny
 // before allow within each.
+//
+// The settings file is read again first if it changed; when it does not
+// load, the project's rules listed are the last good ones, and LoadError
+// says why.
 func (p *Policy) Rules() []RuleEntry {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.refreshLocked()
 	var out []RuleEntry
 	add := func(rules []*rule, deny bool, src Source) {
 		for _, r := range rules {

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/pelletier/go-toml/v2"
 )
@@ -18,7 +19,9 @@ type settings struct {
 }
 
 const settingsHeader = `# spindle's approval rules for this project. "Always allow for this project"
-# adds to allow; edit freely. A rule is tool:pattern:
+# adds to allow; edit freely: spindle reads this file again when it changes (if
+# it does not load, spindle says so and keeps the last good rules until it
+# does). A rule is tool:pattern:
 #   bash:go test *     a command, word by word; a last * means any further words
 #   bash:=make > log   exactly this command text, nothing else
 #   edit:docs/**       a file tool and a glob over the path from the project root
@@ -26,6 +29,32 @@ const settingsHeader = `# spindle's approval rules for this project. "Always all
 # deny rules win over everything, including --yolo.
 
 `
+
+// fileStamp is what tells one version of the settings file from another
+// without reading it: a save by an editor changes the size or the
+// modification time (nanoseconds here), and one that replaces the file by
+// a rename changes the inode.
+type fileStamp struct {
+	exists bool
+	size   int64
+	mtime  int64 // Unix nanoseconds
+	ino    uint64
+	dev    uint64
+}
+
+// statSettings stamps the file at path. A file that cannot be stat'ed
+// (missing, unreadable directory) stamps as missing; reading it says why.
+func statSettings(path string) fileStamp {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileStamp{}
+	}
+	st := fileStamp{exists: true, size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+	if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
+		st.ino, st.dev = uint64(sys.Ino), uint64(sys.Dev)
+	}
+	return st
+}
 
 // readSettings loads a settings file; a missing file is empty settings. A
 // file that does not parse, has unknown keys or bad rules is an error

@@ -43,6 +43,9 @@ func confirmation(tool, args, content string) string {
 	content = trimmed
 	if obj, ok := v.(map[string]any); ok {
 		if msg := field(obj, "error"); msg != "" {
+			if text, ok := ruleDenial(msg, "the `"+tool+"` call"); ok {
+				return text
+			}
 			return fmt.Sprintf(toolErrorText, tool, errorText(msg))
 		}
 		// spindle's own tools wrap the card in a key that names what
@@ -70,6 +73,9 @@ func confirmation(tool, args, content string) string {
 		return fmt.Sprintf(toolListText, tool, len(arr))
 	}
 	if isErrorText(content) {
+		if text, ok := ruleDenial(content, "the `"+tool+"` call"); ok {
+			return text
+		}
 		return fmt.Sprintf(toolErrorText, tool, errorText(content))
 	}
 	if content == "" {
@@ -115,6 +121,12 @@ func fileToolConfirmation(tool, args, content string, v any) string {
 	// or a command's own "Permission denied", is not one.
 	if errMsg != "" && saysDenied(errMsg) {
 		what := map[string]string{lsTool: "listing " + target, viewTool: "reading " + target, bashTool: "running " + cmd}[tool]
+		if text, ok := ruleDenial(errMsg, what); ok {
+			return text
+		}
+		if unansweredRE.MatchString(errMsg) {
+			return fmt.Sprintf(toolUnansweredText, what)
+		}
 		return fmt.Sprintf(toolDeniedText, what)
 	}
 	if errMsg != "" {
@@ -183,10 +195,38 @@ var (
 	deniedRE = regexp.MustCompile(`(?i)\b(?:denied|declined|rejected|not\s+approved|disallowed)\b`)
 	// notRefusalRE is a denial by the system, not by the person.
 	notRefusalRE = regexp.MustCompile(`(?i)\b(?:permission|access)\s+denied\b`)
+	// denyRuleRE finds the deny rule that refused a call: quoted
+	// (`the deny rule "bash:rm *" denied it`) or to the end of its clause
+	// ("denied by deny rule bash:rm *").
+	denyRuleRE = regexp.MustCompile(`(?i)\bdeny rule\s+(?:("(?:[^"\\]|\\.)*")|(\S[^;\n]*?))(?:\s+denied\b|\s+\(|[;\n]|$)`)
+	// unansweredRE is a request nobody answered in time.
+	unansweredRE = regexp.MustCompile(`(?i)\bdenied by timeout\b|\bnobody answered\b`)
 	// exitRE is a line that reports an exit status: "exit status 1",
 	// "exit code: 0", "[exited with 2]", "error: exit status 1".
 	exitRE = regexp.MustCompile(`(?im)^[\s\[(]*(?:error:\s*)?exit(?:ed)?(?:\s+with)?(?:\s+(?:status|code))?\s*[:=]?\s*(-?\d+)[\s\])]*\.?$`)
 )
+
+// ruleDenial is the answer to a call a deny rule refused (what was
+// asked: "running `rm -rf x`"), when msg says a rule did: spindle's agent
+// words it `the deny rule "bash:rm *" denied it`, its transcript "denied
+// by deny rule bash:rm *". Such a call was never shown to the person, so
+// the answer must not say they denied it.
+func ruleDenial(msg, what string) (string, bool) {
+	m := denyRuleRE.FindStringSubmatch(msg)
+	if m == nil {
+		return "", false
+	}
+	rule := m[2]
+	if m[1] != "" {
+		if r, err := strconv.Unquote(m[1]); err == nil {
+			rule = r
+		}
+	}
+	if rule == "" {
+		return "", false
+	}
+	return fmt.Sprintf(toolRuleDeniedText, codeSpan(quoteOneLine(rule, 120)), what), true
+}
 
 // saysDenied reports whether a tool's error says the person refused it.
 func saysDenied(s string) bool {

@@ -81,6 +81,11 @@ func TestFileToolFlowsThroughServer(t *testing.T) {
 			"`git status` exited with status 0. Its output:\n\n```text\nOn branch main\n```\n"},
 		{"bash denied", "run git status", bashTool, `{"command":"git status"}`, `{"error":"the person denied this call"}`,
 			"You denied running `git status`, so nothing ran.\n\nThat is the approval dialog doing its job: anything with effects waits for your answer. Ask again to see it once more.\n"},
+		{"bash denied by a rule", "run git push", bashTool, `{"command":"git push"}`,
+			"error: bash was not run: the deny rule \"bash:git push *\" denied it, not the person; do not try to get around it",
+			"The deny rule `bash:git push *` refused running `git push`, so nothing ran; you were not asked.\n\n" +
+				"Deny rules come from the config file or this project's rules and win over every other answer. " +
+				"`/permissions` lists them, and `/permissions remove RULE` removes one of this project's.\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -479,6 +479,20 @@ func TestConfirmation(t *testing.T) {
 		{lsTool, `{"path":"/root"}`, "error: ls: /root is outside the project and was denied", []string{"You denied listing `/root`, so nothing ran."}, nil},
 		{bashTool, `{"command":"false"}`, "error: exit status 1\nboom", []string{"`false` exited with status 1, so it did not succeed. Its output:\n\n```text\nboom\n```"}, nil},
 		{bashTool, `{"command":"git push"}`, "error: bash: the person denied running this command", []string{"You denied running `git push`"}, nil},
+		// A deny rule's denial is the rule's, never the person's: they were
+		// not asked (agent.deniedResult's words, and the transcript's).
+		{bashTool, `{"command":"rm -rf build"}`, "error: bash was not run: the deny rule \"bash:rm *\" denied it, not the person; do not try to get around it",
+			[]string{"The deny rule `bash:rm *` refused running `rm -rf build`, so nothing ran; you were not asked.", "/permissions"}, []string{"You denied", "doing its job"}},
+		{bashTool, `{"command":"git push"}`, "error: denied by deny rule bash:git push *",
+			[]string{"The deny rule `bash:git push *` refused running `git push`"}, []string{"You denied"}},
+		{viewTool, `{"path":".env"}`, "error: view was not run: the deny rule \"view:**/.env\" denied it, not the person",
+			[]string{"The deny rule `view:**/.env` refused reading `.env`"}, []string{"You denied"}},
+		{"edit", `{"path":"a.go"}`, "error: edit was not run: the deny rule \"edit:**/*.go\" denied it, not the person",
+			[]string{"The deny rule `edit:**/*.go` refused the `edit` call"}, []string{"You denied", "failed"}},
+		{"edit", `{"path":"a.go"}`, `{"error":"denied by deny rule edit:**/*.go"}`, []string{"The deny rule `edit:**/*.go` refused the `edit` call"}, nil},
+		{bashTool, `{"command":"make"}`, "error: bash was not run: the person denied it", []string{"You denied running `make`"}, []string{"rule"}},
+		{bashTool, `{"command":"make"}`, "error: bash was not run: denied by timeout (nobody answered within 5m0s)",
+			[]string{"Nobody answered the request for running `make` in time, so nothing ran."}, []string{"You denied"}},
 		{bashTool, `{"command":"sleep 9"}`, "error: bash: stopped: the turn was interrupted", []string{"The `bash` tool failed: bash: stopped: the turn was interrupted\n"}, nil},
 	}
 	for _, tt := range tests {

@@ -611,6 +611,17 @@ const (
 		"\n" +
 		"That is the approval dialog doing its job: anything with effects waits for your answer. Ask again to see it once more.\n"
 
+	// toolRuleDeniedText reports a call a deny rule refused without
+	// asking (the rule, what was asked).
+	toolRuleDeniedText = "The deny rule %s refused %s, so nothing ran; you were not asked.\n" +
+		"\n" +
+		"Deny rules come from the config file or this project's rules and win over every other answer. " +
+		"`/permissions` lists them, and `/permissions remove RULE` removes one of this project's.\n"
+
+	// toolUnansweredText reports a call nobody answered in time (what was
+	// asked).
+	toolUnansweredText = "Nobody answered the request for %s in time, so nothing ran.\n"
+
 	// toolListText summarises a list result (tool, count).
 	toolListText = "The `%s` tool returned %d item(s); they are on the board to your right.\n"
 

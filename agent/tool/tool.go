@@ -90,7 +90,7 @@ type Asker interface {
 type Request struct {
 	Tool    string // the tool's name
 	Subject string // what a rule matches: the command for bash, the path for file tools
-	Summary string // one line: the exact command, or "write path (N bytes)"
+	Summary string // the exact command (every line of it), or one line: "write path (N bytes)"
 	Detail  string // the diff or the full content, may be ""
 	Dir     string // the directory the call acts in
 	Outside bool   // the call reaches outside the project

@@ -110,7 +110,9 @@ func (b *Bash) args(call tool.Call) (bashArgs, time.Duration, *tool.Result) {
 }
 
 // Approval implements tool.Asker: every command is a request; approval
-// rules decide whether the person is asked.
+// rules decide whether the person is asked. Subject and Summary are the
+// command exactly as it will run, every line of it: whoever shows it must
+// show each line (see the TUI's approval dialog), not one line of words.
 func (b *Bash) Approval(call tool.Call) (*tool.Request, *tool.Result) {
 	a, _, bad := b.args(call)
 	if bad != nil {

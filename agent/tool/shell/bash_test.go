@@ -315,6 +315,37 @@ func TestBashApproval(t *testing.T) {
 	}
 }
 
+// TestBashApprovalIsTheExactCommand: what the person is asked about is
+// byte for byte the command that runs: its line breaks, carriage returns,
+// escapes, trailing spaces and here-documents included. A multi-line
+// command runs every line, so every line must be shown.
+func TestBashApprovalIsTheExactCommand(t *testing.T) {
+	dir := t.TempDir()
+	b := shell.New(dir)
+	for _, command := range []string{
+		"echo safe\ntouch second-line",
+		"echo a\r\ntouch b\r",
+		"echo safe\rtouch x",
+		"printf '\x1b[2J\x1b]0;title\x07' \x1b[31mred",
+		"ls \\ \t ",
+		"cat <<'EOF' > notes.txt\nline one\n  $(not run)\nEOF\n",
+		"echo \u202eevil\u202c \u200b \u00a0 日本語 e\u0301",
+		strings.Repeat("echo long; ", 400),
+	} {
+		req, res := b.Approval(tool.Call{Name: "bash", Args: bashArgs(command)})
+		if res != nil || req == nil || req.Summary != command || req.Subject != command {
+			t.Errorf("Approval(%q) = %+v, %+v; want the command exactly as summary and subject", command, req, res)
+		}
+	}
+	r, _ := runBash(t, context.Background(), b, bashArgs("echo safe\ntouch second-line"))
+	if _, err := os.Stat(filepath.Join(dir, "second-line")); r.Err || err != nil {
+		t.Errorf("the second line did not run: %+v, %v", r, err)
+	}
+	if !strings.HasPrefix(r.Screen, "$ echo safe … (exit status 0)") {
+		t.Errorf("screen %q", r.Screen)
+	}
+}
+
 func TestExitStatusOfSignalledShell(t *testing.T) {
 	// Belt and braces for exitStatus: the shell killed by SIGTERM from
 	// inside says so.
