@@ -209,7 +209,7 @@ func streamToTerminal(ctx context.Context, events <-chan agent.Event, sigs <-cha
 			fmt.Fprintf(stderr, "→ %s %s\n", sanitize.Line(ev.Name), oneLineClip(tool.Describe(tool.Call{Name: ev.Name, Args: ev.Arguments}), 200))
 		case agent.ToolResult:
 			mark := "✓"
-			if ev.Result.Err {
+			if ev.Result.Err || ev.Result.Unsuccessful {
 				mark = "✗"
 			}
 			fmt.Fprintf(stderr, "%s %s\n", mark, oneLineClip(resultLine(ev.Name, ev.Result.ScreenText()), 200))

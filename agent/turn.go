@@ -209,7 +209,9 @@ func (a *Agent) work(t *turn, model string, history []store.Message) {
 			switch {
 			case stopped:
 				status = store.MessageInterrupted
-			case res.Err:
+			case res.Err, res.Unsuccessful:
+				// A tool message's status is how the screen marks it (✗);
+				// what the model reads is the result's text either way.
 				status = store.MessageFailed
 			}
 			a.saveTool(t.session, call, res, status, approvalText)

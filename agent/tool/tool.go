@@ -35,6 +35,10 @@ type Result struct {
 	// Err is true when the call failed (bad arguments, not found, denied,
 	// stopped); Model then says why, for the model to correct itself.
 	Err bool
+	// Unsuccessful is true when the call ran but what it ran did not
+	// succeed (a command's non-zero exit status): the screen marks it so,
+	// while the model reads it as a result, not as a failed call.
+	Unsuccessful bool
 	// Model is the text fed back to the model.
 	Model string
 	// Screen is what the transcript shows for the call once it ended: a

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/spindle-sh/spindle/agent"
 	"github.com/spindle-sh/spindle/agent/tool"
 	"github.com/spindle-sh/spindle/sanitize"
@@ -118,5 +119,27 @@ func TestFromStoredMessages(t *testing.T) {
 	}
 	if items[6].errMsg != "HTTP 500" {
 		t.Errorf("failed reply error %q", items[6].errMsg)
+	}
+}
+
+// TestUnsuccessfulCommandIsMarked: a command that ran and exited non-zero
+// is marked ✗ on screen (the agent stores its tool message as failed, so a
+// loaded session marks it the same way); the control, exit 0, is ✓.
+func TestUnsuccessfulCommandIsMarked(t *testing.T) {
+	for _, tc := range []struct {
+		res  tool.Result
+		mark string
+	}{
+		{tool.Result{Unsuccessful: true, Model: "exit status 128\n", Screen: "$ git status (exit status 128)"}, "✗ $ git status"},
+		{tool.OK("exit status 0\n", "$ true (exit status 0)"), "✓ $ true"},
+	} {
+		tr := New()
+		tu := StartTurn(tr)
+		tu.Apply(agent.ToolCall{ID: "c", Name: "bash", Arguments: `{"command":"git status"}`}, time.Now())
+		tu.Apply(agent.ToolResult{ID: "c", Name: "bash", Result: tc.res}, time.Now())
+		lines, _ := tr.Window(renderer(80), 10)
+		if got := strings.Join(lines, "\n"); !strings.Contains(ansi.Strip(got), tc.mark) {
+			t.Errorf("live: %q lacks %q", ansi.Strip(got), tc.mark)
+		}
 	}
 }

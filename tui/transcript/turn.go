@@ -118,7 +118,7 @@ func (tu *Turn) Apply(ev agent.Event, at time.Time) bool {
 			it = newTool(ev.ID, ev.Name, "")
 			tu.t.Add(it)
 		}
-		it.toolDone, it.toolErr, it.toolAwaiting = true, ev.Result.Err, false
+		it.toolDone, it.toolErr, it.toolAwaiting = true, ev.Result.Err || ev.Result.Unsuccessful, false
 		it.toolScreen = sanitize.String(ev.Result.ScreenText())
 		it.gen++
 		if !tu.interrupted && !ev.Stopped {

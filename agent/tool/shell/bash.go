@@ -223,7 +223,9 @@ func finished(command, status, output, note string) tool.Result {
 	} else {
 		model += output
 	}
-	return tool.OK(model, screenText(command, status, output))
+	r := tool.OK(model, screenText(command, status, output))
+	r.Unsuccessful = status != "exit status 0"
+	return r
 }
 
 // stopped is the result of a command that was interrupted or timed out.

@@ -99,12 +99,14 @@ func TestEcho(t *testing.T) {
 	dir := t.TempDir()
 	b := shell.New(dir)
 	r, _ := runBash(t, context.Background(), b, bashArgs("echo hello"))
-	if r.Err || r.Model != "exit status 0\nhello\n" || r.Screen != "$ echo hello (exit status 0)\nhello" {
+	if r.Err || r.Unsuccessful || r.Model != "exit status 0\nhello\n" || r.Screen != "$ echo hello (exit status 0)\nhello" {
 		t.Errorf("echo hello: %+v", r)
 	}
 	r, _ = runBash(t, context.Background(), b, bashArgs("pwd; echo oops >&2; exit 3"))
 	real, _ := filepath.EvalSymlinks(dir)
-	if r.Err || r.Model != "exit status 3\n"+real+"\noops\n" {
+	// A non-zero exit is a result for the model, marked unsuccessful for
+	// the screen.
+	if r.Err || !r.Unsuccessful || r.Model != "exit status 3\n"+real+"\noops\n" {
 		t.Errorf("exit 3: %+v", r)
 	}
 	r, _ = runBash(t, context.Background(), b, bashArgs("true"))
