@@ -311,7 +311,7 @@ func (a *Agent) stream(t *turn, o *transport.Owner, client *openai.Client, model
 		}
 		info := &attemptInfo{maxEvent: a.maxEvent}
 		stale := watchStale(t, a.stale)
-		s := client.Chat.Completions.NewStreaming(context.Background(), params, option.WithMiddleware(info.middleware))
+		s := newChunkStream(context.Background(), client, params, option.WithMiddleware(info.middleware))
 		shown := false
 		for s.Next() {
 			// Chunks already buffered when an abort comes are not shown:
@@ -322,8 +322,8 @@ func (a *Agent) stream(t *turn, o *transport.Owner, client *openai.Client, model
 			}
 			stale.kick()
 			chunk := s.Current()
-			if chunk.JSON.Usage.Valid() {
-				r.usage = Usage{PromptTokens: chunk.Usage.PromptTokens, CompletionTokens: chunk.Usage.CompletionTokens}
+			if u := chunk.Usage; u != nil {
+				r.usage = Usage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens}
 				t.c.Event(r.usage)
 			}
 			for i := range chunk.Choices {
