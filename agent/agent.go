@@ -54,13 +54,15 @@ type Config struct {
 	// Endpoints are the configuration's named endpoints, which
 	// SetEndpoint switches to (endpoints.go).
 	Endpoints []NamedEndpoint
-	// Test seams: the first backoff wait, the delta interval and Close's
-	// grace period for receivers that stopped reading. They are fields, not
+	// Test seams: the first backoff wait, the delta interval, Close's
+	// grace period for receivers that stopped reading, and the read pace
+	// (negative: off). They are fields, not
 	// variables set from export_test.go, because the tests that set them run
 	// in parallel with different values.
 	retryBase     time.Duration
 	frameInterval time.Duration
 	closeGrace    time.Duration
+	readPace      time.Duration
 	// mangleInterrupted is a deliberate bug for the interrupt test's
 	// negative control: it alters an interrupted reply before it is saved.
 	mangleInterrupted func(string) string
@@ -101,6 +103,7 @@ type Agent struct {
 	backoff    backoff
 	frame      time.Duration
 	grace      time.Duration
+	pace       time.Duration // readPace
 
 	tools  *tool.Registry // the chat's tools
 	policy *approval.Policy
@@ -173,6 +176,10 @@ func New(cfg Config) (*Agent, error) {
 	}
 	if cfg.closeGrace > 0 {
 		a.grace = cfg.closeGrace
+	}
+	a.pace = readPace
+	if cfg.readPace != 0 {
+		a.pace = max(cfg.readPace, 0)
 	}
 	if err := a.initEndpoints(cfg); err != nil {
 		return nil, err

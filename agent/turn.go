@@ -309,7 +309,7 @@ func (a *Agent) stream(t *turn, o *transport.Owner, client *openai.Client, model
 		if _, aborted := o.Aborted(); aborted {
 			return r
 		}
-		info := &attemptInfo{maxEvent: a.maxEvent}
+		info := &attemptInfo{maxEvent: a.maxEvent, pace: a.pace, abort: t.abortCh}
 		stale := watchStale(t, a.stale)
 		s := newChunkStream(context.Background(), client, params, option.WithMiddleware(info.middleware))
 		shown := false
@@ -467,12 +467,15 @@ func hostOf(base string) string {
 type attemptInfo struct {
 	streaming bool // a 2xx event stream started
 	done      *doneWatch
-	maxEvent  int // limit on one event or line (limitEvents)
+	maxEvent  int             // limit on one event or line (limitEvents)
+	pace      time.Duration   // paceBody's pace; 0: reads are not paced
+	abort     <-chan struct{} // the turn's abortCh: ends a pace's wait
 }
 
-// middleware wraps the response body to watch for "data: [DONE]" and to
-// bound each event (limitEvents), rejects a 2xx answer that is not an event
-// stream, and reads any other answer into a *statusError (readStatusError).
+// middleware wraps the response body to pace its reads (paceBody), to
+// watch for "data: [DONE]" and to bound each event (limitEvents), rejects a
+// 2xx answer that is not an event stream, and reads any other answer into a
+// *statusError (readStatusError).
 func (i *attemptInfo) middleware(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
 	i.done = &doneWatch{}
 	res, err := next(req)
@@ -489,6 +492,9 @@ func (i *attemptInfo) middleware(req *http.Request, next option.MiddlewareNext) 
 	}
 	i.streaming = true
 	i.done.rc = res.Body
+	if i.pace > 0 {
+		i.done.rc = paceBody(res.Body, i.pace, i.abort)
+	}
 	res.Body = limitEvents(i.done, i.maxEvent)
 	return res, nil
 }
