@@ -10,14 +10,14 @@ import (
 	"github.com/openai/openai-go/v3/packages/ssestream"
 )
 
-// chunk is one streamed chat completion chunk: only the fields spindle
+// streamChunk is one streamed chat completion chunk: only the fields spindle
 // reads. openai-go's ChatCompletionChunk decodes every chunk through
 // encoding/json and then again through its own reflective decoder, which
 // was a quarter of the TUI's CPU at ~900 chunks a second; this struct is
 // decoded once by encoding/json. A chunk that encoding/json refuses (a
 // server sending a field of an unexpected type) is decoded the lenient
 // way instead, so no server that worked before stops working.
-type chunk struct {
+type streamChunk struct {
 	Choices []chunkChoice `json:"choices"`
 	Usage   *chunkUsage   `json:"usage"` // nil until the last chunk (null or absent)
 }
@@ -48,15 +48,15 @@ type chunkUsage struct {
 	CompletionTokens int64 `json:"completion_tokens"`
 }
 
-// chunkFast has chunk's fields without its UnmarshalJSON.
-type chunkFast chunk
+// streamChunkFast has streamChunk's fields without its UnmarshalJSON.
+type streamChunkFast streamChunk
 
-// UnmarshalJSON decodes data with encoding/json into chunk's fields, or,
+// UnmarshalJSON decodes data with encoding/json into streamChunk's fields, or,
 // when that fails, with openai-go's lenient decoder.
-func (c *chunk) UnmarshalJSON(data []byte) error {
-	var fast chunkFast
+func (c *streamChunk) UnmarshalJSON(data []byte) error {
+	var fast streamChunkFast
 	if err := json.Unmarshal(data, &fast); err == nil {
-		*c = chunk(fast)
+		*c = streamChunk(fast)
 		return nil
 	}
 	var full openai.ChatCompletionChunk
@@ -68,8 +68,8 @@ func (c *chunk) UnmarshalJSON(data []byte) error {
 }
 
 // chunkFrom copies the fields spindle reads out of openai-go's chunk.
-func chunkFrom(full *openai.ChatCompletionChunk) chunk {
-	var c chunk
+func chunkFrom(full *openai.ChatCompletionChunk) streamChunk {
+	var c streamChunk
 	if full.JSON.Usage.Valid() {
 		c.Usage = &chunkUsage{PromptTokens: full.Usage.PromptTokens, CompletionTokens: full.Usage.CompletionTokens}
 	}
@@ -90,12 +90,12 @@ func chunkFrom(full *openai.ChatCompletionChunk) chunk {
 }
 
 // newChunkStream is client.Chat.Completions.NewStreaming with spindle's
-// chunk type: the same request (the client's options, the API key as a
+// streamChunk type: the same request (the client's options, the API key as a
 // bearer token, "stream": true) and the same event-stream decoding and
 // error events, through openai-go's public Post and ssestream.
-func newChunkStream(ctx context.Context, client *openai.Client, params openai.ChatCompletionNewParams, opts ...option.RequestOption) *ssestream.Stream[chunk] {
+func newChunkStream(ctx context.Context, client *openai.Client, params openai.ChatCompletionNewParams, opts ...option.RequestOption) *ssestream.Stream[streamChunk] {
 	var raw *http.Response
 	opts = append(opts, option.WithJSONSet("stream", true))
 	err := client.Post(ctx, "chat/completions", params, &raw, opts...)
-	return ssestream.NewStream[chunk](ssestream.NewDecoder(raw), err)
+	return ssestream.NewStream[streamChunk](ssestream.NewDecoder(raw), err)
 }

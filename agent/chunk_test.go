@@ -22,7 +22,7 @@ var chunkCases = []string{
 	`{"id":"c1","choices":[{"index":0,"delta":{"content":"\u00e9\ud83d\ude00 \"q\""},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":2}}`,
 }
 
-// TestChunkDecodesAsOpenAIDoes: spindle's chunk reads the same fields,
+// TestChunkDecodesAsOpenAIDoes: spindle's streamChunk reads the same fields,
 // with the same values, as openai-go's ChatCompletionChunk, which is what
 // the agent read before.
 func TestChunkDecodesAsOpenAIDoes(t *testing.T) {
@@ -32,12 +32,12 @@ func TestChunkDecodesAsOpenAIDoes(t *testing.T) {
 			t.Fatalf("openai-go refuses %s: %v", data, err)
 		}
 		want := chunkFrom(&full)
-		var got chunk
+		var got streamChunk
 		if err := json.Unmarshal([]byte(data), &got); err != nil {
 			t.Fatalf("chunk refuses %s: %v", data, err)
 		}
 		// The fast path was taken: encoding/json alone accepts it.
-		var fast chunkFast
+		var fast streamChunkFast
 		if err := json.Unmarshal([]byte(data), &fast); err != nil {
 			t.Fatalf("the fast path refuses %s: %v", data, err)
 		}
@@ -48,7 +48,7 @@ func TestChunkDecodesAsOpenAIDoes(t *testing.T) {
 }
 
 // normalized makes empty and nil slices equal.
-func normalized(c chunk) chunk {
+func normalized(c streamChunk) streamChunk {
 	if len(c.Choices) == 0 {
 		c.Choices = nil
 	}
@@ -68,11 +68,11 @@ func TestChunkFallsBackToLenientDecoding(t *testing.T) {
 	data := []byte(`{"choices":[{"index":0,"delta":{"content":"still here"},"finish_reason":false}],"usage":{"prompt_tokens":"7","completion_tokens":3}}`)
 	// Control: the fast path alone refuses this chunk, so the test below
 	// exercises the fallback.
-	var fast chunkFast
+	var fast streamChunkFast
 	if err := json.Unmarshal(data, &fast); err == nil {
 		t.Fatal("control: encoding/json accepted the odd chunk; the fallback is not exercised")
 	}
-	var got chunk
+	var got streamChunk
 	if err := json.Unmarshal(data, &got); err != nil {
 		t.Fatalf("the odd chunk is refused: %v", err)
 	}
@@ -103,7 +103,7 @@ func BenchmarkChunkDecode(b *testing.B) {
 	b.Run("spindle", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			var c chunk
+			var c streamChunk
 			if err := json.Unmarshal(data, &c); err != nil {
 				b.Fatal(err)
 			}
