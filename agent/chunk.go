@@ -13,7 +13,7 @@ import (
 // streamChunk is one streamed chat completion chunk: only the fields spindle
 // reads. openai-go's ChatCompletionChunk decodes every chunk through
 // encoding/json and then again through its own reflective decoder, which
-// was a quarter of the TUI's CPU at ~900 chunks a second; this struct is
+// was a sixth of the TUI's CPU at ~900 chunks a second; this struct is
 // decoded once by encoding/json. A chunk that encoding/json refuses (a
 // server sending a field of an unexpected type) is decoded the lenient
 // way instead, so no server that worked before stops working.
