@@ -26,6 +26,9 @@ type Board interface {
 	// Claims says which cards a worker holds, in any process: a card in
 	// Running for the agent that no claim holds has no worker.
 	Claims(ctx context.Context) ([]store.Claim, error)
+	// RequestStop asks the worker holding card id, in any process, to
+	// stop; its dispatcher sees the request on its next heartbeat.
+	RequestStop(ctx context.Context, id int64) (store.Claim, error)
 }
 
 var _ Board = (*store.Board)(nil)

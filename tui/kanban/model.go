@@ -238,6 +238,8 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		return m.handleVersion(msg)
 	case writeDoneMsg:
 		return m.handleWriteDone(msg)
+	case stopRequestedMsg:
+		return m.stopRequested(msg)
 	case eventsMsg:
 		if m.detail.id == msg.id && msg.err == nil {
 			m.detail.events, m.detail.runs = msg.events, msg.runs

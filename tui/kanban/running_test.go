@@ -87,3 +87,53 @@ func TestPlainLine(t *testing.T) {
 		}
 	}
 }
+
+// TestStopAnotherProcessWorker: x on a card that a worker of another
+// process holds asks that worker to stop through the board (the claim's
+// stop flag, which its dispatcher reads at its next heartbeat), and says
+// so; x on a card that nobody runs is refused. The control: before the
+// key, the claim has no stop request.
+func TestStopAnotherProcessWorker(t *testing.T) {
+	h := newHarness(t, 120, 40)
+	cards := h.seed(
+		store.NewCard{Title: "Elsewhere", Status: store.Running, Assignee: store.AgentAssignee, Priority: store.PriorityNormal},
+		store.NewCard{Title: "Idle", Status: store.Todo, Assignee: store.Me, Priority: store.PriorityNormal},
+	)
+	ctx := context.Background()
+	if _, err := h.board.Claim(ctx, cards[0].ID, "elsewhere", 4242, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	stopFlag := func() bool {
+		t.Helper()
+		claims, err := h.board.Claims(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range claims {
+			if c.CardID == cards[0].ID {
+				return c.Stop
+			}
+		}
+		t.Fatal("the claim is gone")
+		return false
+	}
+	if stopFlag() {
+		t.Fatal("control: the claim asks to stop before any key")
+	}
+	h.run(h.m.loadCmd())
+	h.keys("l", "x") // Running, the claimed card
+	if !stopFlag() {
+		t.Fatalf("x did not ask the other process's worker to stop:\n%s", h.screen())
+	}
+	flat := strings.Join(strings.Fields(h.screen()), " ")
+	if !strings.Contains(flat, "asked the spindle running card 1 (pid 4242 on elsewhere) to stop it") {
+		t.Errorf("the pane does not say what x did:\n%s", h.screen())
+	}
+
+	// The card nobody runs: refused, with the reason.
+	h.noErrors()
+	h.keys("h", "x")
+	if len(h.errs) != 1 || !strings.Contains(h.errs[0].Error(), "no worker is running card 2") {
+		t.Errorf("x on a card nobody runs: errors %v", h.errs)
+	}
+}

@@ -1,6 +1,8 @@
 package kanban
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -134,11 +136,16 @@ func (m Model) workerKey(msg tea.KeyPressMsg, card store.Card) (Model, tea.Cmd, 
 	k := m.keys
 	switch {
 	case key.Matches(msg, k.StopWorker):
-		if _, running := m.workers[card.ID]; !running {
-			return m, errorCmd(fmt.Errorf("kanban: no worker is running card %d", card.ID)), true
-		}
 		id := card.ID
-		return m, func() tea.Msg { return StopWorkerMsg{CardID: id} }, true
+		if _, running := m.workers[id]; running {
+			return m, func() tea.Msg { return StopWorkerMsg{CardID: id} }, true
+		}
+		if _, claimed := m.claims[id]; claimed {
+			// Another spindle's worker: ask it through the board, as
+			// spindle kanban stop does.
+			return m, m.requestStopCmd(id), true
+		}
+		return m, errorCmd(fmt.Errorf("kanban: no worker is running card %d", id)), true
 	case key.Matches(msg, k.AnswerWorker):
 		w, running := m.workers[card.ID]
 		if !running || !w.NeedsApproval {
@@ -203,4 +210,37 @@ func (m *Model) Wheel(delta int) {
 	}
 	m.row = clamp(m.row+delta, 0, m.colLen(m.col)-1)
 	m.ensureVisible()
+}
+
+// stopRequestedMsg reports a stop asked of another process's worker.
+type stopRequestedMsg struct {
+	id    int64
+	claim store.Claim
+	err   error
+}
+
+// requestStopCmd asks, through the board, the worker of another process
+// that holds card id to stop.
+func (m Model) requestStopCmd(id int64) tea.Cmd {
+	b, ctx := m.board, m.ctx
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, ioTimeout)
+		defer cancel()
+		c, err := b.RequestStop(ctx, id)
+		return stopRequestedMsg{id: id, claim: c, err: err}
+	}
+}
+
+// stopRequested says what came of a stop asked of another process.
+func (m Model) stopRequested(msg stopRequestedMsg) (Model, tea.Cmd) {
+	switch {
+	case errors.Is(msg.err, store.ErrNotRunning):
+		m.notice, m.noticeBad = fmt.Sprintf("card %d is no longer running", msg.id), false
+		return m, m.loadCmd()
+	case msg.err != nil:
+		return m, errorCmd(fmt.Errorf("kanban: %w", msg.err))
+	}
+	c := msg.claim
+	m.notice, m.noticeBad = fmt.Sprintf("asked the spindle running card %d (pid %d on %s) to stop it: it stops at its next heartbeat, within a second", c.CardID, c.PID, c.Host), false
+	return m, nil
 }
