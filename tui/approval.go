@@ -152,6 +152,17 @@ func (o *approvalOverlay) update(m *Model, msg tea.KeyPressMsg) (tea.Cmd, bool) 
 	return nil, true
 }
 
+// paste goes into the denial's note while it is typed, and is ignored
+// otherwise: a paste never answers the dialog.
+func (o *approvalOverlay) paste(m *Model, msg tea.PasteMsg) tea.Cmd {
+	if !o.noting {
+		return nil
+	}
+	var cmd tea.Cmd
+	o.note, cmd = o.note.Update(msg)
+	return cmd
+}
+
 // interrupt is Ctrl-C in the dialog: deny, and stop the turn.
 func (o *approvalOverlay) interrupt(m *Model) tea.Cmd {
 	o.answer(approval.Deny, "the person interrupted the turn")

@@ -28,6 +28,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/spindle-sh/spindle/keymap"
+	"github.com/spindle-sh/spindle/sanitize"
 	"github.com/spindle-sh/spindle/tui/chat"
 	"github.com/spindle-sh/spindle/tui/kanban"
 	"github.com/spindle-sh/spindle/tui/theme"
@@ -266,7 +267,11 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
 	case tea.PasteMsg:
-		if len(m.overlays) > 0 {
+		if n := len(m.overlays); n > 0 {
+			if p, ok := m.overlays[n-1].(paster); ok {
+				msg.Content = sanitize.String(msg.Content)
+				return m, p.paste(&m, msg)
+			}
 			return m, nil
 		}
 		if m.focus == paneChat {

@@ -162,6 +162,17 @@ func (o *modelsOverlay) rowCount() int {
 	return n
 }
 
+// paste goes into the filter.
+func (o *modelsOverlay) paste(m *Model, msg tea.PasteMsg) tea.Cmd {
+	before := o.input.Value()
+	var cmd tea.Cmd
+	o.input, cmd = o.input.Update(msg)
+	if o.input.Value() != before {
+		o.filter(m)
+	}
+	return cmd
+}
+
 func (o *modelsOverlay) update(m *Model, msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	k, g := m.keys.Models, m.keys.Global
 	page := max(o.listRows(m.computeLayout().bodyH)-1, 1)

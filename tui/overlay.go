@@ -22,6 +22,13 @@ type overlay interface {
 	lines(m *Model, w, h int) []string
 }
 
+// paster is an overlay with a text field that takes pasted text (already
+// sanitized); an overlay without one ignores a paste, which never answers
+// a dialog.
+type paster interface {
+	paste(m *Model, msg tea.PasteMsg) tea.Cmd
+}
+
 // interrupter is an overlay that answers Ctrl-C itself (the approval
 // dialog denies and interrupts the turn); any other overlay is closed by it
 // only when no stream runs.
@@ -297,6 +304,16 @@ func (p *paletteOverlay) update(m *Model, msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		p.filter(m)
 	}
 	return cmd, false
+}
+
+func (p *paletteOverlay) paste(m *Model, msg tea.PasteMsg) tea.Cmd {
+	before := p.input.Value()
+	var cmd tea.Cmd
+	p.input, cmd = p.input.Update(msg)
+	if p.input.Value() != before {
+		p.filter(m)
+	}
+	return cmd
 }
 
 // paletteChoseMsg runs the registry's command at index.

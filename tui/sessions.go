@@ -298,6 +298,29 @@ func (msg sessionsCountMsg) apply(m *Model) tea.Cmd {
 	return o.need(m)
 }
 
+// paste goes into the new title while renaming (replacing the old one, as
+// typing does), else into the search; not into a delete's confirmation.
+func (o *sessionsOverlay) paste(m *Model, msg tea.PasteMsg) tea.Cmd {
+	var cmd tea.Cmd
+	switch {
+	case o.confirm != nil:
+		return nil
+	case o.renaming:
+		if o.replacing {
+			o.replacing = false
+			o.rename.SetValue("")
+		}
+		o.rename, cmd = o.rename.Update(msg)
+		return cmd
+	}
+	before := o.search.Value()
+	o.search, cmd = o.search.Update(msg)
+	if o.search.Value() != before {
+		return tea.Batch(cmd, o.reset(m))
+	}
+	return cmd
+}
+
 func (o *sessionsOverlay) update(m *Model, msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	k, g := m.keys.Sessions, m.keys.Global
 	if o.confirm != nil {
