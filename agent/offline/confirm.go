@@ -127,6 +127,9 @@ func fileToolConfirmation(tool, args, content string, v any) string {
 		if unansweredRE.MatchString(errMsg) {
 			return fmt.Sprintf(toolUnansweredText, what)
 		}
+		if strings.Contains(errMsg, "denied by spindle run") {
+			return fmt.Sprintf(toolHeadlessDeniedText, what)
+		}
 		return fmt.Sprintf(toolDeniedText, what)
 	}
 	if errMsg != "" {

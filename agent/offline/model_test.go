@@ -453,6 +453,9 @@ func TestConfirmation(t *testing.T) {
 		{viewTool, `{"path":"notes.txt"}`, thirty, []string{"Here is the top of `notes.txt`, 12 of its 30 lines:\n\n```text\n"}, nil},
 		{viewTool, `{"path":"nope.go"}`, `{"error":"open nope.go: no such file or directory"}`, []string{"The `view` tool failed: open nope.go: no such file"}, nil},
 		{viewTool, `{"path":"secret.txt"}`, "error: denied by the user", []string{"You denied reading `secret.txt`, so nothing ran."}, nil},
+		// spindle run denies what it cannot ask about: the person did not.
+		{bashTool, `{"command":"git status"}`, "error: bash was not run: denied by spindle run (spindle run cannot ask; the person can allow it with --yolo or an allow rule in the config)",
+			[]string{"`spindle run` cannot ask you for approval, so it denied running `git status` and nothing ran.", "`--yolo`"}, []string{"You denied"}},
 		// Only an error can be a denial: not a listing that names
 		// denied.txt, nor a file that says "rejected".
 		{lsTool, `{"path":"."}`, "denied.txt\nnotes.md", []string{"`.` holds 2 entries"}, []string{"You denied"}},

@@ -611,6 +611,12 @@ const (
 		"\n" +
 		"That is the approval dialog doing its job: anything with effects waits for your answer. Ask again to see it once more.\n"
 
+	// toolHeadlessDeniedText reports a call spindle run denied because it
+	// cannot ask anyone (what was asked).
+	toolHeadlessDeniedText = "`spindle run` cannot ask you for approval, so it denied %s and nothing ran.\n" +
+		"\n" +
+		"Pass `--yolo` to allow it, add an allow rule to the config, or ask me in the full-screen `spindle`, where a dialog asks you first.\n"
+
 	// toolRuleDeniedText reports a call a deny rule refused without
 	// asking (the rule, what was asked).
 	toolRuleDeniedText = "The deny rule %s refused %s, so nothing ran; you were not asked.\n" +
