@@ -257,6 +257,19 @@ func Filter(_ tea.Model, msg tea.Msg) tea.Msg {
 // whole Model (some 80 KB) into a new interface value.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) { return m.update(msg) }
 
+// pasteOverlay gives a paste to the top overlay if it has a text field. It
+// is a method of its own because taking m's address moves m to the heap:
+// in update, that would copy the whole Model at every message.
+func (m Model) pasteOverlay(msg tea.PasteMsg) (Model, tea.Cmd) {
+	p, ok := m.overlays[len(m.overlays)-1].(paster)
+	if !ok {
+		return m, nil
+	}
+	msg.Content = sanitize.String(msg.Content)
+	cmd := p.paste(&m, msg)
+	return m, cmd
+}
+
 // update is Update with the concrete type.
 func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 	switch msg := msg.(type) {
@@ -267,12 +280,8 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
 	case tea.PasteMsg:
-		if n := len(m.overlays); n > 0 {
-			if p, ok := m.overlays[n-1].(paster); ok {
-				msg.Content = sanitize.String(msg.Content)
-				return m, p.paste(&m, msg)
-			}
-			return m, nil
+		if len(m.overlays) > 0 {
+			return m.pasteOverlay(msg)
 		}
 		if m.focus == paneChat {
 			return m.updateChat(msg)
