@@ -60,6 +60,9 @@ func confirmation(tool, args, content string) string {
 		if title := field(card, "title"); title != "" {
 			where := ""
 			if st := field(card, "status"); st != "" {
+				if name, ok := columnNames[st]; ok {
+					st = name
+				}
 				where = " in *" + quoteOneLine(st, 20) + "*"
 			}
 			id := field(card, "id")
@@ -509,4 +512,10 @@ func field(obj map[string]any, key string) string {
 		return strconv.FormatBool(v)
 	}
 	return ""
+}
+
+// columnNames are the board's statuses as its columns name them.
+var columnNames = map[string]string{
+	"todo": "To do", "running": "Running", "blocked": "Blocked",
+	"review": "Review", "done": "Done", "archived": "Archived",
 }

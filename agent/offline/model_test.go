@@ -424,10 +424,12 @@ func TestConfirmation(t *testing.T) {
 		want               []string
 		not                []string
 	}{
-		{"kanban_create", "", `{"id": 12, "title": "Ship it", "status": "todo"}`, []string{"Done: **Ship it** is on the board as card #12 in *todo*."}, nil},
+		{"kanban_create", "", `{"id": 12, "title": "Ship it", "status": "todo"}`, []string{"Done: **Ship it** is on the board as card #12 in *To do*."}, nil},
 		{"kanban_create", "", `{"card": {"ID": 3, "Title": "Nested"}}`, []string{"Done: **Nested** is on the board as card #3."}, nil},
-		{"kanban_create", "", `{"created": {"id": 1, "title": "Write the docs", "status": "todo"}}`, []string{"Done: **Write the docs** is on the board as card #1 in *todo*."}, nil},
-		{"kanban_move", "", `{"moved": {"id": 4, "title": "Ship", "status": "done"}}`, []string{"Done: **Ship** is on the board as card #4 in *done*."}, nil},
+		{"kanban_create", "", `{"created": {"id": 1, "title": "Write the docs", "status": "todo"}}`, []string{"Done: **Write the docs** is on the board as card #1 in *To do*."}, nil},
+		{"kanban_move", "", `{"moved": {"id": 4, "title": "Ship", "status": "done"}}`, []string{"Done: **Ship** is on the board as card #4 in *Done*."}, nil},
+		// A status the board does not have is named as it came.
+		{"kanban_move", "", `{"moved": {"id": 5, "title": "Later", "status": "someday"}}`, []string{"as card #5 in *someday*."}, nil},
 		{"kanban_create", "", `{"title": "No id"}`, []string{"Done: **No id** is on the board."}, nil},
 		{"kanban_create", "", `{"error": "board unavailable"}`, []string{"The `kanban_create` tool failed: board unavailable"}, nil},
 		// The agent marks a failed call's text "error: "; the answer says

@@ -214,7 +214,7 @@ func TestToolCallRoundTrip(t *testing.T) {
 		name, result, want string
 	}{
 		{"created", `{"id":7,"title":"Write the release notes","status":"todo"}`,
-			"Done: **Write the release notes** is on the board as card #7 in *todo*.\n\nAsk me for another card, or move this one along when you start on it.\n"},
+			"Done: **Write the release notes** is on the board as card #7 in *To do*.\n\nAsk me for another card, or move this one along when you start on it.\n"},
 		{"failed", `{"error":"the board is read-only"}`,
 			"The `kanban_create` tool failed: the board is read-only\n\nNothing was changed. Tell me what to fix and I'll try again.\n"},
 	} {
