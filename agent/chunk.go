@@ -95,7 +95,9 @@ func chunkFrom(full *openai.ChatCompletionChunk) streamChunk {
 // error events, through openai-go's public Post and ssestream.
 func newChunkStream(ctx context.Context, client *openai.Client, params openai.ChatCompletionNewParams, opts ...option.RequestOption) *ssestream.Stream[streamChunk] {
 	var raw *http.Response
-	opts = append(opts, option.WithJSONSet("stream", true))
+	// NewStreaming authenticates with the API key only, never the admin
+	// key; Post would send the admin key when there is no API key.
+	opts = append(opts, option.WithAdminAPIKey(""), option.WithJSONSet("stream", true))
 	err := client.Post(ctx, "chat/completions", params, &raw, opts...)
 	return ssestream.NewStream[streamChunk](ssestream.NewDecoder(raw), err)
 }

@@ -368,14 +368,22 @@ func (a *Agent) transportConfig(r route, model string) transport.Config {
 
 // client builds an openai-go client on the owner's http.Client. Retries are
 // spindle's own (WithMaxRetries(0)), so that no hidden retry races an abort.
+//
+// The route's key is the only credential sent. openai-go's client also
+// reads OPENAI_API_KEY and OPENAI_ADMIN_KEY from the environment, which
+// would send them to an endpoint that has no key of its own (a named
+// endpoint for a local server, say); a named endpoint does not get the
+// OpenAI organisation and project headers from the environment either.
 func (a *Agent) client(o *transport.Owner, r route) openai.Client {
 	opts := []option.RequestOption{
 		option.WithHTTPClient(o.Client()),
 		option.WithBaseURL(r.baseURL),
 		option.WithMaxRetries(0),
+		option.WithAPIKey(r.apiKey),
+		option.WithAdminAPIKey(""),
 	}
-	if r.apiKey != "" {
-		opts = append(opts, option.WithAPIKey(r.apiKey))
+	if r.name != "" {
+		opts = append(opts, option.WithHeaderDel("OpenAI-Organization"), option.WithHeaderDel("OpenAI-Project"))
 	}
 	return openai.NewClient(opts...)
 }

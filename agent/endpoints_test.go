@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
 	"github.com/spindle-sh/spindle/config"
 	"github.com/spindle-sh/spindle/store"
 )
@@ -28,10 +30,11 @@ type modelServer struct {
 	reply  string
 	hold   func(w http.ResponseWriter, n int) bool
 
-	mu     sync.Mutex
-	chats  []chatRequest
-	auths  []string
-	listed int
+	mu      sync.Mutex
+	chats   []chatRequest
+	auths   []string
+	headers []http.Header
+	listed  int
 }
 
 func newModelServer(t *testing.T, reply string, models ...string) *modelServer {
@@ -74,6 +77,7 @@ func (ms *modelServer) serve(w http.ResponseWriter, r *http.Request) {
 		n := len(ms.chats)
 		ms.chats = append(ms.chats, req)
 		ms.auths = append(ms.auths, r.Header.Get("Authorization"))
+		ms.headers = append(ms.headers, r.Header.Clone())
 		hold := ms.hold
 		ms.mu.Unlock()
 		if hold != nil && hold(w, n) {
@@ -369,5 +373,71 @@ func TestOfflineIsTheStartUpEndpoint(t *testing.T) {
 	// whatever spindle started with another time.
 	if ep, _, ok := a.SessionRoute(store.Session{Endpoint: "@offline", Model: "spindle-demo"}); !ok || ep != "" {
 		t.Errorf("SessionRoute(@offline) = %q %v", ep, ok)
+	}
+}
+
+// TestEnvironmentKeysReachOnlyTheirEndpoint: with OPENAI_API_KEY,
+// OPENAI_ADMIN_KEY and OPENAI_ORG_ID set, a named endpoint without a key of
+// its own gets no Authorization and no organisation header, and the
+// start-up endpoint gets its own key, never the admin key. The control: a
+// plain openai-go client in the same environment sends the environment's
+// key to the same server.
+func TestEnvironmentKeysReachOnlyTheirEndpoint(t *testing.T) {
+	t.Setenv("OPENAI_API_KEY", "sk-env-SECRET-api-000000")
+	t.Setenv("OPENAI_ADMIN_KEY", "sk-admin-SECRET-000000")
+	t.Setenv("OPENAI_ORG_ID", "org-env-000000")
+	e := newEnv(t)
+	first := newModelServer(t, "from first", "m1")
+	local := newModelServer(t, "from local", "llama")
+	a := e.agent(first.base(), func(c *Config) {
+		c.Endpoints = []NamedEndpoint{{Name: "local", Endpoint: Endpoint{BaseURL: local.base(), Model: "llama"}}}
+	})
+	id := e.session()
+	if r := sendAndWait(t, a, id, "one"); r.text != "from first" {
+		t.Fatalf("the start-up endpoint: %q", r.text)
+	}
+	if err := a.SetEndpoint("local"); err != nil {
+		t.Fatal(err)
+	}
+	if r := sendAndWait(t, a, id, "two"); r.text != "from local" {
+		t.Fatalf("the named endpoint: %q", r.text)
+	}
+	_, auths := first.requests()
+	if len(auths) != 1 || auths[0] != "Bearer sk-test-SECRET-KEY-1234" {
+		t.Errorf("the start-up endpoint got Authorization %q, want its own key", auths)
+	}
+	local.mu.Lock()
+	h := local.headers[0]
+	local.mu.Unlock()
+	if got := h.Get("Authorization"); got != "" {
+		t.Errorf("the named endpoint without a key got Authorization %q", got)
+	}
+	if got := h.Get("OpenAI-Organization"); got != "" {
+		t.Errorf("the named endpoint got OpenAI-Organization %q", got)
+	}
+
+	// Only the admin key in the environment: still nothing.
+	t.Setenv("OPENAI_API_KEY", "")
+	if r := sendAndWait(t, a, id, "three"); r.text != "from local" {
+		t.Fatalf("the named endpoint: %q", r.text)
+	}
+	local.mu.Lock()
+	h = local.headers[1]
+	local.mu.Unlock()
+	if got := h.Get("Authorization"); got != "" {
+		t.Errorf("with only OPENAI_ADMIN_KEY set, the named endpoint got Authorization %q", got)
+	}
+	t.Setenv("OPENAI_API_KEY", "sk-env-SECRET-api-000000")
+
+	// The control: the environment is live.
+	plain := openai.NewClient(option.WithBaseURL(local.base()), option.WithMaxRetries(0))
+	_, _ = plain.Models.List(context.Background())
+	_, _ = plain.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "llama",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}})
+	local.mu.Lock()
+	defer local.mu.Unlock()
+	if n := len(local.headers); n != 3 || local.headers[2].Get("Authorization") != "Bearer sk-env-SECRET-api-000000" ||
+		local.headers[2].Get("OpenAI-Organization") != "org-env-000000" {
+		t.Errorf("control: a plain client's request (%d) did not carry the environment's key and organisation", n)
 	}
 }
