@@ -265,7 +265,11 @@ func (m Model) pasteOverlay(msg tea.PasteMsg) (Model, tea.Cmd) {
 	if !ok {
 		return m, nil
 	}
-	msg.Content = sanitize.String(msg.Content)
+	// Terminals send a pasted line break as CR: Paste keeps it a line
+	// break, which the dialogs' one-line fields turn into a space.
+	if msg.Content = sanitize.Paste(msg.Content); msg.Content == "" {
+		return m, nil // nothing left to paste: a title being renamed stays
+	}
 	cmd := p.paste(&m, msg)
 	return m, cmd
 }

@@ -23,8 +23,8 @@ type overlay interface {
 }
 
 // paster is an overlay with a text field that takes pasted text (already
-// sanitized); an overlay without one ignores a paste, which never answers
-// a dialog.
+// sanitized, never empty); an overlay without one ignores a paste, which
+// never answers a dialog.
 type paster interface {
 	paste(m *Model, msg tea.PasteMsg) tea.Cmd
 }

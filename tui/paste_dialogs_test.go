@@ -67,7 +67,13 @@ func TestPasteIntoDialogs(t *testing.T) {
 		if !o.renaming || o.rename.Value() != "Baking" {
 			t.Fatalf("ctrl+r did not start renaming Baking (%q)", o.rename.Value())
 		}
-		paste(h, "Bread\nnotes")
+		// A paste with nothing left after sanitizing changes nothing.
+		paste(h, "\x1b[31m")
+		if got := o.rename.Value(); got != "Baking" || !o.replacing {
+			t.Fatalf("an empty paste changed the title being renamed to %q", got)
+		}
+		// Terminals send a pasted line break as CR.
+		paste(h, "Bread\rnotes")
 		if got := o.rename.Value(); got != "Bread notes" {
 			t.Fatalf("new title = %q, want %q", got, "Bread notes")
 		}
@@ -83,7 +89,7 @@ func TestPasteIntoDialogs(t *testing.T) {
 			t.Fatalf("a paste answered the dialog: %+v", d)
 		}
 		h.typeText("N")
-		paste(h, "use go test\ninstead")
+		paste(h, "use go test\r\ninstead")
 		h.key(enter)
 		d, ok := approvalAnswer(t, answer)
 		if !ok || d.Answer != approval.Deny || d.Note != "use go test instead" {
