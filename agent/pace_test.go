@@ -2,9 +2,13 @@ package agent
 
 import (
 	"bytes"
+	"context"
 	"io"
+	"net/http"
 	"testing"
 	"time"
+
+	"github.com/spindle-sh/spindle/store"
 )
 
 // clockedReader is a body whose reads take a set time on a fake clock:
@@ -106,5 +110,47 @@ func TestPacedBodyAbortEndsTheWait(t *testing.T) {
 	case <-done:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the abort did not end the pause")
+	}
+}
+
+// TestInterruptDuringAReadPause: with an hour's read pace, a turn's worker
+// pauses after its first read had to wait for the server; an interrupt
+// then ends the turn at once (the pause ends on the turn's abort channel)
+// and saves what arrived. No clock is asserted: with the pause not wired to
+// the abort (checked), the turn never ends and the test hangs until go
+// test's timeout.
+func TestInterruptDuringAReadPause(t *testing.T) {
+	e := newEnv(t)
+	ts := newTestServer(t, func(w http.ResponseWriter, r *http.Request, _ int, _ chatRequest) {
+		s := startSSE(w)
+		time.Sleep(20 * time.Millisecond) // the first read waits for this
+		s.content("first words ")
+		<-r.Context().Done()
+	})
+	a := e.agent(ts.base(), func(c *Config) { c.readPace = time.Hour })
+	sid := e.session()
+	ch, err := a.Send(context.Background(), sid, "go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first string
+	for ev := range ch {
+		if d, ok := ev.(Delta); ok {
+			first = d.Text
+			break
+		}
+	}
+	if first != "first words " {
+		t.Fatalf("first delta %q", first)
+	}
+	if !a.Interrupt(sid) {
+		t.Fatal("Interrupt found no running turn")
+	}
+	r := collect(t, ch)
+	if _, ok := r.terminal.(Interrupted); !ok {
+		t.Fatalf("terminal = %#v", r.terminal)
+	}
+	if m := e.lastAssistant(sid); m.Status != store.MessageInterrupted || m.Content != "first words " {
+		t.Fatalf("saved %q %q", m.Status, m.Content)
 	}
 }
