@@ -130,6 +130,24 @@ func TestStopAnotherProcessWorker(t *testing.T) {
 		t.Errorf("the pane does not say what x did:\n%s", h.screen())
 	}
 
+	// A claim nobody has refreshed (its process gone or stuck): the stop
+	// is recorded, and the pane says that no heartbeat will read it.
+	stale := h.seed(store.NewCard{Title: "Stale", Status: store.Running, Assignee: store.AgentAssignee, Priority: store.PriorityNormal})[0]
+	if _, err := h.board.Claim(ctx, stale.ID, "elsewhere", 4243, -time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	h.run(h.m.loadCmd())
+	for range 5 {
+		if h.selectedTitle() == "Stale" {
+			break
+		}
+		h.keys("j")
+	}
+	h.keys("x")
+	if flat := strings.Join(strings.Fields(h.screen()), " "); !strings.Contains(flat, "(pid 4243 on elsewhere) has not been heard from since") {
+		t.Errorf("x on a stale claim:\n%s", h.screen())
+	}
+
 	// The card nobody runs: refused, with the reason.
 	h.noErrors()
 	h.keys("h", "x")

@@ -216,6 +216,7 @@ func (m *Model) Wheel(delta int) {
 type stopRequestedMsg struct {
 	id    int64
 	claim store.Claim
+	stale bool // the claim had expired: its worker is gone or stuck
 	err   error
 }
 
@@ -227,7 +228,7 @@ func (m Model) requestStopCmd(id int64) tea.Cmd {
 		ctx, cancel := context.WithTimeout(ctx, ioTimeout)
 		defer cancel()
 		c, err := b.RequestStop(ctx, id)
-		return stopRequestedMsg{id: id, claim: c, err: err}
+		return stopRequestedMsg{id: id, claim: c, stale: err == nil && time.Now().After(c.Expires), err: err}
 	}
 }
 
@@ -241,6 +242,12 @@ func (m Model) stopRequested(msg stopRequestedMsg) (Model, tea.Cmd) {
 		return m, errorCmd(fmt.Errorf("kanban: %w", msg.err))
 	}
 	c := msg.claim
+	if msg.stale {
+		// Nobody is refreshing the claim: no heartbeat will read the
+		// request. The next dispatcher to start or tick releases it.
+		m.notice, m.noticeBad = fmt.Sprintf("card %d's worker (pid %d on %s) has not been heard from since %s: its claim is released, and the card put back in To do, when a spindle next looks for work", c.CardID, c.PID, c.Host, c.Heartbeat.Local().Format("15:04:05")), true
+		return m, nil
+	}
 	m.notice, m.noticeBad = fmt.Sprintf("asked the spindle running card %d (pid %d on %s) to stop it: it stops at its next heartbeat, within a second", c.CardID, c.PID, c.Host), false
 	return m, nil
 }
