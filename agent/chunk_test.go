@@ -87,6 +87,26 @@ func TestChunkFallsBackToLenientDecoding(t *testing.T) {
 	}
 }
 
+// TestChunkTakesTheFastPath: a well-formed chunk is decoded by
+// encoding/json alone, not by the fallback, which is what the stream's CPU
+// figures rest on. Allocations are counted, not timed: the control shows
+// the fallback's count is far above the limit.
+func TestChunkTakesTheFastPath(t *testing.T) {
+	data := []byte(chunkCases[1])
+	fast := testing.AllocsPerRun(100, func() {
+		var c streamChunk
+		_ = json.Unmarshal(data, &c)
+	})
+	slow := testing.AllocsPerRun(100, func() {
+		var full openai.ChatCompletionChunk
+		_ = full.UnmarshalJSON(data)
+		_ = chunkFrom(&full)
+	})
+	if fast > 30 || slow <= 30 {
+		t.Errorf("allocations per chunk: %v (want at most 30), the fallback's %v (want more, as the control)", fast, slow)
+	}
+}
+
 // BenchmarkChunkDecode: one text chunk decoded the way the agent did
 // before (openai-go's ChatCompletionChunk) and the way it does now.
 func BenchmarkChunkDecode(b *testing.B) {
