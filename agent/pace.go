@@ -10,9 +10,9 @@ import (
 //
 // The worker runs on a locked OS thread (the transport rules), so every
 // time it wakes for data the Go scheduler hands it from one thread to
-// another: two futex wake-ups and two sleeps. A server that sends a chunk
-// every millisecond cost more in those hand-offs than in everything else
-// the process did (40 % of the TUI's CPU at ~900 chunks a second). Reading
+// another: two futex wake-ups and two sleeps. With a server that sends a
+// chunk every millisecond, the scheduler's share was 40 % of the TUI's CPU
+// (~900 chunks a second), more than drawing the screen took. Reading
 // at most every 10 ms after a read that had to wait costs at most 10 ms of
 // latency, well inside the 50 ms FrameInterval the text is shown at, and
 // it never slows a fast stream: a read that found data waiting is followed
