@@ -223,14 +223,7 @@ func (b *Board) Heartbeat(ctx context.Context, runID int64, ttl time.Duration) (
 	var cause StopCause
 	err := b.db.write(ctx, func(tx *wtx) error {
 		now := nowMilli()
-		res, err := tx.ExecContext(ctx, `UPDATE claims SET heartbeat_at = ?, expires_at = ? WHERE run_id = ?`, now, now+ttl.Milliseconds(), runID)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			if err == nil {
-				err = ErrNotRunning
-			}
+		if err := tx.execOne(ctx, ErrNotRunning, `UPDATE claims SET heartbeat_at = ?, expires_at = ? WHERE run_id = ?`, now, now+ttl.Milliseconds(), runID); err != nil {
 			return err
 		}
 		var stop int
@@ -272,16 +265,10 @@ func stopCause(requested bool, status, assignee sql.NullString) StopCause {
 func (b *Board) RequestStop(ctx context.Context, id int64) (Claim, error) {
 	var c Claim
 	err := b.db.write(ctx, func(tx *wtx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE claims SET stop = 1 WHERE card_id = ?`, id)
-		if err != nil {
+		if err := tx.execOne(ctx, ErrNotRunning, `UPDATE claims SET stop = 1 WHERE card_id = ?`, id); err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			if err == nil {
-				err = ErrNotRunning
-			}
-			return err
-		}
+		var err error
 		c, err = scanClaim(tx.QueryRowContext(ctx, `SELECT `+claimColumns+` FROM claims WHERE card_id = ?`, id))
 		return err
 	})

@@ -315,17 +315,7 @@ func (s *State) SessionCount(ctx context.Context, q SessionQuery) (int, error) {
 // card stays on the board. ErrNotFound when there is no such session.
 func (s *State) DeleteSession(ctx context.Context, id int64) error {
 	err := s.db.write(ctx, func(tx *wtx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			if err == nil {
-				err = ErrNotFound
-			}
-			return err
-		}
-		return nil
+		return tx.execOne(ctx, ErrNotFound, `DELETE FROM sessions WHERE id = ?`, id)
 	})
 	if err != nil {
 		return fmt.Errorf("store: delete session %d: %w", id, err)
@@ -337,17 +327,7 @@ func (s *State) DeleteSession(ctx context.Context, id int64) error {
 // model a session uses from now on. Like a rename it is not activity.
 func (s *State) SetSessionRoute(ctx context.Context, id int64, endpoint, model string) error {
 	err := s.db.write(ctx, func(tx *wtx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE sessions SET endpoint = ?, model = ? WHERE id = ?`, endpoint, model, id)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			if err == nil {
-				err = ErrNotFound
-			}
-			return err
-		}
-		return nil
+		return tx.execOne(ctx, ErrNotFound, `UPDATE sessions SET endpoint = ?, model = ? WHERE id = ?`, endpoint, model, id)
 	})
 	if err != nil {
 		return fmt.Errorf("store: set the endpoint of session %d: %w", id, err)

@@ -236,17 +236,7 @@ func (s *State) LastSession(ctx context.Context) (Session, error) {
 // UpdatedAt stays.
 func (s *State) RenameSession(ctx context.Context, id int64, title string) error {
 	err := s.db.write(ctx, func(tx *wtx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE sessions SET title = ? WHERE id = ?`, title, id)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			if err == nil {
-				err = ErrNotFound
-			}
-			return err
-		}
-		return nil
+		return tx.execOne(ctx, ErrNotFound, `UPDATE sessions SET title = ? WHERE id = ?`, title, id)
 	})
 	if err != nil {
 		return fmt.Errorf("store: rename session %d: %w", id, err)
@@ -258,17 +248,7 @@ func (s *State) RenameSession(ctx context.Context, id int64, title string) error
 // rename it is not activity.
 func (s *State) SetSessionModel(ctx context.Context, id int64, model string) error {
 	err := s.db.write(ctx, func(tx *wtx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE sessions SET model = ? WHERE id = ?`, model, id)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			if err == nil {
-				err = ErrNotFound
-			}
-			return err
-		}
-		return nil
+		return tx.execOne(ctx, ErrNotFound, `UPDATE sessions SET model = ? WHERE id = ?`, model, id)
 	})
 	if err != nil {
 		return fmt.Errorf("store: set the model of session %d: %w", id, err)
@@ -298,18 +278,11 @@ func (s *State) AddMessage(ctx context.Context, m Message) (Message, error) {
 	}
 	now := nowMilli()
 	err = s.db.write(ctx, func(tx *wtx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE sessions SET updated_at = max(updated_at, ?,
-			coalesce((SELECT max(updated_at) + 1 FROM sessions WHERE id != ?), 0)) WHERE id = ?`, now, m.SessionID, m.SessionID)
-		if err != nil {
+		if err := tx.execOne(ctx, ErrNotFound, `UPDATE sessions SET updated_at = max(updated_at, ?,
+			coalesce((SELECT max(updated_at) + 1 FROM sessions WHERE id != ?), 0)) WHERE id = ?`, now, m.SessionID, m.SessionID); err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			if err == nil {
-				err = ErrNotFound
-			}
-			return err
-		}
-		res, err = tx.ExecContext(ctx, `INSERT INTO messages (session_id, role, content, tool_calls, tool_call_id, tool_name, screen,
+		res, err := tx.ExecContext(ctx, `INSERT INTO messages (session_id, role, content, tool_calls, tool_call_id, tool_name, screen,
 			approval, status, error, prompt_tokens, completion_tokens, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, m.SessionID, string(m.Role), m.Content, m.ToolCalls, m.ToolCallID, m.ToolName, m.Screen,
 			m.Approval, string(m.Status), m.Error, m.PromptTokens, m.CompletionTokens, now)

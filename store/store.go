@@ -451,6 +451,23 @@ type wtx struct {
 	d *db
 }
 
+// execOne runs a statement that must change at least one row, and
+// returns none (ErrNotFound, ErrNotRunning) when it changed none.
+func (t *wtx) execOne(ctx context.Context, none error, query string, args ...any) error {
+	res, err := t.ExecContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return none
+	}
+	return nil
+}
+
 func (t *wtx) stmt(ctx context.Context, q string) *sql.Stmt {
 	if s := t.d.prepared[q]; s != nil {
 		return t.Tx.StmtContext(ctx, s)
